@@ -1,0 +1,26 @@
+import type { Config } from 'jest';
+
+// Native ESM (Middy 6 is ESM-only): run with `node --experimental-vm-modules`.
+// @swc/jest strips the types; `tsc --noEmit` does the typechecking.
+const swc = [
+  '@swc/jest',
+  {
+    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    module: { type: 'es6' },
+  },
+] as const;
+
+const config: Config = {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.(t|j)sx?$': swc as unknown as [string, Record<string, unknown>] },
+  transformIgnorePatterns: ['/node_modules/(?!@middy)'],
+  // Sources import with `.js` suffixes (NodeNext); map them back to the `.ts` files.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // Integration tests start Java and many child processes: keep 2 cores for them.
+  maxWorkers: 2,
+  testTimeout: 60_000,
+};
+
+export default config;

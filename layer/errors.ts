@@ -1,0 +1,114 @@
+/**
+ * Typed errors. Messages name what is wrong and never echo a value that could be
+ * secret (token, refresh token, salt, credential). Guard with `isSharedTokenError`
+ * rather than `instanceof` alone: a copy of this module in a Lambda layer and one
+ * bundled into a function are different classes with the same `name`.
+ */
+export class SharedTokenError extends Error {
+  override name = 'SharedTokenError';
+}
+
+/** Bad environment, options, secret or table: fails at once, never retried. */
+export class ConfigurationError extends SharedTokenError {
+  override name = 'ConfigurationError';
+}
+
+/** The DynamoDB table named by the configuration does not exist (or is not reachable as named). */
+export class TableNotFoundError extends ConfigurationError {
+  override name = 'TableNotFoundError';
+  constructor(
+    readonly tableName: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `DynamoDB table "${tableName}" does not exist: create it (partition key tokenType, type S) or fix DYNAMODB_TABLE_ACCESS_TOKENS`,
+      options,
+    );
+  }
+}
+
+/** A DynamoDB call failed for a reason other than a condition check. */
+export class TokenStoreError extends SharedTokenError {
+  override name = 'TokenStoreError';
+  constructor(
+    message: string,
+    readonly tokenType: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** The provider could not give a new token (HTTP failure, timeout, bad answer, shared back-off). */
+export class TokenRefreshError extends SharedTokenError {
+  override name = 'TokenRefreshError';
+  constructor(
+    message: string,
+    readonly tokenType: string,
+    options?: ErrorOptions & {
+      /** HTTP status of the provider's answer, when there was one. */
+      status?: number;
+      /** OAuth2 `error` code of the provider's answer (`invalid_client`, ...), when there was one. */
+      oauthError?: string;
+      /** Epoch ms before which no container will ask the provider again. */
+      retryAfter?: number;
+    },
+  ) {
+    super(message, options);
+    this.status = options?.status;
+    this.oauthError = options?.oauthError;
+    this.retryAfter = options?.retryAfter;
+  }
+  readonly status: number | undefined;
+  readonly oauthError: string | undefined;
+  readonly retryAfter: number | undefined;
+}
+
+/** The provider answered, but not with a usable token (no access_token, nonsense expiry, not JSON). */
+export class InvalidProviderResponseError extends TokenRefreshError {
+  override name = 'InvalidProviderResponseError';
+}
+
+/** Waiting for another container's refresh would pass this invocation's deadline. */
+export class LockWaitTimeoutError extends SharedTokenError {
+  override name = 'LockWaitTimeoutError';
+  constructor(
+    readonly tokenType: string,
+    readonly waitedMs: number,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `Gave up waiting for the refresh of "${tokenType}" by another container after ${waitedMs} ms: the invocation's deadline is near`,
+      options,
+    );
+  }
+}
+
+/** A ciphertext could not be decrypted for this tokenType (tampered, swapped, wrong key). Treated as missing. */
+export class DecryptError extends SharedTokenError {
+  override name = 'DecryptError';
+}
+
+/** The lease was taken over by another container before this one committed. Internal to the manager. */
+export class LeaseLostError extends SharedTokenError {
+  override name = 'LeaseLostError';
+}
+
+/** True when `error` is one of ours named `name` (or any of ours without `name`), across module copies. */
+export function isSharedTokenError(error: unknown, name?: string): error is SharedTokenError {
+  if (!(error instanceof Error)) return false;
+  if (name !== undefined) return error.name === name;
+  return error instanceof SharedTokenError || KNOWN_NAMES.has(error.name);
+}
+
+const KNOWN_NAMES = new Set([
+  'SharedTokenError',
+  'ConfigurationError',
+  'TableNotFoundError',
+  'TokenStoreError',
+  'TokenRefreshError',
+  'InvalidProviderResponseError',
+  'LockWaitTimeoutError',
+  'DecryptError',
+  'LeaseLostError',
+]);

@@ -1,0 +1,40 @@
+/**
+ * Metric names (namespace `SharedToken`, dimension `tokenType`) and the narrow
+ * interfaces the core reports through. Powertools' Logger and Metrics satisfy them;
+ * the default is silent so the core adds nothing to a cold start it was not asked for.
+ */
+export const METRIC_NAMESPACE = 'SharedToken';
+
+export const MetricName = {
+  TokenCacheHit: 'TokenCacheHit',
+  TokenStoreRead: 'TokenStoreRead',
+  TokenRefreshed: 'TokenRefreshed',
+  TokenRefreshFailed: 'TokenRefreshFailed',
+  LockContended: 'LockContended',
+  LockWaitMs: 'LockWaitMs',
+  LockTakeover: 'LockTakeover',
+  ProviderRejected: 'ProviderRejected',
+  RetrySucceeded: 'RetrySucceeded',
+  DecryptFailed: 'DecryptFailed',
+  LeaseLost: 'LeaseLost',
+} as const;
+export type MetricName = (typeof MetricName)[keyof typeof MetricName];
+
+/** Structured fields of a log line or event. Never put a token, salt or credential here. */
+export type LogAttributes = Record<string, string | number | boolean | undefined>;
+
+export interface TokenLogger {
+  debug(message: string, attributes?: LogAttributes): void;
+  info(message: string, attributes?: LogAttributes): void;
+  warn(message: string, attributes?: LogAttributes): void;
+  error(message: string, attributes?: LogAttributes): void;
+}
+
+/** Receives one call per metric data point; `value` is a count, or milliseconds for `LockWaitMs`. */
+export interface TokenMetrics {
+  record(name: MetricName, value: number, tokenType: string): void;
+}
+
+const noop = (): void => {};
+export const silentLogger: TokenLogger = { debug: noop, info: noop, warn: noop, error: noop };
+export const silentMetrics: TokenMetrics = { record: noop };
