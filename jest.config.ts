@@ -1,3 +1,4 @@
+/** @jest-config-loader esbuild-register */
 import type { Config } from 'jest';
 
 // Native ESM (Middy 6 is ESM-only): run with `node --experimental-vm-modules`.

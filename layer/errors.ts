@@ -61,7 +61,8 @@ export class TokenRefreshError extends SharedTokenError {
   }
   readonly status: number | undefined;
   readonly oauthError: string | undefined;
-  readonly retryAfter: number | undefined;
+  /** Set by the lease holder once it has recorded the shared back-off. */
+  retryAfter: number | undefined;
 }
 
 /** The provider answered, but not with a usable token (no access_token, nonsense expiry, not JSON). */

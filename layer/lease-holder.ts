@@ -1,0 +1,147 @@
+import { AccessToken } from './access-token.js';
+import { fromEpochSeconds, toEpochSeconds } from './clock.js';
+import { InvalidProviderResponseError, isSharedTokenError, TokenRefreshError } from './errors.js';
+import type { ProviderToken } from './providers/token-provider.js';
+import { MetricName } from './telemetry.js';
+import type { ResolvedTokenManagerOptions } from './token-manager-options.js';
+import type { TokenRecord } from './token-store.js';
+
+/** Time kept between the end of the provider call and the end of the lease, for encrypt + commit. */
+const COMMIT_SHARE = 0.2;
+const COMMIT_MARGIN_MAX_MS = 1_000;
+
+/**
+ * AAD of the refresh token: NUL cannot occur in a tokenType, so no access-token AAD equals it
+ * and the two ciphertexts cannot be swapped within an item.
+ */
+export const refreshTokenContext = (tokenType: string): string => `${tokenType}\u0000refreshToken`;
+
+/**
+ * Step 5, for the container that holds the lease: call the provider within the lease,
+ * encrypt, and commit fenced by `lockOwner = owner`. Returns the new token, or
+ * `undefined` when the lease was taken over meanwhile (I3: nothing was overwritten).
+ * A provider failure releases the lease with the shared back-off and throws.
+ */
+export async function refreshAsHolder(
+  options: ResolvedTokenManagerOptions,
+  claimed: TokenRecord,
+  owner: string,
+  leaseExpiresAt: number,
+): Promise<AccessToken | undefined> {
+  const { tokenType, store, cipher, provider, clock, logger, metrics } = options;
+  const startedAt = clock.now();
+  const leaseLeft = leaseExpiresAt - startedAt;
+  const providerBudget = Math.max(1, leaseLeft - Math.min(COMMIT_MARGIN_MAX_MS, leaseLeft * COMMIT_SHARE));
+
+  let fresh: ProviderToken;
+  try {
+    const refreshToken = await decryptRefreshToken(options, claimed);
+    fresh = await provider.fetchToken({
+      tokenType,
+      ...(refreshToken !== undefined && { refreshToken }),
+      signal: AbortSignal.timeout(providerBudget),
+    });
+    validateProviderToken(options, fresh, clock.now());
+  } catch (error) {
+    const failure = asRefreshError(tokenType, error, providerBudget);
+    const failures = (claimed.failures ?? 0) + 1;
+    const backoff = Math.min(options.failureBackoffMaxMs, options.failureBackoffMs * 2 ** (failures - 1));
+    const retryAfter = clock.now() + backoff;
+    await store.release(tokenType, { owner, retryAfter }).catch((releaseError: unknown) => {
+      // The lease runs out by itself; the refresh error is the one the caller needs.
+      logger.warn('could not release the lease after a failed refresh', {
+        tokenType,
+        error: releaseError instanceof Error ? releaseError.name : 'unknown',
+      });
+    });
+    metrics.record(MetricName.TokenRefreshFailed, 1, tokenType);
+    logger.error('token refresh failed', {
+      tokenType,
+      version: claimed.version,
+      lockOwner: owner,
+      error: failure.name,
+      status: failure.status,
+      oauthError: failure.oauthError,
+      failures,
+      backoffMs: backoff,
+    });
+    failure.retryAfter = retryAfter;
+    throw failure;
+  }
+
+  const expiresAt = toEpochSeconds(fresh.expiresAt);
+  const committed = await store.commit(tokenType, {
+    owner,
+    accessToken: await cipher.encrypt(fresh.accessToken, tokenType),
+    expiresAt,
+    updatedAt: toEpochSeconds(clock.now()),
+    ...(fresh.refreshToken !== undefined && {
+      refreshToken: await cipher.encrypt(fresh.refreshToken, refreshTokenContext(tokenType)),
+    }),
+  });
+  if (!committed) {
+    metrics.record(MetricName.LeaseLost, 1, tokenType);
+    logger.warn('lease lost before commit; the newer token stays', { tokenType, lockOwner: owner });
+    return undefined;
+  }
+  metrics.record(MetricName.TokenRefreshed, 1, tokenType);
+  logger.info('token refreshed', {
+    tokenType,
+    version: committed.version,
+    expiresAt,
+    lockOwner: owner,
+    providerMs: clock.now() - startedAt,
+  });
+  return new AccessToken(tokenType, fresh.accessToken, fromEpochSeconds(expiresAt), committed.version);
+}
+
+async function decryptRefreshToken(
+  options: ResolvedTokenManagerOptions,
+  claimed: TokenRecord,
+): Promise<string | undefined> {
+  if (claimed.refreshToken === undefined) return undefined;
+  try {
+    return await options.cipher.decrypt(claimed.refreshToken, refreshTokenContext(options.tokenType));
+  } catch (error) {
+    if (!isSharedTokenError(error, 'DecryptError')) throw error;
+    options.metrics.record(MetricName.DecryptFailed, 1, options.tokenType);
+    options.logger.warn('stored refresh token does not decrypt; asking the provider without it', {
+      tokenType: options.tokenType,
+    });
+    return undefined;
+  }
+}
+
+/** A token that is stale on arrival would make every container refresh again at once. */
+function validateProviderToken(options: ResolvedTokenManagerOptions, token: ProviderToken, now: number): void {
+  const { tokenType, skewMs } = options;
+  if (typeof token?.accessToken !== 'string' || token.accessToken === '') {
+    throw new InvalidProviderResponseError('The provider returned no access token', tokenType);
+  }
+  if (typeof token.expiresAt !== 'number' || !Number.isFinite(token.expiresAt)) {
+    throw new InvalidProviderResponseError('The provider returned no usable expiry', tokenType);
+  }
+  const lifetimeMs = token.expiresAt - now;
+  if (lifetimeMs <= skewMs) {
+    throw new InvalidProviderResponseError(
+      `The provider's token lives ${Math.round(lifetimeMs)} ms, not longer than skewMs (${skewMs} ms): it would be stale on arrival`,
+      tokenType,
+    );
+  }
+}
+
+function asRefreshError(tokenType: string, error: unknown, budgetMs: number): TokenRefreshError {
+  if (isSharedTokenError(error, 'TokenRefreshError') || isSharedTokenError(error, 'InvalidProviderResponseError')) {
+    return error as TokenRefreshError;
+  }
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+    return new TokenRefreshError(
+      `The provider of "${tokenType}" did not answer within ${Math.round(budgetMs)} ms (inside the lease)`,
+      tokenType,
+      { cause: error },
+    );
+  }
+  return new TokenRefreshError(`The provider of "${tokenType}" failed to issue a token`, tokenType, {
+    cause: error,
+  });
+}

@@ -1,0 +1,64 @@
+import { InvalidProviderResponseError } from '../errors.js';
+import type { ProviderToken } from './token-provider.js';
+
+/** Longest lifetime we believe: a year. Anything beyond is a unit bug (ms sent as s) or garbage. */
+export const MAX_EXPIRES_IN_SECONDS = 366 * 24 * 3600;
+
+export interface ParseTokenResponseOptions {
+  tokenType: string;
+  /** Epoch ms when the answer arrived; `expires_in` counts from here. */
+  now: number;
+  /** Lifetime to assume when the answer has no `expires_in` (Salesforce); without it, a missing `expires_in` is an error. */
+  defaultExpiresInSeconds?: number;
+}
+
+/**
+ * Turns an RFC 6749 section 5.1 token answer into a ProviderToken. Error messages name
+ * the field that is wrong and never echo a value from the answer.
+ */
+export function parseTokenResponse(body: string, options: ParseTokenResponseOptions): ProviderToken {
+  const { tokenType, now } = options;
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (error) {
+    throw new InvalidProviderResponseError('The token endpoint answered with something that is not JSON', tokenType, {
+      cause: error instanceof Error ? new Error(error.name) : undefined,
+    });
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new InvalidProviderResponseError('The token endpoint answered JSON that is not an object', tokenType);
+  }
+  const answer = json as Record<string, unknown>;
+  if (typeof answer.access_token !== 'string' || answer.access_token.trim() === '') {
+    throw new InvalidProviderResponseError('The token endpoint answer has no access_token', tokenType);
+  }
+  const expiresIn = readExpiresIn(answer.expires_in, options);
+  const token: ProviderToken = { accessToken: answer.access_token, expiresAt: now + expiresIn * 1000 };
+  if (answer.refresh_token !== undefined) {
+    if (typeof answer.refresh_token !== 'string' || answer.refresh_token === '') {
+      throw new InvalidProviderResponseError('The token endpoint answer has a refresh_token that is not a string', tokenType);
+    }
+    token.refreshToken = answer.refresh_token;
+  }
+  return token;
+}
+
+function readExpiresIn(raw: unknown, options: ParseTokenResponseOptions): number {
+  if (raw === undefined || raw === null) {
+    if (options.defaultExpiresInSeconds !== undefined) return options.defaultExpiresInSeconds;
+    throw new InvalidProviderResponseError(
+      'The token endpoint answer has no expires_in (configure a default lifetime for this provider)',
+      options.tokenType,
+    );
+  }
+  // Some providers send the number as a string; RFC 6749 says number.
+  const seconds = typeof raw === 'string' && /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw;
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_EXPIRES_IN_SECONDS) {
+    throw new InvalidProviderResponseError(
+      `The token endpoint answer has a nonsense expires_in (it must be a number of seconds from 1 to ${MAX_EXPIRES_IN_SECONDS})`,
+      options.tokenType,
+    );
+  }
+  return seconds;
+}

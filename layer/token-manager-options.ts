@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import { type Clock, systemClock } from './clock.js';
+import type { TokenCipher } from './crypto/token-cipher.js';
+import type { TokenProvider } from './providers/token-provider.js';
+import { silentLogger, silentMetrics, type TokenLogger, type TokenMetrics } from './telemetry.js';
+import type { TokenStore } from './token-store.js';
+
+export interface TokenManagerOptions {
+  /** Provider key of the shared item: `salesforce`, or `salesforce#tenant-42` for a tenant. */
+  tokenType: string;
+  store: TokenStore;
+  cipher: TokenCipher;
+  provider: TokenProvider;
+  /** @default systemClock (Date.now) */
+  clock?: Clock;
+  /**
+   * A token counts as expired this long before its expiry, to absorb clock drift between
+   * containers and the time a request takes to reach the provider.
+   * @default 30_000 ms
+   */
+  skewMs?: number;
+  /**
+   * Inside `[expiresAt - refreshAheadMs, expiresAt - skewMs)` one caller refreshes while every
+   * other keeps the still-valid token. 0 (or anything <= skewMs) turns refresh-ahead off.
+   * @default 300_000 ms
+   */
+  refreshAheadMs?: number;
+  /** Longest lease a refresher holds; also capped by the caller's deadline. @default 10_000 ms */
+  leaseMs?: number;
+  /** First delay between reads while another container refreshes. @default 50 ms */
+  pollInitialMs?: number;
+  /** Cap of the doubling delay between reads. @default 1_000 ms */
+  pollMaxMs?: number;
+  /** Wait budget when `getToken` is given no deadline. Above `leaseMs` so a dead holder can be taken over. @default 15_000 ms */
+  maxWaitMs?: number;
+  /** Kept free before the caller's deadline, for the work after the token arrives. @default 500 ms */
+  deadlineMarginMs?: number;
+  /** First shared back-off after a failed refresh; doubles with each failure in a row. @default 1_000 ms */
+  failureBackoffMs?: number;
+  /** Cap of the shared back-off. @default 60_000 ms */
+  failureBackoffMaxMs?: number;
+  /** Identifies this container in `lockOwner`; a counter per claim is appended. @default 16 random hex digits */
+  ownerId?: string;
+  /** Source of jitter, in [0, 1). @default Math.random */
+  random?: () => number;
+  /** How to wait; injectable so tests can drive time. @default setTimeout */
+  sleep?: (ms: number) => Promise<void>;
+  /** @default silent */
+  logger?: TokenLogger;
+  /** @default silent */
+  metrics?: TokenMetrics;
+}
+
+export type ResolvedTokenManagerOptions = Required<TokenManagerOptions>;
+
+const DURATION_DEFAULTS = {
+  skewMs: 30_000,
+  refreshAheadMs: 300_000,
+  leaseMs: 10_000,
+  pollInitialMs: 50,
+  pollMaxMs: 1_000,
+  maxWaitMs: 15_000,
+  deadlineMarginMs: 500,
+  failureBackoffMs: 1_000,
+  failureBackoffMaxMs: 60_000,
+} as const;
+
+const REQUIRED = ['tokenType', 'store', 'cipher', 'provider'] as const;
+const KNOWN = new Set<string>([
+  ...REQUIRED,
+  ...Object.keys(DURATION_DEFAULTS),
+  'clock',
+  'ownerId',
+  'random',
+  'sleep',
+  'logger',
+  'metrics',
+]);
+
+// Control characters would let one tokenType's AAD collide with another's (see the refresh-token AAD).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point of this pattern
+const TOKEN_TYPE = /^[^\u0000-\u001f\u007f]{1,256}$/;
+
+/** Applies defaults and validates; a TypeError names the offending option (a typo fails at cold start). */
+export function resolveTokenManagerOptions(options: TokenManagerOptions): ResolvedTokenManagerOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('TokenManager options must be an object');
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) throw new TypeError(`Unknown TokenManager option "${key}"`);
+  }
+  for (const key of REQUIRED) {
+    if (options[key] === undefined || options[key] === null) {
+      throw new TypeError(`TokenManager option "${key}" is required`);
+    }
+  }
+  if (typeof options.tokenType !== 'string' || !TOKEN_TYPE.test(options.tokenType)) {
+    throw new TypeError(
+      'TokenManager option "tokenType" must be 1 to 256 characters without control characters',
+    );
+  }
+  const durations: Record<keyof typeof DURATION_DEFAULTS, number> = { ...DURATION_DEFAULTS };
+  for (const key of Object.keys(DURATION_DEFAULTS) as (keyof typeof DURATION_DEFAULTS)[]) {
+    const value = options[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new TypeError(`TokenManager option "${key}" must be a finite number of milliseconds >= 0`);
+    }
+    durations[key] = value;
+  }
+  for (const key of ['leaseMs', 'pollInitialMs', 'pollMaxMs', 'maxWaitMs'] as const) {
+    if (durations[key] === 0) throw new TypeError(`TokenManager option "${key}" must be greater than 0`);
+  }
+  if (durations.pollMaxMs < durations.pollInitialMs) {
+    throw new TypeError('TokenManager option "pollMaxMs" must be >= "pollInitialMs"');
+  }
+  return {
+    ...durations,
+    tokenType: options.tokenType,
+    store: options.store,
+    cipher: options.cipher,
+    provider: options.provider,
+    clock: options.clock ?? systemClock,
+    ownerId: options.ownerId ?? randomBytes(8).toString('hex'),
+    random: options.random ?? Math.random,
+    sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    logger: options.logger ?? silentLogger,
+    metrics: options.metrics ?? silentMetrics,
+  };
+}

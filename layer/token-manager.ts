@@ -1,0 +1,268 @@
+import { AccessToken } from './access-token.js';
+import { fromEpochSeconds } from './clock.js';
+import { isSharedTokenError, LockWaitTimeoutError, TokenRefreshError } from './errors.js';
+import { refreshAsHolder } from './lease-holder.js';
+import { type ResolvedTokenManagerOptions, resolveTokenManagerOptions, type TokenManagerOptions } from './token-manager-options.js';
+import { MetricName } from './telemetry.js';
+import type { TokenRecord } from './token-store.js';
+
+export interface GetTokenOptions {
+  /**
+   * Epoch ms when the caller's invocation ends (Lambda: `Date.now() + context.getRemainingTimeInMillis()`).
+   * Nobody waits or holds a lease past it minus `deadlineMarginMs`.
+   * @default now + maxWaitMs
+   */
+  deadline?: number;
+}
+
+/**
+ * The protocol of DESIGN.md, steps 1 to 7, for one tokenType in one container.
+ * Keeps the per-container memory cache; everything shared goes through the store.
+ */
+export class TokenManager {
+  readonly tokenType: string;
+  private readonly options: ResolvedTokenManagerOptions;
+  private cached: AccessToken | undefined;
+  /** Single flight: one store round per reason (`fresh`, or the rejected version) at a time. */
+  private readonly inflight = new Map<string, Promise<AccessToken>>();
+  private refreshAhead: Promise<void> | undefined;
+  /** Epoch ms before which this container does not try another refresh-ahead claim. */
+  private refreshAheadNotBefore = 0;
+  private claims = 0;
+  private lastDecryptFailure: string | undefined;
+
+  constructor(options: TokenManagerOptions) {
+    this.options = resolveTokenManagerOptions(options);
+    this.tokenType = this.options.tokenType;
+  }
+
+  /** Step 1 to 6: a valid token, from memory when it can (zero network calls). */
+  async getToken(options: GetTokenOptions = {}): Promise<AccessToken> {
+    const now = this.options.clock.now();
+    const cached = this.cached;
+    if (cached && now < cached.expiresAt - this.options.skewMs) {
+      this.metric(MetricName.TokenCacheHit);
+      if (now >= cached.expiresAt - this.options.refreshAheadMs) {
+        await this.refreshAheadOnce(cached, this.deadline(options, now));
+        return this.cached ?? cached;
+      }
+      return cached;
+    }
+    return this.singleFlight('fresh', () => this.acquire(this.deadline(options, now), undefined));
+  }
+
+  /**
+   * Step 7: the provider answered 401/403 to `rejected`. Returns a token of a newer
+   * generation; however many callers reject the same version, one provider call is made.
+   */
+  async refreshRejected(rejected: AccessToken | number, options: GetTokenOptions = {}): Promise<AccessToken> {
+    const version = typeof rejected === 'number' ? rejected : rejected.version;
+    this.metric(MetricName.ProviderRejected);
+    this.options.logger.warn('provider rejected token', { tokenType: this.tokenType, version });
+    const now = this.options.clock.now();
+    if (this.cached && this.cached.version > version && now < this.cached.expiresAt - this.options.skewMs) {
+      return this.cached;
+    }
+    if (this.cached && this.cached.version <= version) this.cached = undefined;
+    return this.singleFlight(`rejected:${version}`, () => this.acquire(this.deadline(options, now), version));
+  }
+
+  /** Forget the in-memory token (the next call reads the store). */
+  clearCache(): void {
+    this.cached = undefined;
+  }
+
+  private singleFlight(key: string, run: () => Promise<AccessToken>): Promise<AccessToken> {
+    let pending = this.inflight.get(key);
+    if (!pending) {
+      pending = run().finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** Steps 2, 4, 5 and 6 as one loop: read, then use, wait, or claim, until a usable token or the deadline. */
+  private async acquire(deadline: number, rejectedVersion: number | undefined): Promise<AccessToken> {
+    const cutoff = deadline - this.options.deadlineMarginMs;
+    let record = await this.read();
+    let waitStartedAt: number | undefined;
+    let polls = 0;
+    for (;;) {
+      const now = this.options.clock.now();
+      const token = await this.usableToken(record, now, rejectedVersion);
+      if (token) {
+        if (waitStartedAt !== undefined) this.metric(MetricName.LockWaitMs, now - waitStartedAt);
+        return this.adopt(token);
+      }
+      if (now >= cutoff) throw new LockWaitTimeoutError(this.tokenType, now - (waitStartedAt ?? now));
+      if (record && leaseIsLive(record, now)) {
+        // Step 6: somebody else is refreshing. Wait, but never past our cutoff, and wake
+        // up right after their lease ends so a crashed holder costs one lease plus one poll.
+        if (waitStartedAt === undefined) {
+          waitStartedAt = now;
+          this.metric(MetricName.LockContended);
+        }
+        await this.options.sleep(this.pollDelay(polls++, record, now, cutoff));
+        record = await this.read();
+        continue;
+      }
+      if (record?.retryAfter !== undefined && record.retryAfter > now) throw this.backingOff(record.retryAfter);
+      const leaseMs = Math.min(this.options.leaseMs, cutoff - now);
+      const owner = `${this.options.ownerId}:${++this.claims}`;
+      const claim = await this.options.store.claim(this.tokenType, {
+        seenVersion: record?.version,
+        owner,
+        leaseExpiresAt: now + leaseMs,
+        now,
+      });
+      if (!claim.claimed) {
+        record = claim.current; // Step 6: a loser re-evaluates what the winner left.
+        continue;
+      }
+      if (record?.updating) {
+        this.metric(MetricName.LockTakeover);
+        this.options.logger.warn('lease taken over', { tokenType: this.tokenType, version: record.version, lockOwner: owner });
+      }
+      const fresh = await refreshAsHolder(this.options, claim.record, owner, now + leaseMs);
+      if (fresh) return this.adopt(fresh);
+      record = await this.read(); // Lease lost (I3): somebody took over; use what they commit.
+    }
+  }
+
+  /**
+   * Step 3: inside the refresh-ahead window one container claims and refreshes; the
+   * others, and this container's other callers, keep the still-valid token.
+   */
+  private async refreshAheadOnce(cached: AccessToken, deadline: number): Promise<void> {
+    const now = this.options.clock.now();
+    if (this.refreshAhead || now < this.refreshAheadNotBefore) return;
+    this.refreshAhead = this.tryRefreshAhead(cached, deadline)
+      .catch((error: unknown) => {
+        // The token is still valid: a failed early refresh must not fail the caller.
+        this.refreshAheadNotBefore = this.options.clock.now() + this.options.pollMaxMs;
+        this.options.logger.warn('refresh ahead of expiry failed; still serving the current token', {
+          tokenType: this.tokenType,
+          version: cached.version,
+          error: errorName(error),
+        });
+      })
+      .finally(() => {
+        this.refreshAhead = undefined;
+      });
+    await this.refreshAhead;
+  }
+
+  private async tryRefreshAhead(cached: AccessToken, deadline: number): Promise<void> {
+    const now = this.options.clock.now();
+    const cutoff = Math.min(deadline - this.options.deadlineMarginMs, cached.expiresAt - this.options.skewMs);
+    const leaseMs = Math.min(this.options.leaseMs, cutoff - now);
+    if (leaseMs <= 0) return;
+    const owner = `${this.options.ownerId}:${++this.claims}`;
+    const claim = await this.options.store.claim(this.tokenType, {
+      seenVersion: cached.version,
+      owner,
+      leaseExpiresAt: now + leaseMs,
+      now,
+    });
+    if (claim.claimed) {
+      const fresh = await refreshAsHolder(this.options, claim.record, owner, now + leaseMs);
+      if (fresh) this.adopt(fresh);
+      return;
+    }
+    const current = claim.current;
+    const newer = current && current.version > cached.version ? await this.usableToken(current, now, undefined) : undefined;
+    if (newer) {
+      this.adopt(newer);
+      return;
+    }
+    // Somebody holds the lease or the provider is backing off: do not ask again before that ends.
+    this.refreshAheadNotBefore = Math.max(
+      now + this.options.pollMaxMs,
+      current?.lockExpiresAt ?? 0,
+      current?.retryAfter ?? 0,
+    );
+  }
+
+  private async read(): Promise<TokenRecord | undefined> {
+    this.metric(MetricName.TokenStoreRead);
+    return this.options.store.read(this.tokenType);
+  }
+
+  /** The record's token if it is present, unexpired, newer than a rejected version, and decrypts (I5). */
+  private async usableToken(
+    record: TokenRecord | undefined,
+    now: number,
+    rejectedVersion: number | undefined,
+  ): Promise<AccessToken | undefined> {
+    if (!record?.accessToken || record.expiresAt === undefined) return undefined;
+    const expiresAt = fromEpochSeconds(record.expiresAt);
+    if (now >= expiresAt - this.options.skewMs) return undefined;
+    if (rejectedVersion !== undefined && record.version <= rejectedVersion) return undefined;
+    try {
+      const value = await this.options.cipher.decrypt(record.accessToken, this.tokenType);
+      return new AccessToken(this.tokenType, value, expiresAt, record.version);
+    } catch (error) {
+      if (!isSharedTokenError(error, 'DecryptError')) throw error;
+      // Undecryptable counts as missing: the caller refreshes. Count it once per generation.
+      const key = `${record.version}:${record.accessToken.length}`;
+      if (this.lastDecryptFailure !== key) {
+        this.lastDecryptFailure = key;
+        this.metric(MetricName.DecryptFailed);
+        this.options.logger.warn('stored token does not decrypt; refreshing it', {
+          tokenType: this.tokenType,
+          version: record.version,
+          reason: error.message,
+        });
+      }
+      return undefined;
+    }
+  }
+
+  private adopt(token: AccessToken): AccessToken {
+    if (!this.cached || token.version >= this.cached.version) this.cached = token;
+    return token;
+  }
+
+  private pollDelay(attempt: number, record: TokenRecord, now: number, cutoff: number): number {
+    const { pollInitialMs, pollMaxMs, random } = this.options;
+    const base = Math.min(pollMaxMs, pollInitialMs * 2 ** attempt);
+    // Equal jitter: spreads a herd of waiters without ever polling in a tight loop.
+    let delay = base / 2 + (random() * base) / 2;
+    if (record.lockExpiresAt !== undefined) delay = Math.min(delay, Math.max(1, record.lockExpiresAt - now + 1));
+    return Math.max(0, Math.min(delay, cutoff - now));
+  }
+
+  private backingOff(retryAfter: number): TokenRefreshError {
+    const seconds = Math.ceil((retryAfter - this.options.clock.now()) / 1000);
+    return new TokenRefreshError(
+      `The provider of "${this.tokenType}" failed recently; no container asks it again for ${seconds} s (shared back-off)`,
+      this.tokenType,
+      { retryAfter },
+    );
+  }
+
+  private deadline(options: GetTokenOptions, now: number): number {
+    const { deadline } = options;
+    if (deadline === undefined) return now + this.options.maxWaitMs;
+    if (typeof deadline !== 'number' || !Number.isFinite(deadline)) {
+      throw new TypeError('getToken option "deadline" must be an epoch-milliseconds number');
+    }
+    // Epoch seconds are ~1.7e9, epoch ms ~1.7e12: a deadline in seconds would look long past.
+    if (deadline < 1e11) {
+      throw new TypeError('getToken option "deadline" looks like epoch seconds; pass epoch milliseconds');
+    }
+    return deadline;
+  }
+
+  private metric(name: MetricName, value = 1): void {
+    this.options.metrics.record(name, value, this.tokenType);
+  }
+}
+
+function leaseIsLive(record: TokenRecord, now: number): boolean {
+  return record.updating && record.lockExpiresAt !== undefined && record.lockExpiresAt >= now;
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}

@@ -1,0 +1,251 @@
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { TableNotFoundError, TokenStoreError } from './errors.js';
+
+/**
+ * One item per tokenType. Units are fixed per attribute (see DESIGN.md, "The table"):
+ * `expiresAt` and `updatedAt` are epoch SECONDS (TTL needs seconds); `lockExpiresAt`
+ * and `retryAfter` are epoch MILLISECONDS (a lease is shorter than a second's rounding).
+ */
+export interface TokenRecord {
+  tokenType: string;
+  /** Envelope ciphertext, base64. Absent until the first commit. */
+  accessToken?: string;
+  /** Epoch seconds. */
+  expiresAt?: number;
+  /** Epoch seconds. */
+  updatedAt?: number;
+  updating: boolean;
+  lockOwner?: string;
+  /** Epoch milliseconds. */
+  lockExpiresAt?: number;
+  /** Generation counter: +1 on every commit; 0 before the first. */
+  version: number;
+  /** Envelope ciphertext of a rotated OAuth2 refresh token. */
+  refreshToken?: string;
+  /** Failed refreshes in a row since the last commit. */
+  failures?: number;
+  /** Epoch milliseconds before which nobody calls the provider again (shared back-off). */
+  retryAfter?: number;
+}
+
+export type ClaimResult =
+  | { claimed: true; record: TokenRecord }
+  | { claimed: false; current: TokenRecord | undefined };
+
+export interface ClaimRequest {
+  /** The version this caller saw, or `undefined` if it saw no item. The claim fails if the item moved. */
+  seenVersion: number | undefined;
+  owner: string;
+  /** Epoch ms: when the lease ends. */
+  leaseExpiresAt: number;
+  /** Epoch ms: a lease ending before this is dead and may be taken over. */
+  now: number;
+}
+
+export interface CommitRequest {
+  owner: string;
+  /** Ciphertext of the new access token. */
+  accessToken: string;
+  /** Epoch seconds. */
+  expiresAt: number;
+  /** Epoch seconds. */
+  updatedAt: number;
+  /** Ciphertext of a rotated refresh token, written in the same conditional commit. */
+  refreshToken?: string;
+}
+
+export interface ReleaseRequest {
+  owner: string;
+  /** Epoch ms until which every container holds off the provider; omitted for a plain release. */
+  retryAfter?: number;
+}
+
+export interface TokenStoreOptions {
+  client: DynamoDBClient;
+  tableName: string;
+}
+
+/**
+ * The DynamoDB repository. Every write is conditional: the condition IS the
+ * distributed lock. A lease over time, for one item:
+ *
+ *   A: claim(v) ──── lease A ────────────── commit (lockOwner = A) → v+1
+ *   B:        claim(v) ✗ (live lease)  wait… read → v+1, use it
+ *   C:  (A crashed) ......... lease A ends │ claim(v) ✓ takes over → lease C
+ *   A': (A was only frozen, wakes up)                commit (lockOwner = A) ✗ LeaseLost
+ */
+export class TokenStore {
+  readonly tableName: string;
+  private readonly client: DynamoDBClient;
+
+  constructor(options: TokenStoreOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+  }
+
+  /** Consistent read: a refresh committed a moment ago by another container must be visible. */
+  async read(tokenType: string): Promise<TokenRecord | undefined> {
+    const output = await this.send(tokenType, 'read', () =>
+      this.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: marshall({ tokenType }),
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return output.Item ? toRecord(output.Item) : undefined;
+  }
+
+  /**
+   * Step 4: take the lease if the item is still at the version the caller saw (or
+   * still absent) and nobody holds a live lease. A loser gets the item as it is now,
+   * from `ALL_OLD` where the engine returns it, else from a fresh read (dynalite).
+   */
+  async claim(tokenType: string, request: ClaimRequest): Promise<ClaimResult> {
+    const { seenVersion, owner, leaseExpiresAt, now } = request;
+    const sawItem = seenVersion !== undefined;
+    // An item written before versions existed (the seed's table) reads as version 0.
+    const sameVersion = seenVersion === 0 ? '(version = :seen OR attribute_not_exists(version))' : 'version = :seen';
+    const noLiveLease =
+      '(updating = :false OR attribute_not_exists(updating) OR attribute_not_exists(lockExpiresAt) OR lockExpiresAt < :now)';
+    const condition = sawItem ? `${sameVersion} AND ${noLiveLease}` : 'attribute_not_exists(tokenType)';
+    const values: Record<string, unknown> = {
+      ':true': true,
+      ':owner': owner,
+      ':lease': leaseExpiresAt,
+      ':zero': 0,
+    };
+    if (sawItem) Object.assign(values, { ':seen': seenVersion, ':false': false, ':now': now });
+    try {
+      const output = await this.send(tokenType, 'claim', () =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: marshall({ tokenType }),
+            UpdateExpression:
+              'SET updating = :true, lockOwner = :owner, lockExpiresAt = :lease, version = if_not_exists(version, :zero)',
+            ConditionExpression: condition,
+            ExpressionAttributeValues: marshall(values),
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      );
+      return { claimed: true, record: toRecord(output.Attributes ?? {}) };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const current = error.Item ? toRecord(error.Item) : await this.read(tokenType);
+      return { claimed: false, current };
+    }
+  }
+
+  /**
+   * Step 5: write the new generation, fenced by `lockOwner = me` so a holder whose lease
+   * was taken over cannot overwrite a newer token (I3). Returns the committed item, or
+   * `undefined` when the fence failed (the lease was lost).
+   */
+  async commit(tokenType: string, request: CommitRequest): Promise<TokenRecord | undefined> {
+    const values: Record<string, unknown> = {
+      ':owner': request.owner,
+      ':token': request.accessToken,
+      ':expiresAt': request.expiresAt,
+      ':updatedAt': request.updatedAt,
+      ':one': 1,
+      ':false': false,
+    };
+    let set =
+      'SET accessToken = :token, expiresAt = :expiresAt, updatedAt = :updatedAt, version = version + :one, updating = :false';
+    if (request.refreshToken !== undefined) {
+      set += ', refreshToken = :refresh';
+      values[':refresh'] = request.refreshToken;
+    }
+    try {
+      const output = await this.send(tokenType, 'commit', () =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: marshall({ tokenType }),
+            UpdateExpression: `${set} REMOVE lockOwner, lockExpiresAt, failures, retryAfter`,
+            ConditionExpression: 'lockOwner = :owner',
+            ExpressionAttributeValues: marshall(values),
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
+      return toRecord(output.Attributes ?? {});
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Gives the lease back after a failed refresh, again only if it is still ours, and
+   * records the shared back-off. Returns false when the lease had already been taken.
+   */
+  async release(tokenType: string, request: ReleaseRequest): Promise<boolean> {
+    const values: Record<string, unknown> = { ':owner': request.owner, ':false': false };
+    let update = 'SET updating = :false';
+    if (request.retryAfter !== undefined) {
+      update += ', failures = if_not_exists(failures, :zero) + :one, retryAfter = :retryAfter';
+      Object.assign(values, { ':zero': 0, ':one': 1, ':retryAfter': request.retryAfter });
+    }
+    try {
+      await this.send(tokenType, 'release', () =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: marshall({ tokenType }),
+            UpdateExpression: `${update} REMOVE lockOwner, lockExpiresAt`,
+            ConditionExpression: 'lockOwner = :owner',
+            ExpressionAttributeValues: marshall(values),
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Turns SDK failures into our errors; condition failures pass through for the caller to read. */
+  private async send<T>(tokenType: string, operation: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (isConditionFailure(error)) throw error;
+      const name = error instanceof Error ? error.name : 'unknown error';
+      if (name === 'ResourceNotFoundException') throw new TableNotFoundError(this.tableName, { cause: error });
+      throw new TokenStoreError(
+        `DynamoDB ${operation} of "${tokenType}" in table "${this.tableName}" failed: ${name}`,
+        tokenType,
+        { cause: error },
+      );
+    }
+  }
+}
+
+function isConditionFailure(error: unknown): error is ConditionalCheckFailedException {
+  return (
+    error instanceof ConditionalCheckFailedException ||
+    (error instanceof Error && error.name === 'ConditionalCheckFailedException')
+  );
+}
+
+function toRecord(item: Parameters<typeof unmarshall>[0]): TokenRecord {
+  const raw = unmarshall(item) as Partial<TokenRecord> & { tokenType: string };
+  return {
+    ...raw,
+    tokenType: raw.tokenType,
+    updating: raw.updating === true,
+    version: typeof raw.version === 'number' ? raw.version : 0,
+  };
+}

@@ -1,0 +1,15 @@
+// Bundles the simulator's entry points into .build/ so that every simulated Lambda
+// container is a plain `node` process (no TypeScript loader in 200 children).
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: ['scripts/simulator/demo.ts', 'scripts/simulator/container.ts'],
+  outdir: '.build/scripts/simulator',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: false,
+  logLevel: 'warning',
+});
