@@ -34,4 +34,13 @@ export {
 } from './telemetry.js';
 export { type GetTokenOptions, TokenManager } from './token-manager.js';
 export type { TokenManagerOptions } from './token-manager-options.js';
-export { type ClaimResult, type TokenRecord, TokenStore, type TokenStoreOptions } from './token-store.js';
+export {
+  type ClaimRequest,
+  type ClaimResult,
+  type CommitRequest,
+  type ReleaseRequest,
+  type TokenRecord,
+  type TokenRepository,
+  TokenStore,
+  type TokenStoreOptions,
+} from './token-store.js';

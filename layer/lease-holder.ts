@@ -31,7 +31,8 @@ export async function refreshAsHolder(
   const { tokenType, store, cipher, provider, clock, logger, metrics } = options;
   const startedAt = clock.now();
   const leaseLeft = leaseExpiresAt - startedAt;
-  const providerBudget = Math.max(1, leaseLeft - Math.min(COMMIT_MARGIN_MAX_MS, leaseLeft * COMMIT_SHARE));
+  // AbortSignal.timeout takes whole milliseconds only.
+  const providerBudget = Math.max(1, Math.floor(leaseLeft - Math.min(COMMIT_MARGIN_MAX_MS, leaseLeft * COMMIT_SHARE)));
 
   let fresh: ProviderToken;
   try {

@@ -3,12 +3,13 @@ import { type Clock, systemClock } from './clock.js';
 import type { TokenCipher } from './crypto/token-cipher.js';
 import type { TokenProvider } from './providers/token-provider.js';
 import { silentLogger, silentMetrics, type TokenLogger, type TokenMetrics } from './telemetry.js';
-import type { TokenStore } from './token-store.js';
+import type { TokenRepository } from './token-store.js';
 
 export interface TokenManagerOptions {
   /** Provider key of the shared item: `salesforce`, or `salesforce#tenant-42` for a tenant. */
   tokenType: string;
-  store: TokenStore;
+  /** Usually a `TokenStore`; any implementation of the same conditional semantics works. */
+  store: TokenRepository;
   cipher: TokenCipher;
   provider: TokenProvider;
   /** @default systemClock (Date.now) */

@@ -66,6 +66,9 @@ export interface ReleaseRequest {
   retryAfter?: number;
 }
 
+/** What the manager needs of a store: the four conditional operations. */
+export type TokenRepository = Pick<TokenStore, 'read' | 'claim' | 'commit' | 'release'>;
+
 export interface TokenStoreOptions {
   client: DynamoDBClient;
   tableName: string;

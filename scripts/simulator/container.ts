@@ -19,8 +19,19 @@ const send = (message: ChildMessage): void => {
   process.send?.(message);
 };
 
-process.on('message', (message: ParentMessage) => {
-  if (message.type === 'config') void prepare(message.config);
+/** Resolves on the next parent message of `type`. */
+const nextMessage = (type: ParentMessage['type']): Promise<void> =>
+  new Promise((resolve) => {
+    const listener = (message: ParentMessage): void => {
+      if (message.type !== type) return;
+      process.off('message', listener);
+      resolve();
+    };
+    process.on('message', listener);
+  });
+
+process.once('message', (message: ParentMessage) => {
+  if (message.type === 'config') prepare(message.config);
 });
 
 function prepare(config: ContainerConfig): void {
@@ -32,12 +43,18 @@ function prepare(config: ContainerConfig): void {
     clientSecret: config.clientSecret,
     timeoutMs: config.manager.leaseMs,
   });
-  // Tells the parent this container is the lease holder in the middle of its refresh (for --kill-holder).
+  // Lets the parent see (and kill or freeze) the lease holder in the middle of its refresh.
   const provider: TokenProvider = {
-    fetchToken(request) {
+    async fetchToken(request) {
       providerCalls++;
       send({ type: 'refreshing', index: config.index });
-      return oauth.fetchToken(request);
+      const token = await oauth.fetchToken(request);
+      if (config.holdProviderAnswer) {
+        const proceed = nextMessage('proceed');
+        send({ type: 'answered', index: config.index });
+        await proceed;
+      }
+      return token;
     },
   };
   const manager = new TokenManager({
@@ -56,16 +73,13 @@ function prepare(config: ContainerConfig): void {
     ...config.manager,
   });
 
-  const onGo = (message: ParentMessage): void => {
-    if (message.type !== 'go') return;
-    process.off('message', onGo);
-    void run(config, manager, metrics).then((partial) => {
+  void nextMessage('go')
+    .then(() => run(config, manager, metrics))
+    .then((partial) => {
       const result = { ...partial, providerCalls, rssBytes: process.memoryUsage().rss };
       // Keep-alive sockets of the SDK would hold the process open: exit once the parent has the result.
       process.send?.({ type: 'result', result } satisfies ChildMessage, () => process.exit(0));
     });
-  };
-  process.on('message', onGo);
   send({ type: 'ready', index: config.index });
 }
 
@@ -78,36 +92,50 @@ async function run(
   const errors: Record<string, number> = {};
   let succeeded = 0;
   let failed = 0;
+  let maxOverheadMs = 0;
   for (let i = 0; i < config.invocations; i++) {
+    const timing = { overheadMs: 0 };
     try {
-      overheadMs.push(await invoke(config, manager));
+      await invoke(config, manager, timing);
+      overheadMs.push(timing.overheadMs);
       succeeded++;
     } catch (error) {
       failed++;
       const name = error instanceof Error ? error.name : 'unknown';
+      if (process.env.SIMULATOR_DEBUG) console.error(error);
       errors[name] = (errors[name] ?? 0) + 1;
     }
+    maxOverheadMs = Math.max(maxOverheadMs, timing.overheadMs);
     if ((i + 1) % 10 === 0 || i + 1 === config.invocations) send({ type: 'progress', index: config.index, done: i + 1 });
+    if (i === 0 && config.barrierAfterFirst) {
+      const resume = nextMessage('continue');
+      send({ type: 'barrier', index: config.index });
+      await resume;
+    }
     if (config.thinkMs > 0) await new Promise((resolve) => setTimeout(resolve, config.thinkMs));
   }
-  return { index: config.index, succeeded, failed, errors, overheadMs, metrics: metrics.totals };
+  return { index: config.index, succeeded, failed, errors, overheadMs, maxOverheadMs, metrics: metrics.totals };
 }
 
 /** One invocation: get the token, call the data API, and on a 401/403 refresh the rejected version once. */
-async function invoke(config: ContainerConfig, manager: TokenManager): Promise<number> {
+async function invoke(config: ContainerConfig, manager: TokenManager, timing: { overheadMs: number }): Promise<void> {
   const deadline = Date.now() + config.invocationTimeoutMs;
-  let started = performance.now();
-  let token = await manager.getToken({ deadline });
-  let overhead = performance.now() - started;
+  const timed = async (get: () => Promise<AccessToken>): Promise<AccessToken> => {
+    const started = performance.now();
+    try {
+      return await get();
+    } finally {
+      timing.overheadMs += performance.now() - started;
+    }
+  };
+  let token = await timed(() => manager.getToken({ deadline }));
   let status = await callApi(config.apiUrl, token);
   if (status === 401 || status === 403) {
-    started = performance.now();
-    token = await manager.refreshRejected(token, { deadline });
-    overhead += performance.now() - started;
+    const rejected = token;
+    token = await timed(() => manager.refreshRejected(rejected, { deadline }));
     status = await callApi(config.apiUrl, token);
   }
   if (status !== 200) throw Object.assign(new Error(`data API answered HTTP ${status}`), { name: `Http${status}` });
-  return overhead;
 }
 
 async function callApi(apiUrl: string, token: AccessToken): Promise<number> {

@@ -16,6 +16,10 @@ export interface ContainerConfig {
   thinkMs: number;
   /** Each invocation's deadline, like a Lambda's timeout. */
   invocationTimeoutMs: number;
+  /** After the first invocation, report `barrier` and wait for `continue` (the rejection storm). */
+  barrierAfterFirst: boolean;
+  /** Hold the provider's answer until the parent says `proceed` (to freeze a holder between answer and commit). */
+  holdProviderAnswer: boolean;
   manager: {
     skewMs: number;
     refreshAheadMs: number;
@@ -25,7 +29,11 @@ export interface ContainerConfig {
   };
 }
 
-export type ParentMessage = { type: 'config'; config: ContainerConfig } | { type: 'go' };
+export type ParentMessage =
+  | { type: 'config'; config: ContainerConfig }
+  | { type: 'go' }
+  | { type: 'continue' }
+  | { type: 'proceed' };
 
 export interface ContainerResult {
   index: number;
@@ -35,6 +43,8 @@ export interface ContainerResult {
   errors: Record<string, number>;
   /** Time spent getting the token, per invocation, ms. */
   overheadMs: number[];
+  /** Longest time an invocation spent getting its token, failed ones included, ms. */
+  maxOverheadMs: number;
   /** Metric name -> [sum, max]. */
   metrics: Record<string, { sum: number; max: number; count: number }>;
   providerCalls: number;
@@ -44,5 +54,7 @@ export interface ContainerResult {
 export type ChildMessage =
   | { type: 'ready'; index: number }
   | { type: 'refreshing'; index: number }
+  | { type: 'answered'; index: number }
+  | { type: 'barrier'; index: number }
   | { type: 'progress'; index: number; done: number }
   | { type: 'result'; result: ContainerResult };

@@ -1,0 +1,28 @@
+# The two commands of the README. Both install what is missing first (npm ci from the
+# lockfile), so a fresh clone needs nothing but Node 20, npm and (for DynamoDB Local) Java 17.
+.PHONY: demo test lint typecheck build clean
+
+NPM_INSTALL_STAMP := node_modules/.package-lock.json
+
+$(NPM_INSTALL_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+build: $(NPM_INSTALL_STAMP)
+	node scripts/build.mjs
+
+demo: build
+	node .build/scripts/simulator/demo.js $(ARGS)
+
+lint: $(NPM_INSTALL_STAMP)
+	npx biome check layer middleware examples scripts test
+
+typecheck: $(NPM_INSTALL_STAMP)
+	npx tsc --noEmit -p tsconfig.json
+
+# JEST_ARGS lets .ci/run ask for Jest's JSON results; a plain `make test` needs none.
+test: lint typecheck build
+	node --experimental-vm-modules node_modules/jest/bin/jest.js $(JEST_ARGS)
+
+clean:
+	rm -rf .build dist coverage

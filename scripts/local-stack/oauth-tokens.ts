@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+
+interface AccessTokenState {
+  expiresAtMs: number;
+  revoked: boolean;
+}
+
+function randomToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** What the provider has issued. Expiry is judged by the server's own clock, Date.now(). */
+export class TokenRegistry {
+  private readonly accessTokens = new Map<string, AccessTokenState>();
+  // true = may still be used once; false = used (rotated away) and dead for good.
+  private readonly refreshTokens = new Map<string, boolean>();
+
+  issueAccessToken(ttlSeconds: number): string {
+    const token = randomToken();
+    this.accessTokens.set(token, { expiresAtMs: Date.now() + ttlSeconds * 1000, revoked: false });
+    return token;
+  }
+
+  isLive(accessToken: string): boolean {
+    const state = this.accessTokens.get(accessToken);
+    return state !== undefined && !state.revoked && Date.now() < state.expiresAtMs;
+  }
+
+  revoke(accessToken: string): void {
+    const state = this.accessTokens.get(accessToken);
+    if (state) state.revoked = true;
+  }
+
+  revokeAll(): void {
+    for (const state of this.accessTokens.values()) state.revoked = true;
+  }
+
+  issued(): string[] {
+    return [...this.accessTokens.keys(), ...this.refreshTokens.keys()];
+  }
+
+  issueRefreshToken(): string {
+    const token = randomToken();
+    this.refreshTokens.set(token, true);
+    return token;
+  }
+
+  /** Rotation: true once per refresh token; afterwards, and for unknown ones, false. */
+  consumeRefreshToken(refreshToken: string): boolean {
+    if (this.refreshTokens.get(refreshToken) !== true) return false;
+    this.refreshTokens.set(refreshToken, false);
+    return true;
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * `npm run demo -- [flags]`: many simulated Lambda containers share one token through
+ * the embedded local stack. With --json the last line of stdout is the report.
+ */
+import { parseArgs } from 'node:util';
+import { runSimulation, type SimulationOptions, type SimulationReport } from './simulation.js';
+
+const USAGE = `Usage: npm run demo -- [flags]
+
+  --containers N            simulated Lambda containers, each a child process (default 25)
+  --invocations N           invocations per container, one at a time (default 40)
+  --token-ttl SECONDS       lifetime of the tokens the local provider issues (default 2)
+  --reject-rate R           probability the data API revokes the token it is shown, 0..1 (default 0.02)
+  --provider-latency MS     delay of the local token endpoint (default 100)
+  --kill-holder             SIGKILL the first container that holds the lease, mid-refresh
+  --engine NAME             dynamodb-local | dynalite (default: dynamodb-local when Java is found)
+  --endpoint URL            use this DynamoDB instead of starting one
+  --table NAME              table to use, created if missing (default demo-local-access-tokens)
+  --provider-url URL        use this OAuth2 token endpoint (client_credentials; credentials from
+                            SIMULATOR_CLIENT_ID and SIMULATOR_CLIENT_SECRET)
+  --api-url URL             use this data API (GET with a Bearer token; 200, or 401/403)
+  --think-ms MS             pause between two invocations of a container (default 25)
+  --lease-ms MS             longest lease of a refresher (default 10000)
+  --invocation-timeout-ms MS  each invocation's deadline, like a Lambda timeout (default 15000)
+  --json                    print the report as one JSON object on the last line of stdout
+  --help                    this text`;
+
+class UsageError extends Error {}
+
+function parseFlags(argv: string[]): { options: SimulationOptions; json: boolean } {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const options: SimulationOptions = {
+    containers: integer(values.containers, '--containers', 1, 1000, 25),
+    invocations: integer(values.invocations, '--invocations', 1, 1_000_000, 40),
+    tokenTtlSeconds: integer(values['token-ttl'], '--token-ttl', 1, 366 * 24 * 3600, 2),
+    rejectRate: number(values['reject-rate'], '--reject-rate', 0, 1, 0.02),
+    providerLatencyMs: integer(values['provider-latency'], '--provider-latency', 0, 600_000, 100),
+    killHolder: values['kill-holder'] === true,
+    thinkMs: integer(values['think-ms'], '--think-ms', 0, 600_000, 25),
+    leaseMs: integer(values['lease-ms'], '--lease-ms', 1, 600_000, 10_000),
+    invocationTimeoutMs: integer(values['invocation-timeout-ms'], '--invocation-timeout-ms', 1, 900_000, 15_000),
+  };
+  if (values.engine !== undefined) {
+    if (values.engine !== 'dynamodb-local' && values.engine !== 'dynalite') {
+      throw new UsageError('--engine must be dynamodb-local or dynalite');
+    }
+    options.engine = values.engine;
+  }
+  if (values.endpoint !== undefined) options.endpoint = url(values.endpoint, '--endpoint');
+  if (values['provider-url'] !== undefined) options.providerUrl = url(values['provider-url'], '--provider-url');
+  if (values['api-url'] !== undefined) options.apiUrl = url(values['api-url'], '--api-url');
+  if (values.table !== undefined) {
+    if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(values.table)) {
+      throw new UsageError('--table must be a DynamoDB table name (3 to 255 characters of a-z, A-Z, 0-9, _ . -)');
+    }
+    options.table = values.table;
+  }
+  return { options, json: values.json === true };
+}
+
+function parse(argv: string[]) {
+  const text = { type: 'string' } as const;
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      containers: text,
+      invocations: text,
+      'token-ttl': text,
+      'reject-rate': text,
+      'provider-latency': text,
+      'kill-holder': { type: 'boolean' },
+      engine: text,
+      endpoint: text,
+      table: text,
+      'provider-url': text,
+      'api-url': text,
+      'think-ms': text,
+      'lease-ms': text,
+      'invocation-timeout-ms': text,
+      json: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  });
+}
+
+function number(raw: string | undefined, flag: string, min: number, max: number, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
+    throw new UsageError(`${flag} must be a number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function integer(raw: string | undefined, flag: string, min: number, max: number, fallback: number): number {
+  const value = number(raw, flag, min, max, fallback);
+  if (!Number.isInteger(value)) throw new UsageError(`${flag} must be a whole number from ${min} to ${max}`);
+  return value;
+}
+
+function url(raw: string, flag: string): string {
+  try {
+    const parsed = new URL(raw);
+    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return raw;
+  } catch {
+    // Falls through to the usage error.
+  }
+  throw new UsageError(`${flag} must be an http(s) URL`);
+}
+
+function printSummary(report: SimulationReport): void {
+  const perGeneration = report.tokenGenerations > 0 ? report.providerTokenCalls / report.tokenGenerations : 0;
+  console.log(`
+lambda-shared-token simulator (${report.engine})
+  containers ${report.containers}, invocations ${report.invocations}: ${report.succeeded} succeeded, ${report.failed} failed${report.killed ? `, ${report.killed} container killed` : ''}${report.failed ? ` (${Object.entries(report.errors).map(([name, count]) => `${name} x${count}`).join(', ')})` : ''}
+  provider token calls ${report.providerTokenCalls} for ${report.tokenGenerations} token generations (${perGeneration.toFixed(2)} per generation)
+  data API calls ${report.apiCalls}, of which rejected ${report.apiRejected}
+  DynamoDB reads ${report.dynamoReads}, writes ${report.dynamoWrites}; served from memory ${report.cacheHits}
+  token overhead per invocation p50 ${report.overheadMsP50} ms, p99 ${report.overheadMsP99} ms; longest lock wait ${report.maxWaitMs} ms
+  lease take-overs ${report.lockTakeovers}, leases lost ${report.leaseLost}; secrets found in container output: ${report.secretsInOutput}
+  took ${(report.elapsedMs / 1000).toFixed(1)} s`);
+}
+
+async function main(): Promise<void> {
+  const { options, json } = parseFlags(process.argv.slice(2));
+  let lastPrinted = 0;
+  if (!json) {
+    options.onProgress = (done, total, providerCalls) => {
+      const now = Date.now();
+      if (now - lastPrinted < 500 && done < total) return;
+      lastPrinted = now;
+      process.stderr.write(`\r  ${done}/${total} invocations, ${providerCalls} provider calls   `);
+    };
+  }
+  const report = await runSimulation(options);
+  if (json) console.log(JSON.stringify(report));
+  else printSummary(report);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    console.error(`${error.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  console.error(`demo failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+  process.exit(1);
+});

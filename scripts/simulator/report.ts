@@ -1,0 +1,66 @@
+import type { ContainerResult } from './protocol.js';
+import type { SimulationReport } from './simulation.js';
+
+export interface FleetFigures {
+  engine: string;
+  containers: number;
+  invocations: number;
+  results: ContainerResult[];
+  killed: number;
+  providerTokenCalls: number;
+  tokenGenerations: number;
+  dynamoReads: number;
+  dynamoWrites: number;
+  apiCalls: number;
+  apiRejected: number;
+  secretsInOutput: number;
+  elapsedMs: number;
+}
+
+/** Nearest-rank percentile of `values` (0 for none). */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+const round = (ms: number): number => Math.round(ms * 100) / 100;
+
+/** Folds the containers' results into the report the demo prints. */
+export function summarize(figures: FleetFigures): SimulationReport {
+  const { results } = figures;
+  const metric = (name: string) => results.map((r) => r.metrics[name] ?? { sum: 0, max: 0, count: 0 });
+  const sum = (name: string) => metric(name).reduce((total, m) => total + m.sum, 0);
+  const errors: Record<string, number> = {};
+  for (const result of results) {
+    for (const [name, count] of Object.entries(result.errors)) errors[name] = (errors[name] ?? 0) + count;
+  }
+  const overheads = results.flatMap((r) => r.overheadMs);
+  return {
+    engine: figures.engine,
+    containers: figures.containers,
+    invocations: figures.invocations,
+    succeeded: results.reduce((total, r) => total + r.succeeded, 0),
+    failed: results.reduce((total, r) => total + r.failed, 0),
+    killed: figures.killed,
+    providerTokenCalls: figures.providerTokenCalls,
+    tokenGenerations: figures.tokenGenerations,
+    dynamoReads: figures.dynamoReads,
+    dynamoWrites: figures.dynamoWrites,
+    maxWaitMs: Math.round(Math.max(0, ...metric('LockWaitMs').map((m) => m.max))),
+    maxOverheadMs: Math.round(Math.max(0, ...results.map((r) => r.maxOverheadMs))),
+    overheadMsP50: round(percentile(overheads, 50)),
+    overheadMsP99: round(percentile(overheads, 99)),
+    apiCalls: figures.apiCalls,
+    apiRejected: figures.apiRejected,
+    cacheHits: sum('TokenCacheHit'),
+    lockTakeovers: sum('LockTakeover'),
+    leaseLost: sum('LeaseLost'),
+    decryptFailed: sum('DecryptFailed'),
+    errors,
+    secretsInOutput: figures.secretsInOutput,
+    maxContainerRssMiB: Math.round(Math.max(0, ...results.map((r) => r.rssBytes)) / 2 ** 20),
+    elapsedMs: figures.elapsedMs,
+  };
+}

@@ -1,0 +1,355 @@
+/**
+ * The simulator: N Lambda containers (child processes) share one token through the
+ * real local stack. Used by `npm run demo`, by the integration tests and by the bench.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { SaltCipher } from '../../layer/index.js';
+import { createTokenTable, localDynamoClient } from '../local-stack/table.js';
+import { type DynamoEngine, startDynamo } from '../local-stack/dynamodb-local.js';
+import { type DynamoProxy, startDynamoProxy } from '../local-stack/dynamo-proxy.js';
+import { type LocalOAuthProvider, startOAuthProvider } from '../local-stack/oauth-provider.js';
+import type { ChildMessage, ContainerConfig, ContainerResult, ParentMessage } from './protocol.js';
+import { summarize } from './report.js';
+
+export interface SimulationOptions {
+  /** @default 20 */
+  containers?: number;
+  /** Per container. @default 20 */
+  invocations?: number;
+  /** Lifetime of the tokens the local provider issues. @default 3600 */
+  tokenTtlSeconds?: number;
+  /** Probability that the data API revokes the token it is shown. @default 0 */
+  rejectRate?: number;
+  /** @default 0 */
+  providerLatencyMs?: number;
+  /** SIGKILL the first container that starts a refresh, mid-refresh. @default false */
+  killHolder?: boolean;
+  /**
+   * Freeze (SIGSTOP) the first container that gets a provider answer, before it commits,
+   * for this long, then resume it: its lease is taken over meanwhile and its commit must fail (I3).
+   */
+  freezeHolderMs?: number;
+  /** When every container has done its first invocation, revoke every token: a storm of rejections of one version. */
+  revokeAfterFirstInvocation?: boolean;
+  /** Put a bad item in the table before the containers start. */
+  seed?: 'tampered' | 'swapped' | 'wrong-salt';
+  /** @default 'auto' (DynamoDB Local when Java is found, else dynalite) */
+  engine?: DynamoEngine | 'auto';
+  /** Use this DynamoDB instead of starting one. */
+  endpoint?: string;
+  /** @default 'demo-local-access-tokens' */
+  table?: string;
+  /** Use this OAuth2 token endpoint (credentials from SIMULATOR_CLIENT_ID / SIMULATOR_CLIENT_SECRET). */
+  providerUrl?: string;
+  /** Use this data API. */
+  apiUrl?: string;
+  /** Pause between two invocations of one container. @default 0 */
+  thinkMs?: number;
+  /** @default 10_000 */
+  leaseMs?: number;
+  /** @default 15_000 */
+  invocationTimeoutMs?: number;
+  /** @default 50 */
+  pollInitialMs?: number;
+  /** @default 1_000 */
+  pollMaxMs?: number;
+  /** @default 'demo' */
+  tokenType?: string;
+  /** Called as containers report progress. */
+  onProgress?: (done: number, total: number, providerCalls: number) => void;
+  /** Kill everything and fail after this long. @default 300_000 */
+  timeoutMs?: number;
+}
+
+export interface SimulationReport {
+  engine: string;
+  containers: number;
+  invocations: number;
+  succeeded: number;
+  failed: number;
+  killed: number;
+  /** Token requests the provider received. */
+  providerTokenCalls: number;
+  /** Generations committed to the table during the run. */
+  tokenGenerations: number;
+  dynamoReads: number;
+  dynamoWrites: number;
+  maxWaitMs: number;
+  /** Longest time any invocation spent getting its token, failed ones included. */
+  maxOverheadMs: number;
+  overheadMsP50: number;
+  overheadMsP99: number;
+  apiCalls: number;
+  apiRejected: number;
+  cacheHits: number;
+  lockTakeovers: number;
+  leaseLost: number;
+  decryptFailed: number;
+  /** Error name -> count, over all failed invocations. */
+  errors: Record<string, number>;
+  /** Secret values (salt, client secret, issued tokens) found in anything the containers printed. */
+  secretsInOutput: number;
+  /** RSS of each container at its end, MiB (max). */
+  maxContainerRssMiB: number;
+  elapsedMs: number;
+}
+
+// Beside this file when it runs bundled (the demo); in .build/ when it runs from source (Jest).
+const CONTAINER_SCRIPT = ['./container.js', '../../.build/scripts/simulator/container.js']
+  .map((relative) => fileURLToPath(new URL(relative, import.meta.url)))
+  .find((path) => existsSync(path));
+
+export async function runSimulation(options: SimulationOptions = {}): Promise<SimulationReport> {
+  const settings = {
+    containers: 20,
+    invocations: 20,
+    tokenTtlSeconds: 3600,
+    rejectRate: 0,
+    providerLatencyMs: 0,
+    killHolder: false,
+    freezeHolderMs: 0,
+    revokeAfterFirstInvocation: false,
+    engine: 'auto' as const,
+    table: 'demo-local-access-tokens',
+    thinkMs: 0,
+    leaseMs: 10_000,
+    invocationTimeoutMs: 15_000,
+    pollInitialMs: 50,
+    pollMaxMs: 1_000,
+    tokenType: 'demo',
+    timeoutMs: 300_000,
+    ...options,
+  };
+  if (CONTAINER_SCRIPT === undefined) {
+    throw new Error('The container bundle is missing: run `npm run build` (or `make demo`) first');
+  }
+  const started = performance.now();
+  const stoppers: (() => Promise<void>)[] = [];
+  try {
+    const dynamo = settings.endpoint
+      ? { engine: 'external', endpoint: settings.endpoint }
+      : await startDynamo({ engine: settings.engine }).then((running) => {
+          stoppers.push(() => running.stop());
+          return running;
+        });
+    const proxy = await startDynamoProxy(dynamo.endpoint);
+    stoppers.push(() => proxy.stop());
+    const directClient = localDynamoClient(dynamo.endpoint);
+    stoppers.push(async () => directClient.destroy());
+    await createTokenTable(directClient, settings.table);
+
+    const clientId = process.env.SIMULATOR_CLIENT_ID ?? 'simulator';
+    const clientSecret = process.env.SIMULATOR_CLIENT_SECRET ?? randomBytes(24).toString('base64url');
+    let provider: LocalOAuthProvider | undefined;
+    if (!settings.providerUrl || !settings.apiUrl) {
+      provider = await startOAuthProvider({
+        clientId,
+        clientSecret,
+        tokenTtlSeconds: settings.tokenTtlSeconds,
+        latencyMs: settings.providerLatencyMs,
+        rejectRate: settings.rejectRate,
+      });
+      stoppers.push(() => provider!.stop());
+    }
+    const salt = randomBytes(24).toString('base64url');
+    if (settings.seed) await seedBadItem(directClient, settings.table, settings.tokenType, settings.seed, salt);
+    const initialVersion = await readVersion(directClient, settings.table, settings.tokenType);
+
+    const ttlMs = settings.tokenTtlSeconds * 1000;
+    const baseConfig: Omit<ContainerConfig, 'index'> = {
+      tokenType: settings.tokenType,
+      tableName: settings.table,
+      dynamoEndpoint: proxy.endpoint,
+      tokenUrl: settings.providerUrl ?? provider!.tokenUrl,
+      apiUrl: settings.apiUrl ?? provider!.apiUrl,
+      clientId,
+      clientSecret,
+      salts: [salt],
+      invocations: settings.invocations,
+      thinkMs: settings.thinkMs,
+      invocationTimeoutMs: settings.invocationTimeoutMs,
+      barrierAfterFirst: settings.revokeAfterFirstInvocation,
+      holdProviderAnswer: settings.freezeHolderMs > 0,
+      // Real-Lambda defaults (30 s skew, 5 min ahead) scaled down for seconds-long tokens.
+      manager: {
+        skewMs: Math.min(30_000, ttlMs * 0.1),
+        refreshAheadMs: Math.min(300_000, ttlMs * 0.3),
+        leaseMs: settings.leaseMs,
+        pollInitialMs: settings.pollInitialMs,
+        pollMaxMs: settings.pollMaxMs,
+      },
+    };
+    const fleet = await runFleet(settings, baseConfig, proxy, () => provider?.revokeAll());
+    const finalVersion = await readVersion(directClient, settings.table, settings.tokenType);
+
+    const secrets = [salt, clientSecret, ...(provider?.issuedTokens() ?? [])];
+    const secretsInOutput = secrets.filter((secret) => fleet.output.includes(secret)).length;
+    const stats = provider?.stats();
+    const counts = proxy.counts();
+    return summarize({
+      engine: dynamo.engine,
+      containers: settings.containers,
+      invocations: settings.containers * settings.invocations,
+      results: fleet.results,
+      killed: fleet.killed,
+      providerTokenCalls: stats?.tokenCalls ?? fleet.results.reduce((sum, r) => sum + r.providerCalls, 0),
+      tokenGenerations: finalVersion - initialVersion,
+      dynamoReads: counts.reads,
+      dynamoWrites: counts.writes,
+      apiCalls: stats?.apiCalls ?? 0,
+      apiRejected: stats?.apiRejected ?? 0,
+      secretsInOutput,
+      elapsedMs: Math.round(performance.now() - started),
+    });
+  } finally {
+    for (const stop of stoppers.reverse()) await stop().catch(() => {});
+  }
+}
+
+interface Fleet {
+  results: ContainerResult[];
+  killed: number;
+  /** Everything the containers wrote to stdout and stderr. */
+  output: string;
+}
+
+/** Forks the containers, starts them together, collects their results. */
+async function runFleet(
+  settings: Required<
+    Pick<SimulationOptions, 'containers' | 'invocations' | 'killHolder' | 'freezeHolderMs' | 'timeoutMs'>
+  > &
+    Pick<SimulationOptions, 'onProgress'>,
+  baseConfig: Omit<ContainerConfig, 'index'>,
+  proxy: DynamoProxy,
+  revokeAll: () => void,
+): Promise<Fleet> {
+  const children: ChildProcess[] = [];
+  const results: ContainerResult[] = [];
+  const progress = new Array<number>(settings.containers).fill(0);
+  const output: string[] = [];
+  let killed = 0;
+  let frozen = 0;
+  let atBarrier = 0;
+  let providerCalls = 0;
+  const resumeAll = (): void => {
+    for (const child of children) if (child.connected) child.send({ type: 'continue' } satisfies ParentMessage);
+  };
+  const total = settings.containers * settings.invocations;
+
+  const exits: Promise<void>[] = [];
+  const ready: Promise<void>[] = [];
+  for (let index = 0; index < settings.containers; index++) {
+    const child = fork(CONTAINER_SCRIPT!, [], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      execArgv: [],
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', AWS_REGION: 'us-east-1', SIMULATOR_DEBUG: process.env.SIMULATOR_DEBUG },
+    });
+    children.push(child);
+    child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    if (process.env.SIMULATOR_DEBUG) child.stderr?.pipe(process.stderr);
+    exits.push(new Promise((resolve) => child.once('exit', () => resolve())));
+    ready.push(
+      new Promise((resolve, reject) => {
+        child.once('exit', (code) => reject(new Error(`container ${index} exited (${code}) before it was ready`)));
+        child.on('message', (message: ChildMessage) => {
+          if (message.type === 'ready') resolve();
+          else if (message.type === 'result') results.push(message.result);
+          else if (message.type === 'progress') {
+            progress[index] = message.done;
+            settings.onProgress?.(
+              progress.reduce((a, b) => a + b, 0),
+              total,
+              providerCalls,
+            );
+          } else if (message.type === 'barrier') {
+            // Everybody holds the same token now: revoke it, so all of them reject one version at once.
+            if (++atBarrier === settings.containers - killed) {
+              revokeAll();
+              resumeAll();
+            }
+          } else if (message.type === 'answered') {
+            const proceed = () => child.connected && child.send({ type: 'proceed' } satisfies ParentMessage);
+            if (settings.freezeHolderMs > 0 && frozen++ === 0) {
+              child.kill('SIGSTOP');
+              setTimeout(() => {
+                child.kill('SIGCONT');
+                proceed();
+              }, settings.freezeHolderMs);
+            } else {
+              proceed();
+            }
+          } else if (message.type === 'refreshing') {
+            providerCalls++;
+            if (settings.killHolder && killed === 0) {
+              killed++;
+              child.kill('SIGKILL');
+            }
+          }
+        });
+      }),
+    );
+    child.send({ type: 'config', config: { ...baseConfig, index } } satisfies ParentMessage);
+  }
+  const timer = setTimeout(() => {
+    for (const child of children) child.kill('SIGKILL');
+  }, settings.timeoutMs);
+  try {
+    await Promise.all(ready);
+    proxy.reset(); // Count only what the invocations do, not the start-up.
+    for (const child of children) child.send({ type: 'go' } satisfies ParentMessage);
+    await Promise.all(exits);
+  } finally {
+    clearTimeout(timer);
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  }
+  if (results.length + killed < settings.containers) {
+    throw new Error(
+      `${settings.containers - results.length - killed} container(s) ended without a result (timeout or crash)`,
+    );
+  }
+  return { results, killed, output: output.join('') };
+}
+
+/** Writes an item that must never be served: it has to count as missing (I5). */
+async function seedBadItem(
+  client: DynamoDBClient,
+  tableName: string,
+  tokenType: string,
+  kind: NonNullable<SimulationOptions['seed']>,
+  salt: string,
+): Promise<void> {
+  const inOneHour = Math.floor(Date.now() / 1000) + 3600;
+  const secret = `seeded-${randomBytes(16).toString('hex')}`;
+  let accessToken: string;
+  if (kind === 'wrong-salt') {
+    accessToken = await new SaltCipher({ salts: [randomBytes(24).toString('base64url')] }).encrypt(secret, tokenType);
+  } else if (kind === 'swapped') {
+    accessToken = await new SaltCipher({ salts: [salt] }).encrypt(secret, `${tokenType}-other`);
+  } else {
+    const envelope = Buffer.from(await new SaltCipher({ salts: [salt] }).encrypt(secret, tokenType), 'base64');
+    envelope[envelope.length - 20]! ^= 0x01; // a bit of the ciphertext
+    accessToken = envelope.toString('base64');
+  }
+  await client.send(
+    new PutItemCommand({
+      TableName: tableName,
+      Item: marshall({ tokenType, accessToken, expiresAt: inOneHour, updatedAt: inOneHour - 3600, updating: false, version: 7 }),
+    }),
+  );
+}
+
+async function readVersion(client: DynamoDBClient, tableName: string, tokenType: string): Promise<number> {
+  const { Item } = await client.send(
+    new GetItemCommand({ TableName: tableName, Key: marshall({ tokenType }), ConsistentRead: true }),
+  );
+  const version = Item ? unmarshall(Item).version : undefined;
+  return typeof version === 'number' ? version : 0;
+}
+
+
