@@ -4,8 +4,11 @@
 
 NPM_INSTALL_STAMP := node_modules/.package-lock.json
 
+# Not `npm ci`: with this machine's npm 11 the lockfile it writes omits other platforms'
+# optional binaries (biome, swc), and `npm ci` then refuses it. `npm install` follows the
+# committed lockfile's versions all the same.
 $(NPM_INSTALL_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund
 	@touch $@
 
 build: $(NPM_INSTALL_STAMP)

@@ -10,7 +10,7 @@ const USAGE = `Usage: npm run demo -- [flags]
   --containers N            simulated Lambda containers, each a child process (default 25)
   --invocations N           invocations per container, one at a time (default 40)
   --token-ttl SECONDS       lifetime of the tokens the local provider issues (default 2)
-  --reject-rate R           probability the data API revokes the token it is shown, 0..1 (default 0.02)
+  --reject-rate R           probability the data API revokes the token it is shown, 0..1 (default 0.005)
   --provider-latency MS     delay of the local token endpoint (default 100)
   --kill-holder             SIGKILL the first container that holds the lease, mid-refresh
   --engine NAME             dynamodb-local | dynalite (default: dynamodb-local when Java is found)
@@ -43,7 +43,7 @@ function parseFlags(argv: string[]): { options: SimulationOptions; json: boolean
     containers: integer(values.containers, '--containers', 1, 1000, 25),
     invocations: integer(values.invocations, '--invocations', 1, 1_000_000, 40),
     tokenTtlSeconds: integer(values['token-ttl'], '--token-ttl', 1, 366 * 24 * 3600, 2),
-    rejectRate: number(values['reject-rate'], '--reject-rate', 0, 1, 0.02),
+    rejectRate: number(values['reject-rate'], '--reject-rate', 0, 1, 0.005),
     providerLatencyMs: integer(values['provider-latency'], '--provider-latency', 0, 600_000, 100),
     killHolder: values['kill-holder'] === true,
     thinkMs: integer(values['think-ms'], '--think-ms', 0, 600_000, 25),
