@@ -15,7 +15,9 @@ const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
  * Reads and validates the environment once. Fails with a message that names the
  * variable and the rule it breaks, without echoing the value.
  */
-export function readEnvironment(env: Record<string, string | undefined> = process.env): SharedTokenEnvironment {
+export function readEnvironment(
+  env: Record<string, string | undefined> = process.env,
+): SharedTokenEnvironment {
   const tableName = env[ENV_TABLE_NAME];
   if (tableName === undefined) {
     throw new ConfigurationError(

@@ -32,7 +32,10 @@ export async function refreshAsHolder(
   const startedAt = clock.now();
   const leaseLeft = leaseExpiresAt - startedAt;
   // AbortSignal.timeout takes whole milliseconds only.
-  const providerBudget = Math.max(1, Math.floor(leaseLeft - Math.min(COMMIT_MARGIN_MAX_MS, leaseLeft * COMMIT_SHARE)));
+  const providerBudget = Math.max(
+    1,
+    Math.floor(leaseLeft - Math.min(COMMIT_MARGIN_MAX_MS, leaseLeft * COMMIT_SHARE)),
+  );
 
   let fresh: ProviderToken;
   try {
@@ -114,7 +117,11 @@ async function decryptRefreshToken(
 }
 
 /** A token that is stale on arrival would make every container refresh again at once. */
-function validateProviderToken(options: ResolvedTokenManagerOptions, token: ProviderToken, now: number): void {
+function validateProviderToken(
+  options: ResolvedTokenManagerOptions,
+  token: ProviderToken,
+  now: number,
+): void {
   const { tokenType, skewMs } = options;
   if (typeof token?.accessToken !== 'string' || token.accessToken === '') {
     throw new InvalidProviderResponseError('The provider returned no access token', tokenType);
@@ -132,7 +139,10 @@ function validateProviderToken(options: ResolvedTokenManagerOptions, token: Prov
 }
 
 function asRefreshError(tokenType: string, error: unknown, budgetMs: number): TokenRefreshError {
-  if (isSharedTokenError(error, 'TokenRefreshError') || isSharedTokenError(error, 'InvalidProviderResponseError')) {
+  if (
+    isSharedTokenError(error, 'TokenRefreshError') ||
+    isSharedTokenError(error, 'InvalidProviderResponseError')
+  ) {
     return error as TokenRefreshError;
   }
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {

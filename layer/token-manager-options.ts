@@ -84,7 +84,8 @@ const TOKEN_TYPE = /^[^\u0000-\u001f\u007f]{1,256}$/;
 
 /** Applies defaults and validates; a TypeError names the offending option (a typo fails at cold start). */
 export function resolveTokenManagerOptions(options: TokenManagerOptions): ResolvedTokenManagerOptions {
-  if (typeof options !== 'object' || options === null) throw new TypeError('TokenManager options must be an object');
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('TokenManager options must be an object');
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key)) throw new TypeError(`Unknown TokenManager option "${key}"`);
   }

@@ -2,8 +2,12 @@ import { AccessToken } from './access-token.js';
 import { fromEpochSeconds } from './clock.js';
 import { isSharedTokenError, LockWaitTimeoutError, TokenRefreshError } from './errors.js';
 import { refreshAsHolder } from './lease-holder.js';
-import { type ResolvedTokenManagerOptions, resolveTokenManagerOptions, type TokenManagerOptions } from './token-manager-options.js';
 import { MetricName } from './telemetry.js';
+import {
+  type ResolvedTokenManagerOptions,
+  resolveTokenManagerOptions,
+  type TokenManagerOptions,
+} from './token-manager-options.js';
 import type { TokenRecord } from './token-store.js';
 
 export interface GetTokenOptions {
@@ -106,7 +110,8 @@ export class TokenManager {
         record = await this.read();
         continue;
       }
-      if (record?.retryAfter !== undefined && record.retryAfter > now) throw this.backingOff(record.retryAfter);
+      if (record?.retryAfter !== undefined && record.retryAfter > now)
+        throw this.backingOff(record.retryAfter);
       const leaseMs = Math.min(this.options.leaseMs, cutoff - now);
       const owner = `${this.options.ownerId}:${++this.claims}`;
       const claim = await this.options.store.claim(this.tokenType, {
@@ -121,7 +126,11 @@ export class TokenManager {
       }
       if (record?.updating) {
         this.metric(MetricName.LockTakeover);
-        this.options.logger.warn('lease taken over', { tokenType: this.tokenType, version: record.version, lockOwner: owner });
+        this.options.logger.warn('lease taken over', {
+          tokenType: this.tokenType,
+          version: record.version,
+          lockOwner: owner,
+        });
       }
       const fresh = await refreshAsHolder(this.options, claim.record, owner, now + leaseMs);
       if (fresh) return this.adopt(fresh);
@@ -154,8 +163,9 @@ export class TokenManager {
 
   private async tryRefreshAhead(cached: AccessToken, deadline: number): Promise<void> {
     const now = this.options.clock.now();
-    const cutoff = Math.min(deadline - this.options.deadlineMarginMs, cached.expiresAt - this.options.skewMs);
-    const leaseMs = Math.min(this.options.leaseMs, cutoff - now);
+    // The lease is NOT capped by the token's expiry: a lease cut that short would end before
+    // the provider answers, and a second container would refresh the same generation again.
+    const leaseMs = Math.min(this.options.leaseMs, deadline - this.options.deadlineMarginMs - now);
     if (leaseMs <= 0) return;
     const owner = `${this.options.ownerId}:${++this.claims}`;
     const claim = await this.options.store.claim(this.tokenType, {
@@ -170,7 +180,10 @@ export class TokenManager {
       return;
     }
     const current = claim.current;
-    const newer = current && current.version > cached.version ? await this.usableToken(current, now, undefined) : undefined;
+    const newer =
+      current && current.version > cached.version
+        ? await this.usableToken(current, now, undefined)
+        : undefined;
     if (newer) {
       this.adopt(newer);
       return;
@@ -228,7 +241,8 @@ export class TokenManager {
     const base = Math.min(pollMaxMs, pollInitialMs * 2 ** attempt);
     // Equal jitter: spreads a herd of waiters without ever polling in a tight loop.
     let delay = base / 2 + (random() * base) / 2;
-    if (record.lockExpiresAt !== undefined) delay = Math.min(delay, Math.max(1, record.lockExpiresAt - now + 1));
+    if (record.lockExpiresAt !== undefined)
+      delay = Math.min(delay, Math.max(1, record.lockExpiresAt - now + 1));
     return Math.max(0, Math.min(delay, cutoff - now));
   }
 

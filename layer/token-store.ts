@@ -115,7 +115,8 @@ export class TokenStore {
     const { seenVersion, owner, leaseExpiresAt, now } = request;
     const sawItem = seenVersion !== undefined;
     // An item written before versions existed (the seed's table) reads as version 0.
-    const sameVersion = seenVersion === 0 ? '(version = :seen OR attribute_not_exists(version))' : 'version = :seen';
+    const sameVersion =
+      seenVersion === 0 ? '(version = :seen OR attribute_not_exists(version))' : 'version = :seen';
     const noLiveLease =
       '(updating = :false OR attribute_not_exists(updating) OR attribute_not_exists(lockExpiresAt) OR lockExpiresAt < :now)';
     const condition = sawItem ? `${sameVersion} AND ${noLiveLease}` : 'attribute_not_exists(tokenType)';
@@ -226,7 +227,8 @@ export class TokenStore {
     } catch (error) {
       if (isConditionFailure(error)) throw error;
       const name = error instanceof Error ? error.name : 'unknown error';
-      if (name === 'ResourceNotFoundException') throw new TableNotFoundError(this.tableName, { cause: error });
+      if (name === 'ResourceNotFoundException')
+        throw new TableNotFoundError(this.tableName, { cause: error });
       throw new TokenStoreError(
         `DynamoDB ${operation} of "${tokenType}" in table "${this.tableName}" failed: ${name}`,
         tokenType,

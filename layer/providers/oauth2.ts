@@ -1,7 +1,7 @@
 import { type Clock, systemClock } from '../clock.js';
 import { ConfigurationError, TokenRefreshError } from '../errors.js';
-import { parseTokenResponse } from './token-response.js';
 import type { ProviderToken, TokenProvider, TokenRequest } from './token-provider.js';
+import { parseTokenResponse } from './token-response.js';
 
 export interface OAuth2ClientCredentialsOptions {
   /** The provider's token endpoint, `https://…/oauth2/token`. */
@@ -27,7 +27,9 @@ export interface OAuth2ClientCredentialsOptions {
 
 /** OAuth2 `client_credentials` (RFC 6749 section 4.4) with Node's own fetch. */
 export class OAuth2ClientCredentialsProvider implements TokenProvider {
-  private readonly options: Required<Omit<OAuth2ClientCredentialsOptions, 'scope' | 'defaultExpiresInSeconds'>> &
+  private readonly options: Required<
+    Omit<OAuth2ClientCredentialsOptions, 'scope' | 'defaultExpiresInSeconds'>
+  > &
     Pick<OAuth2ClientCredentialsOptions, 'scope' | 'defaultExpiresInSeconds'>;
 
   constructor(options: OAuth2ClientCredentialsOptions) {

@@ -22,12 +22,19 @@ export function parseTokenResponse(body: string, options: ParseTokenResponseOpti
   try {
     json = JSON.parse(body);
   } catch (error) {
-    throw new InvalidProviderResponseError('The token endpoint answered with something that is not JSON', tokenType, {
-      cause: error instanceof Error ? new Error(error.name) : undefined,
-    });
+    throw new InvalidProviderResponseError(
+      'The token endpoint answered with something that is not JSON',
+      tokenType,
+      {
+        cause: error instanceof Error ? new Error(error.name) : undefined,
+      },
+    );
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new InvalidProviderResponseError('The token endpoint answered JSON that is not an object', tokenType);
+    throw new InvalidProviderResponseError(
+      'The token endpoint answered JSON that is not an object',
+      tokenType,
+    );
   }
   const answer = json as Record<string, unknown>;
   if (typeof answer.access_token !== 'string' || answer.access_token.trim() === '') {
@@ -37,7 +44,10 @@ export function parseTokenResponse(body: string, options: ParseTokenResponseOpti
   const token: ProviderToken = { accessToken: answer.access_token, expiresAt: now + expiresIn * 1000 };
   if (answer.refresh_token !== undefined) {
     if (typeof answer.refresh_token !== 'string' || answer.refresh_token === '') {
-      throw new InvalidProviderResponseError('The token endpoint answer has a refresh_token that is not a string', tokenType);
+      throw new InvalidProviderResponseError(
+        'The token endpoint answer has a refresh_token that is not a string',
+        tokenType,
+      );
     }
     token.refreshToken = answer.refresh_token;
   }
@@ -54,7 +64,12 @@ function readExpiresIn(raw: unknown, options: ParseTokenResponseOptions): number
   }
   // Some providers send the number as a string; RFC 6749 says number.
   const seconds = typeof raw === 'string' && /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw;
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_EXPIRES_IN_SECONDS) {
+  if (
+    typeof seconds !== 'number' ||
+    !Number.isFinite(seconds) ||
+    seconds <= 0 ||
+    seconds > MAX_EXPIRES_IN_SECONDS
+  ) {
     throw new InvalidProviderResponseError(
       `The token endpoint answer has a nonsense expires_in (it must be a number of seconds from 1 to ${MAX_EXPIRES_IN_SECONDS})`,
       options.tokenType,

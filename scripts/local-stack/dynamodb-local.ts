@@ -42,7 +42,9 @@ export async function startDynamo(options: { engine?: DynamoEngine | 'auto' } = 
     return await startDynamoDbLocal();
   } catch (error) {
     // A Java runtime without a compiler cannot run the loopback launcher: keep working, say so.
-    console.warn(`DynamoDB Local did not start (${error instanceof Error ? error.message : String(error)}); using dynalite`);
+    console.warn(
+      `DynamoDB Local did not start (${error instanceof Error ? error.message : String(error)}); using dynalite`,
+    );
     return startDynalite();
   }
 }

@@ -8,9 +8,9 @@ import {
   type MetricName,
   OAuth2ClientCredentialsProvider,
   SaltCipher,
+  TokenManager,
   type TokenMetrics,
   type TokenProvider,
-  TokenManager,
   TokenStore,
 } from '../../layer/index.js';
 import type { ChildMessage, ContainerConfig, ContainerResult, ParentMessage } from './protocol.js';
@@ -106,7 +106,8 @@ async function run(
       errors[name] = (errors[name] ?? 0) + 1;
     }
     maxOverheadMs = Math.max(maxOverheadMs, timing.overheadMs);
-    if ((i + 1) % 10 === 0 || i + 1 === config.invocations) send({ type: 'progress', index: config.index, done: i + 1 });
+    if ((i + 1) % 10 === 0 || i + 1 === config.invocations)
+      send({ type: 'progress', index: config.index, done: i + 1 });
     if (i === 0 && config.barrierAfterFirst) {
       const resume = nextMessage('continue');
       send({ type: 'barrier', index: config.index });
@@ -114,11 +115,23 @@ async function run(
     }
     if (config.thinkMs > 0) await new Promise((resolve) => setTimeout(resolve, config.thinkMs));
   }
-  return { index: config.index, succeeded, failed, errors, overheadMs, maxOverheadMs, metrics: metrics.totals };
+  return {
+    index: config.index,
+    succeeded,
+    failed,
+    errors,
+    overheadMs,
+    maxOverheadMs,
+    metrics: metrics.totals,
+  };
 }
 
 /** One invocation: get the token, call the data API, and on a 401/403 refresh the rejected version once. */
-async function invoke(config: ContainerConfig, manager: TokenManager, timing: { overheadMs: number }): Promise<void> {
+async function invoke(
+  config: ContainerConfig,
+  manager: TokenManager,
+  timing: { overheadMs: number },
+): Promise<void> {
   const deadline = Date.now() + config.invocationTimeoutMs;
   const timed = async (get: () => Promise<AccessToken>): Promise<AccessToken> => {
     const started = performance.now();
@@ -135,7 +148,8 @@ async function invoke(config: ContainerConfig, manager: TokenManager, timing: { 
     token = await timed(() => manager.refreshRejected(rejected, { deadline }));
     status = await callApi(config.apiUrl, token);
   }
-  if (status !== 200) throw Object.assign(new Error(`data API answered HTTP ${status}`), { name: `Http${status}` });
+  if (status !== 200)
+    throw Object.assign(new Error(`data API answered HTTP ${status}`), { name: `Http${status}` });
 }
 
 async function callApi(apiUrl: string, token: AccessToken): Promise<number> {
@@ -147,7 +161,8 @@ async function callApi(apiUrl: string, token: AccessToken): Promise<number> {
 class MetricTotals implements TokenMetrics {
   readonly totals: ContainerResult['metrics'] = {};
   record(name: MetricName, value: number): void {
-    const entry = (this.totals[name] ??= { sum: 0, max: 0, count: 0 });
+    const entry = this.totals[name] ?? { sum: 0, max: 0, count: 0 };
+    this.totals[name] = entry;
     entry.sum += value;
     entry.max = Math.max(entry.max, value);
     entry.count++;

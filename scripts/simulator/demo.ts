@@ -48,7 +48,13 @@ function parseFlags(argv: string[]): { options: SimulationOptions; json: boolean
     killHolder: values['kill-holder'] === true,
     thinkMs: integer(values['think-ms'], '--think-ms', 0, 600_000, 25),
     leaseMs: integer(values['lease-ms'], '--lease-ms', 1, 600_000, 10_000),
-    invocationTimeoutMs: integer(values['invocation-timeout-ms'], '--invocation-timeout-ms', 1, 900_000, 15_000),
+    invocationTimeoutMs: integer(
+      values['invocation-timeout-ms'],
+      '--invocation-timeout-ms',
+      1,
+      900_000,
+      15_000,
+    ),
   };
   if (values.engine !== undefined) {
     if (values.engine !== 'dynamodb-local' && values.engine !== 'dynalite') {
@@ -57,11 +63,14 @@ function parseFlags(argv: string[]): { options: SimulationOptions; json: boolean
     options.engine = values.engine;
   }
   if (values.endpoint !== undefined) options.endpoint = url(values.endpoint, '--endpoint');
-  if (values['provider-url'] !== undefined) options.providerUrl = url(values['provider-url'], '--provider-url');
+  if (values['provider-url'] !== undefined)
+    options.providerUrl = url(values['provider-url'], '--provider-url');
   if (values['api-url'] !== undefined) options.apiUrl = url(values['api-url'], '--api-url');
   if (values.table !== undefined) {
     if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(values.table)) {
-      throw new UsageError('--table must be a DynamoDB table name (3 to 255 characters of a-z, A-Z, 0-9, _ . -)');
+      throw new UsageError(
+        '--table must be a DynamoDB table name (3 to 255 characters of a-z, A-Z, 0-9, _ . -)',
+      );
     }
     options.table = values.table;
   }
@@ -124,7 +133,13 @@ function printSummary(report: SimulationReport): void {
   const perGeneration = report.tokenGenerations > 0 ? report.providerTokenCalls / report.tokenGenerations : 0;
   console.log(`
 lambda-shared-token simulator (${report.engine})
-  containers ${report.containers}, invocations ${report.invocations}: ${report.succeeded} succeeded, ${report.failed} failed${report.killed ? `, ${report.killed} container killed` : ''}${report.failed ? ` (${Object.entries(report.errors).map(([name, count]) => `${name} x${count}`).join(', ')})` : ''}
+  containers ${report.containers}, invocations ${report.invocations}: ${report.succeeded} succeeded, ${report.failed} failed${report.killed ? `, ${report.killed} container killed` : ''}${
+    report.failed
+      ? ` (${Object.entries(report.errors)
+          .map(([name, count]) => `${name} x${count}`)
+          .join(', ')})`
+      : ''
+  }
   provider token calls ${report.providerTokenCalls} for ${report.tokenGenerations} token generations (${perGeneration.toFixed(2)} per generation)
   data API calls ${report.apiCalls}, of which rejected ${report.apiRejected}
   DynamoDB reads ${report.dynamoReads}, writes ${report.dynamoWrites}; served from memory ${report.cacheHits}

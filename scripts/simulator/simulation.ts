@@ -9,10 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { SaltCipher } from '../../layer/index.js';
-import { createTokenTable, localDynamoClient } from '../local-stack/table.js';
-import { type DynamoEngine, startDynamo } from '../local-stack/dynamodb-local.js';
 import { type DynamoProxy, startDynamoProxy } from '../local-stack/dynamo-proxy.js';
+import { type DynamoEngine, startDynamo } from '../local-stack/dynamodb-local.js';
 import { type LocalOAuthProvider, startOAuthProvider } from '../local-stack/oauth-provider.js';
+import { createTokenTable, localDynamoClient } from '../local-stack/table.js';
 import type { ChildMessage, ContainerConfig, ContainerResult, ParentMessage } from './protocol.js';
 import { summarize } from './report.js';
 
@@ -157,7 +157,8 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
       stoppers.push(() => provider!.stop());
     }
     const salt = randomBytes(24).toString('base64url');
-    if (settings.seed) await seedBadItem(directClient, settings.table, settings.tokenType, settings.seed, salt);
+    if (settings.seed)
+      await seedBadItem(directClient, settings.table, settings.tokenType, settings.seed, salt);
     const initialVersion = await readVersion(directClient, settings.table, settings.tokenType);
 
     const ttlMs = settings.tokenTtlSeconds * 1000;
@@ -237,7 +238,8 @@ async function runFleet(
   let atBarrier = 0;
   let providerCalls = 0;
   const resumeAll = (): void => {
-    for (const child of children) if (child.connected) child.send({ type: 'continue' } satisfies ParentMessage);
+    for (const child of children)
+      if (child.connected) child.send({ type: 'continue' } satisfies ParentMessage);
   };
   const total = settings.containers * settings.invocations;
 
@@ -247,7 +249,14 @@ async function runFleet(
     const child = fork(CONTAINER_SCRIPT!, [], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       execArgv: [],
-      env: { PATH: process.env.PATH, NODE_ENV: 'production', AWS_REGION: 'us-east-1', SIMULATOR_DEBUG: process.env.SIMULATOR_DEBUG },
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'production',
+        AWS_REGION: 'us-east-1',
+        // Lambda's nodejs20.x prints the SDK's Node 20 notice once per container; here it is noise.
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        SIMULATOR_DEBUG: process.env.SIMULATOR_DEBUG,
+      },
     });
     children.push(child);
     child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
@@ -256,7 +265,9 @@ async function runFleet(
     exits.push(new Promise((resolve) => child.once('exit', () => resolve())));
     ready.push(
       new Promise((resolve, reject) => {
-        child.once('exit', (code) => reject(new Error(`container ${index} exited (${code}) before it was ready`)));
+        child.once('exit', (code) =>
+          reject(new Error(`container ${index} exited (${code}) before it was ready`)),
+        );
         child.on('message', (message: ChildMessage) => {
           if (message.type === 'ready') resolve();
           else if (message.type === 'result') results.push(message.result);
@@ -328,18 +339,31 @@ async function seedBadItem(
   const secret = `seeded-${randomBytes(16).toString('hex')}`;
   let accessToken: string;
   if (kind === 'wrong-salt') {
-    accessToken = await new SaltCipher({ salts: [randomBytes(24).toString('base64url')] }).encrypt(secret, tokenType);
+    accessToken = await new SaltCipher({ salts: [randomBytes(24).toString('base64url')] }).encrypt(
+      secret,
+      tokenType,
+    );
   } else if (kind === 'swapped') {
     accessToken = await new SaltCipher({ salts: [salt] }).encrypt(secret, `${tokenType}-other`);
   } else {
-    const envelope = Buffer.from(await new SaltCipher({ salts: [salt] }).encrypt(secret, tokenType), 'base64');
+    const envelope = Buffer.from(
+      await new SaltCipher({ salts: [salt] }).encrypt(secret, tokenType),
+      'base64',
+    );
     envelope[envelope.length - 20]! ^= 0x01; // a bit of the ciphertext
     accessToken = envelope.toString('base64');
   }
   await client.send(
     new PutItemCommand({
       TableName: tableName,
-      Item: marshall({ tokenType, accessToken, expiresAt: inOneHour, updatedAt: inOneHour - 3600, updating: false, version: 7 }),
+      Item: marshall({
+        tokenType,
+        accessToken,
+        expiresAt: inOneHour,
+        updatedAt: inOneHour - 3600,
+        updating: false,
+        version: 7,
+      }),
     }),
   );
 }
@@ -351,5 +375,3 @@ async function readVersion(client: DynamoDBClient, tableName: string, tokenType:
   const version = Item ? unmarshall(Item).version : undefined;
   return typeof version === 'number' ? version : 0;
 }
-
-

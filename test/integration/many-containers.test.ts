@@ -108,7 +108,8 @@ describe('Many containers sharing one token', () => {
     expect(Object.keys(report.errors).sort()).toEqual(
       expect.arrayContaining([expect.stringMatching(/LockWaitTimeoutError|TokenRefreshError/)]),
     );
-    for (const name of Object.keys(report.errors)) expect(name).toMatch(/^(LockWaitTimeoutError|TokenRefreshError)$/);
+    for (const name of Object.keys(report.errors))
+      expect(name).toMatch(/^(LockWaitTimeoutError|TokenRefreshError)$/);
     expect(report.maxOverheadMs).toBeLessThanOrEqual(invocationTimeoutMs);
   }, 60_000);
 
