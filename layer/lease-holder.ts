@@ -129,7 +129,8 @@ function validateProviderToken(
   if (typeof token.expiresAt !== 'number' || !Number.isFinite(token.expiresAt)) {
     throw new InvalidProviderResponseError('The provider returned no usable expiry', tokenType);
   }
-  const lifetimeMs = token.expiresAt - now;
+  // Judged on what the store will hold: whole seconds, rounded down.
+  const lifetimeMs = fromEpochSeconds(toEpochSeconds(token.expiresAt)) - now;
   if (lifetimeMs <= skewMs) {
     throw new InvalidProviderResponseError(
       `The provider's token lives ${Math.round(lifetimeMs)} ms, not longer than skewMs (${skewMs} ms): it would be stale on arrival`,

@@ -33,6 +33,8 @@ export class TokenManager {
   /** Epoch ms before which this container does not try another refresh-ahead claim. */
   private refreshAheadNotBefore = 0;
   private claims = 0;
+  /** Highest version a provider rejected in this container: never served again. */
+  private rejectedUpTo: number | undefined;
   private lastDecryptFailure: string | undefined;
 
   constructor(options: TokenManagerOptions) {
@@ -43,16 +45,17 @@ export class TokenManager {
   /** Step 1 to 6: a valid token, from memory when it can (zero network calls). */
   async getToken(options: GetTokenOptions = {}): Promise<AccessToken> {
     const now = this.options.clock.now();
+    const deadline = this.deadline(options, now);
     const cached = this.cached;
     if (cached && now < cached.expiresAt - this.options.skewMs) {
       this.metric(MetricName.TokenCacheHit);
       if (now >= cached.expiresAt - this.options.refreshAheadMs) {
-        await this.refreshAheadOnce(cached, this.deadline(options, now));
+        await this.refreshAheadOnce(cached, deadline);
         return this.cached ?? cached;
       }
       return cached;
     }
-    return this.singleFlight('fresh', () => this.acquire(this.deadline(options, now), undefined));
+    return this.singleFlight('fresh', deadline, () => this.acquire(deadline, this.rejectedUpTo));
   }
 
   /**
@@ -61,14 +64,17 @@ export class TokenManager {
    */
   async refreshRejected(rejected: AccessToken | number, options: GetTokenOptions = {}): Promise<AccessToken> {
     const version = typeof rejected === 'number' ? rejected : rejected.version;
+    const now = this.options.clock.now();
+    const deadline = this.deadline(options, now);
     this.metric(MetricName.ProviderRejected);
     this.options.logger.warn('provider rejected token', { tokenType: this.tokenType, version });
-    const now = this.options.clock.now();
+    // A getToken made while this refresh runs must not pick the rejected version from the store.
+    this.rejectedUpTo = Math.max(this.rejectedUpTo ?? version, version);
     if (this.cached && this.cached.version > version && now < this.cached.expiresAt - this.options.skewMs) {
       return this.cached;
     }
     if (this.cached && this.cached.version <= version) this.cached = undefined;
-    return this.singleFlight(`rejected:${version}`, () => this.acquire(this.deadline(options, now), version));
+    return this.singleFlight(`rejected:${version}`, deadline, () => this.acquire(deadline, version));
   }
 
   /** Forget the in-memory token (the next call reads the store). */
@@ -76,13 +82,24 @@ export class TokenManager {
     this.cached = undefined;
   }
 
-  private singleFlight(key: string, run: () => Promise<AccessToken>): Promise<AccessToken> {
-    let pending = this.inflight.get(key);
+  /**
+   * Concurrent callers share one round; a caller that joins it still gets its answer, or a
+   * LockWaitTimeoutError, by its own deadline (the round may belong to a caller with more time).
+   */
+  private singleFlight(key: string, deadline: number, run: () => Promise<AccessToken>): Promise<AccessToken> {
+    const pending = this.inflight.get(key);
     if (!pending) {
-      pending = run().finally(() => this.inflight.delete(key));
-      this.inflight.set(key, pending);
+      const started = run().finally(() => this.inflight.delete(key));
+      this.inflight.set(key, started);
+      return started;
     }
-    return pending;
+    const waitMs = Math.max(0, deadline - this.options.deadlineMarginMs - this.options.clock.now());
+    // Through the injectable sleep, so the caller's cutoff runs on the same clock as everything else.
+    const timeout = this.options.sleep(waitMs).then((): never => {
+      throw new LockWaitTimeoutError(this.tokenType, waitMs);
+    });
+    timeout.catch(() => {}); // The race may already be settled when this fires.
+    return Promise.race([pending, timeout]);
   }
 
   /** Steps 2, 4, 5 and 6 as one loop: read, then use, wait, or claim, until a usable token or the deadline. */
@@ -148,7 +165,11 @@ export class TokenManager {
     this.refreshAhead = this.tryRefreshAhead(cached, deadline)
       .catch((error: unknown) => {
         // The token is still valid: a failed early refresh must not fail the caller.
-        this.refreshAheadNotBefore = this.options.clock.now() + this.options.pollMaxMs;
+        const retryAfter = (error as { retryAfter?: unknown } | undefined)?.retryAfter;
+        this.refreshAheadNotBefore = Math.max(
+          this.options.clock.now() + this.options.pollMaxMs,
+          typeof retryAfter === 'number' ? retryAfter : 0,
+        );
         this.options.logger.warn('refresh ahead of expiry failed; still serving the current token', {
           tokenType: this.tokenType,
           version: cached.version,
@@ -232,7 +253,10 @@ export class TokenManager {
   }
 
   private adopt(token: AccessToken): AccessToken {
-    if (!this.cached || token.version >= this.cached.version) this.cached = token;
+    // A lower version replaces an expired one: TTL may have deleted the item and versions restarted.
+    const cachedIsStale =
+      this.cached && this.options.clock.now() >= this.cached.expiresAt - this.options.skewMs;
+    if (!this.cached || cachedIsStale || token.version >= this.cached.version) this.cached = token;
     return token;
   }
 

@@ -119,7 +119,11 @@ export class TokenStore {
       seenVersion === 0 ? '(version = :seen OR attribute_not_exists(version))' : 'version = :seen';
     const noLiveLease =
       '(updating = :false OR attribute_not_exists(updating) OR attribute_not_exists(lockExpiresAt) OR lockExpiresAt < :now)';
-    const condition = sawItem ? `${sameVersion} AND ${noLiveLease}` : 'attribute_not_exists(tokenType)';
+    // The shared back-off is part of the lock: nobody claims while it is on, whatever they read before.
+    const noBackoff = '(attribute_not_exists(retryAfter) OR retryAfter <= :now)';
+    const condition = sawItem
+      ? `${sameVersion} AND ${noLiveLease} AND ${noBackoff}`
+      : 'attribute_not_exists(tokenType)';
     const values: Record<string, unknown> = {
       ':true': true,
       ':owner': owner,

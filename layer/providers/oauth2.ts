@@ -1,7 +1,19 @@
 import { type Clock, systemClock } from '../clock.js';
 import { ConfigurationError, TokenRefreshError } from '../errors.js';
 import type { ProviderToken, TokenProvider, TokenRequest } from './token-provider.js';
-import { parseTokenResponse } from './token-response.js';
+import { MAX_DEFAULT_EXPIRES_IN_SECONDS, parseTokenResponse } from './token-response.js';
+
+const KNOWN_OPTIONS = new Set([
+  'tokenUrl',
+  'clientId',
+  'clientSecret',
+  'scope',
+  'authMethod',
+  'timeoutMs',
+  'defaultExpiresInSeconds',
+  'clock',
+  'fetch',
+]);
 
 export interface OAuth2ClientCredentialsOptions {
   /** The provider's token endpoint, `https://…/oauth2/token`. */
@@ -33,6 +45,11 @@ export class OAuth2ClientCredentialsProvider implements TokenProvider {
     Pick<OAuth2ClientCredentialsOptions, 'scope' | 'defaultExpiresInSeconds'>;
 
   constructor(options: OAuth2ClientCredentialsOptions) {
+    if (typeof options !== 'object' || options === null)
+      throw new ConfigurationError('OAuth2 provider options must be an object');
+    for (const key of Object.keys(options)) {
+      if (!KNOWN_OPTIONS.has(key)) throw new ConfigurationError(`Unknown OAuth2 provider option "${key}"`);
+    }
     for (const field of ['tokenUrl', 'clientId', 'clientSecret'] as const) {
       if (typeof options[field] !== 'string' || options[field] === '') {
         throw new ConfigurationError(`OAuth2 provider option "${field}" is missing or empty`);
@@ -42,17 +59,46 @@ export class OAuth2ClientCredentialsProvider implements TokenProvider {
     try {
       url = new URL(options.tokenUrl);
     } catch (error) {
-      throw new ConfigurationError('OAuth2 provider option "tokenUrl" is not a URL', { cause: error });
+      // Not the parser's error as cause: it carries the input, which may hold credentials.
+      throw new ConfigurationError('OAuth2 provider option "tokenUrl" is not a URL', {
+        cause: new Error(error instanceof Error ? error.name : 'invalid URL'),
+      });
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
       throw new ConfigurationError('OAuth2 provider option "tokenUrl" must be an http(s) URL');
     }
+    const authMethod = options.authMethod ?? 'body';
+    if (authMethod !== 'body' && authMethod !== 'basic') {
+      throw new ConfigurationError('OAuth2 provider option "authMethod" must be "body" or "basic"');
+    }
+    const timeoutMs = options.timeoutMs ?? 5_000;
+    if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+      throw new ConfigurationError(
+        'OAuth2 provider option "timeoutMs" must be a whole number of milliseconds > 0',
+      );
+    }
+    const lifetime = options.defaultExpiresInSeconds;
+    if (
+      lifetime !== undefined &&
+      (typeof lifetime !== 'number' ||
+        !Number.isFinite(lifetime) ||
+        lifetime <= 0 ||
+        lifetime > MAX_DEFAULT_EXPIRES_IN_SECONDS)
+    ) {
+      throw new ConfigurationError(
+        `OAuth2 provider option "defaultExpiresInSeconds" must be seconds from 1 to ${MAX_DEFAULT_EXPIRES_IN_SECONDS}`,
+      );
+    }
     this.options = {
-      authMethod: 'body',
-      timeoutMs: 5_000,
-      clock: systemClock,
-      fetch: globalThis.fetch,
-      ...options,
+      tokenUrl: options.tokenUrl,
+      clientId: options.clientId,
+      clientSecret: options.clientSecret,
+      authMethod,
+      timeoutMs,
+      clock: options.clock ?? systemClock,
+      fetch: options.fetch ?? globalThis.fetch,
+      ...(options.scope !== undefined && { scope: options.scope }),
+      ...(lifetime !== undefined && { defaultExpiresInSeconds: lifetime }),
     };
   }
 

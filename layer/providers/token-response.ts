@@ -4,6 +4,9 @@ import type { ProviderToken } from './token-provider.js';
 /** Longest lifetime we believe: a year. Anything beyond is a unit bug (ms sent as s) or garbage. */
 export const MAX_EXPIRES_IN_SECONDS = 366 * 24 * 3600;
 
+/** A configured default lifetime is ours, not the provider's: 30 days at most catches ms given as s. */
+export const MAX_DEFAULT_EXPIRES_IN_SECONDS = 30 * 24 * 3600;
+
 export interface ParseTokenResponseOptions {
   tokenType: string;
   /** Epoch ms when the answer arrived; `expires_in` counts from here. */
@@ -56,22 +59,28 @@ export function parseTokenResponse(body: string, options: ParseTokenResponseOpti
 
 function readExpiresIn(raw: unknown, options: ParseTokenResponseOptions): number {
   if (raw === undefined || raw === null) {
-    if (options.defaultExpiresInSeconds !== undefined) return options.defaultExpiresInSeconds;
+    if (options.defaultExpiresInSeconds !== undefined)
+      return checkedLifetime(options.defaultExpiresInSeconds, options, MAX_DEFAULT_EXPIRES_IN_SECONDS);
     throw new InvalidProviderResponseError(
       'The token endpoint answer has no expires_in (configure a default lifetime for this provider)',
       options.tokenType,
     );
   }
   // Some providers send the number as a string; RFC 6749 says number.
-  const seconds = typeof raw === 'string' && /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw;
-  if (
-    typeof seconds !== 'number' ||
-    !Number.isFinite(seconds) ||
-    seconds <= 0 ||
-    seconds > MAX_EXPIRES_IN_SECONDS
-  ) {
+  return checkedLifetime(
+    typeof raw === 'string' && /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw,
+    options,
+  );
+}
+
+function checkedLifetime(
+  seconds: unknown,
+  options: ParseTokenResponseOptions,
+  max = MAX_EXPIRES_IN_SECONDS,
+): number {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0 || seconds > max) {
     throw new InvalidProviderResponseError(
-      `The token endpoint answer has a nonsense expires_in (it must be a number of seconds from 1 to ${MAX_EXPIRES_IN_SECONDS})`,
+      `The token endpoint answer has a nonsense expires_in (it must be a number of seconds from 1 to ${max})`,
       options.tokenType,
     );
   }

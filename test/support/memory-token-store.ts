@@ -124,9 +124,12 @@ export class MemoryTokenStore implements TokenRepository {
     if (item?.lockOwner === undefined || item.lockOwner !== request.owner) return undefined;
     if (item.version === undefined) {
       // DynamoDB refuses `version = version + :one` on an item without a version.
-      const cause = Object.assign(new Error('The provided expression refers to an attribute that does not exist'), {
-        name: 'ValidationException',
-      });
+      const cause = Object.assign(
+        new Error('The provided expression refers to an attribute that does not exist'),
+        {
+          name: 'ValidationException',
+        },
+      );
       throw new TokenStoreError(
         `DynamoDB commit of "${tokenType}" in table "memory" failed: ValidationException`,
         tokenType,
@@ -187,13 +190,19 @@ function claimCondition(item: StoredItem | undefined, seenVersion: number | unde
     attributes.updating === undefined ||
     attributes.lockExpiresAt === undefined ||
     attributes.lockExpiresAt < now;
-  return sameVersion && noLiveLease;
+  // (attribute_not_exists(retryAfter) OR retryAfter <= :now): the shared back-off is part of the lock.
+  const noBackoff = attributes.retryAfter === undefined || attributes.retryAfter <= now;
+  return sameVersion && noLiveLease && noBackoff;
 }
 
 /** As `toRecord` in token-store.ts: a missing version reads as 0, a missing `updating` as false. */
 function toRecord(item: StoredItem): TokenRecord {
   const raw = copy(item);
-  return { ...raw, updating: raw.updating === true, version: typeof raw.version === 'number' ? raw.version : 0 };
+  return {
+    ...raw,
+    updating: raw.updating === true,
+    version: typeof raw.version === 'number' ? raw.version : 0,
+  };
 }
 
 /** Deep copy without `undefined` attributes (DynamoDB has no such thing as an attribute set to undefined). */

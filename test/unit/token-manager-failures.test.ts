@@ -135,7 +135,8 @@ describe('step 5: provider failure', () => {
   it('keeps the refresh error when the release itself fails, and logs that it could not release', async () => {
     world.provider.failNext(new Error('connection reset'));
     world.store.beforeOperation = (event) => {
-      if (event.op === 'release') throw new TokenStoreError('DynamoDB release failed: ThrottlingException', TOKEN_TYPE);
+      if (event.op === 'release')
+        throw new TokenStoreError('DynamoDB release failed: ThrottlingException', TOKEN_TYPE);
     };
     const { manager, logger } = world.container();
 
@@ -148,7 +149,10 @@ describe('step 5: provider failure', () => {
 
 describe('step 5: provider answer', () => {
   it('refuses a token that lives no longer than skewMs, and commits nothing', async () => {
-    world.provider.answerNext(() => ({ accessToken: 'access-token-secret-short', expiresAt: START + SKEW_MS }));
+    world.provider.answerNext(() => ({
+      accessToken: 'access-token-secret-short',
+      expiresAt: START + SKEW_MS,
+    }));
     const { manager } = world.container();
 
     const error = await rejectionOf(world.time.run(manager.getToken()));
@@ -160,7 +164,10 @@ describe('step 5: provider answer', () => {
   });
 
   it('accepts a token that lives a whole second longer than skewMs', async () => {
-    world.provider.answerNext(() => ({ accessToken: 'access-token-secret-ok', expiresAt: START + SKEW_MS + 1_001 }));
+    world.provider.answerNext(() => ({
+      accessToken: 'access-token-secret-ok',
+      expiresAt: START + SKEW_MS + 1_001,
+    }));
     const { manager } = world.container();
 
     const token = await world.time.run(manager.getToken());
@@ -171,7 +178,10 @@ describe('step 5: provider answer', () => {
 
   it('refuses a token that is stale once its expiry is rounded down to the stored second', async () => {
     // 30.5 s passes the check in ms, but the item keeps whole seconds: 30 s, stale for every reader.
-    world.provider.answerNext(() => ({ accessToken: 'access-token-secret-short', expiresAt: START + SKEW_MS + 500 }));
+    world.provider.answerNext(() => ({
+      accessToken: 'access-token-secret-short',
+      expiresAt: START + SKEW_MS + 500,
+    }));
     const { manager } = world.container();
 
     const error = await rejectionOf(world.time.run(manager.getToken()));
@@ -203,7 +213,11 @@ describe('step 5: provider answer', () => {
 
 describe('I5: undecryptable tokens count as missing', () => {
   it('refreshes a tampered ciphertext and counts DecryptFailed, never returning the garbage', async () => {
-    await world.seedToken({ value: 'access-token-secret-seed', expiresAtSeconds: START / 1000 + 3_600, version: 4 });
+    await world.seedToken({
+      value: 'access-token-secret-seed',
+      expiresAtSeconds: START / 1000 + 3_600,
+      version: 4,
+    });
     const item = world.store.get(TOKEN_TYPE);
     const bytes = Buffer.from(item?.accessToken ?? '', 'base64');
     bytes[bytes.length - 20] = (bytes[bytes.length - 20] ?? 0) ^ 0x01;
@@ -252,8 +266,32 @@ describe('I5: undecryptable tokens count as missing', () => {
     expect(metrics.count(MetricName.DecryptFailed)).toBe(1);
   });
 
+  it('counts DecryptFailed once per stored generation, however often a waiting container reads it', async () => {
+    const foreign = new SaltCipher({ salts: ['y'.repeat(32)] });
+    world.store.put({
+      tokenType: TOKEN_TYPE,
+      accessToken: await foreign.encrypt('access-token-secret-foreign', TOKEN_TYPE),
+      expiresAt: START / 1000 + 3_600,
+      updating: true,
+      lockOwner: 'other-container:1',
+      lockExpiresAt: START + 2_000,
+      version: 4,
+    });
+    const { manager, metrics } = world.container();
+
+    const token = await world.time.run(manager.getToken());
+
+    expect(world.store.counts.reads).toBeGreaterThanOrEqual(5);
+    expect(metrics.count(MetricName.DecryptFailed)).toBe(1);
+    expect(token.version).toBe(5);
+  });
+
   it('refreshes a plaintext token left by the seed in an item without a version', async () => {
-    world.store.put({ tokenType: TOKEN_TYPE, accessToken: 'legacy-plaintext-token', expiresAt: START / 1000 + 3_600 });
+    world.store.put({
+      tokenType: TOKEN_TYPE,
+      accessToken: 'legacy-plaintext-token',
+      expiresAt: START / 1000 + 3_600,
+    });
     const { manager, metrics } = world.container();
 
     const token = await world.time.run(manager.getToken());
