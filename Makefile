@@ -18,7 +18,7 @@ demo: build
 	node .build/scripts/simulator/demo.js $(ARGS)
 
 lint: $(NPM_INSTALL_STAMP)
-	npx biome check layer middleware examples scripts test
+	npx biome check
 
 typecheck: $(NPM_INSTALL_STAMP)
 	npx tsc --noEmit -p tsconfig.json
