@@ -47,7 +47,7 @@ export class TokenManager {
     const now = this.options.clock.now();
     const deadline = this.deadline(options, now);
     const cached = this.cached;
-    if (cached && now < cached.expiresAt - this.options.skewMs) {
+    if (cached && this.isFresh(cached.expiresAt, now)) {
       this.metric(MetricName.TokenCacheHit);
       if (now >= cached.expiresAt - this.options.refreshAheadMs) {
         await this.refreshAheadOnce(cached, deadline);
@@ -70,7 +70,7 @@ export class TokenManager {
     this.options.logger.warn('provider rejected token', { tokenType: this.tokenType, version });
     // A getToken made while this refresh runs must not pick the rejected version from the store.
     this.rejectedUpTo = Math.max(this.rejectedUpTo ?? version, version);
-    if (this.cached && this.cached.version > version && now < this.cached.expiresAt - this.options.skewMs) {
+    if (this.cached && this.cached.version > version && this.isFresh(this.cached.expiresAt, now)) {
       return this.cached;
     }
     if (this.cached && this.cached.version <= version) this.cached = undefined;
@@ -129,14 +129,7 @@ export class TokenManager {
       }
       if (record?.retryAfter !== undefined && record.retryAfter > now)
         throw this.backingOff(record.retryAfter);
-      const leaseMs = Math.min(this.options.leaseMs, cutoff - now);
-      const owner = `${this.options.ownerId}:${++this.claims}`;
-      const claim = await this.options.store.claim(this.tokenType, {
-        seenVersion: record?.version,
-        owner,
-        leaseExpiresAt: now + leaseMs,
-        now,
-      });
+      const { claim, owner, leaseExpiresAt } = await this.claimLease(record?.version, now, cutoff - now);
       if (!claim.claimed) {
         record = claim.current; // Step 6: a loser re-evaluates what the winner left.
         continue;
@@ -149,7 +142,7 @@ export class TokenManager {
           lockOwner: owner,
         });
       }
-      const fresh = await refreshAsHolder(this.options, claim.record, owner, now + leaseMs);
+      const fresh = await refreshAsHolder(this.options, claim.record, owner, leaseExpiresAt);
       if (fresh) return this.adopt(fresh);
       record = await this.read(); // Lease lost (I3): somebody took over; use what they commit.
     }
@@ -186,17 +179,11 @@ export class TokenManager {
     const now = this.options.clock.now();
     // The lease is NOT capped by the token's expiry: a lease cut that short would end before
     // the provider answers, and a second container would refresh the same generation again.
-    const leaseMs = Math.min(this.options.leaseMs, deadline - this.options.deadlineMarginMs - now);
-    if (leaseMs <= 0) return;
-    const owner = `${this.options.ownerId}:${++this.claims}`;
-    const claim = await this.options.store.claim(this.tokenType, {
-      seenVersion: cached.version,
-      owner,
-      leaseExpiresAt: now + leaseMs,
-      now,
-    });
+    const timeLeft = deadline - this.options.deadlineMarginMs - now;
+    if (timeLeft <= 0) return;
+    const { claim, owner, leaseExpiresAt } = await this.claimLease(cached.version, now, timeLeft);
     if (claim.claimed) {
-      const fresh = await refreshAsHolder(this.options, claim.record, owner, now + leaseMs);
+      const fresh = await refreshAsHolder(this.options, claim.record, owner, leaseExpiresAt);
       if (fresh) this.adopt(fresh);
       return;
     }
@@ -217,6 +204,19 @@ export class TokenManager {
     );
   }
 
+  /** Step 4: one conditional write; the lease is the configured one, cut to the time the caller has left. */
+  private async claimLease(seenVersion: number | undefined, now: number, timeLeftMs: number) {
+    const owner = `${this.options.ownerId}:${++this.claims}`;
+    const leaseExpiresAt = now + Math.min(this.options.leaseMs, timeLeftMs);
+    const claim = await this.options.store.claim(this.tokenType, { seenVersion, owner, leaseExpiresAt, now });
+    return { claim, owner, leaseExpiresAt };
+  }
+
+  /** Usable by this container: not within `skewMs` of its expiry (epoch ms). */
+  private isFresh(expiresAt: number, now: number): boolean {
+    return now < expiresAt - this.options.skewMs;
+  }
+
   private async read(): Promise<TokenRecord | undefined> {
     this.metric(MetricName.TokenStoreRead);
     return this.options.store.read(this.tokenType);
@@ -230,7 +230,7 @@ export class TokenManager {
   ): Promise<AccessToken | undefined> {
     if (!record?.accessToken || record.expiresAt === undefined) return undefined;
     const expiresAt = fromEpochSeconds(record.expiresAt);
-    if (now >= expiresAt - this.options.skewMs) return undefined;
+    if (!this.isFresh(expiresAt, now)) return undefined;
     if (rejectedVersion !== undefined && record.version <= rejectedVersion) return undefined;
     try {
       const value = await this.options.cipher.decrypt(record.accessToken, this.tokenType);
@@ -254,9 +254,14 @@ export class TokenManager {
 
   private adopt(token: AccessToken): AccessToken {
     // A lower version replaces an expired one: TTL may have deleted the item and versions restarted.
-    const cachedIsStale =
-      this.cached && this.options.clock.now() >= this.cached.expiresAt - this.options.skewMs;
-    if (!this.cached || cachedIsStale || token.version >= this.cached.version) this.cached = token;
+    const cached = this.cached;
+    if (
+      !cached ||
+      !this.isFresh(cached.expiresAt, this.options.clock.now()) ||
+      token.version >= cached.version
+    ) {
+      this.cached = token;
+    }
     return token;
   }
 

@@ -1,8 +1,10 @@
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
   UpdateItemCommand,
+  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { TableNotFoundError, TokenStoreError } from './errors.js';
@@ -131,27 +133,16 @@ export class TokenStore {
       ':zero': 0,
     };
     if (sawItem) Object.assign(values, { ':seen': seenVersion, ':false': false, ':now': now });
-    try {
-      const output = await this.send(tokenType, 'claim', () =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: marshall({ tokenType }),
-            UpdateExpression:
-              'SET updating = :true, lockOwner = :owner, lockExpiresAt = :lease, version = if_not_exists(version, :zero)',
-            ConditionExpression: condition,
-            ExpressionAttributeValues: marshall(values),
-            ReturnValues: 'ALL_NEW',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        ),
-      );
-      return { claimed: true, record: toRecord(output.Attributes ?? {}) };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const current = error.Item ? toRecord(error.Item) : await this.read(tokenType);
-      return { claimed: false, current };
-    }
+    const result = await this.conditionalUpdate(tokenType, 'claim', {
+      UpdateExpression:
+        'SET updating = :true, lockOwner = :owner, lockExpiresAt = :lease, version = if_not_exists(version, :zero)',
+      ConditionExpression: condition,
+      ExpressionAttributeValues: marshall(values),
+      ReturnValues: 'ALL_NEW',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+    if (result.applied) return { claimed: true, record: toRecord(result.attributes ?? {}) };
+    return { claimed: false, current: result.old ? toRecord(result.old) : await this.read(tokenType) };
   }
 
   /**
@@ -174,24 +165,13 @@ export class TokenStore {
       set += ', refreshToken = :refresh';
       values[':refresh'] = request.refreshToken;
     }
-    try {
-      const output = await this.send(tokenType, 'commit', () =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: marshall({ tokenType }),
-            UpdateExpression: `${set} REMOVE lockOwner, lockExpiresAt, failures, retryAfter`,
-            ConditionExpression: 'lockOwner = :owner',
-            ExpressionAttributeValues: marshall(values),
-            ReturnValues: 'ALL_NEW',
-          }),
-        ),
-      );
-      return toRecord(output.Attributes ?? {});
-    } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
-    }
+    const result = await this.conditionalUpdate(tokenType, 'commit', {
+      UpdateExpression: `${set} REMOVE lockOwner, lockExpiresAt, failures, retryAfter`,
+      ConditionExpression: 'lockOwner = :owner',
+      ExpressionAttributeValues: marshall(values),
+      ReturnValues: 'ALL_NEW',
+    });
+    return result.applied ? toRecord(result.attributes ?? {}) : undefined;
   }
 
   /**
@@ -205,22 +185,37 @@ export class TokenStore {
       update += ', failures = if_not_exists(failures, :zero) + :one, retryAfter = :retryAfter';
       Object.assign(values, { ':zero': 0, ':one': 1, ':retryAfter': request.retryAfter });
     }
+    const result = await this.conditionalUpdate(tokenType, 'release', {
+      UpdateExpression: `${update} REMOVE lockOwner, lockExpiresAt`,
+      ConditionExpression: 'lockOwner = :owner',
+      ExpressionAttributeValues: marshall(values),
+    });
+    return result.applied;
+  }
+
+  /**
+   * Every write of the store: one UpdateItem on the tokenType's item. A failed condition
+   * is an answer, not an error: it comes back as `applied: false` with the old item when
+   * the engine returned it.
+   */
+  private async conditionalUpdate(
+    tokenType: string,
+    operation: string,
+    input: Omit<UpdateItemCommandInput, 'TableName' | 'Key'>,
+  ): Promise<
+    | { applied: true; attributes: AttributeMap | undefined }
+    | { applied: false; old: AttributeMap | undefined }
+  > {
     try {
-      await this.send(tokenType, 'release', () =>
+      const output = await this.send(tokenType, operation, () =>
         this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: marshall({ tokenType }),
-            UpdateExpression: `${update} REMOVE lockOwner, lockExpiresAt`,
-            ConditionExpression: 'lockOwner = :owner',
-            ExpressionAttributeValues: marshall(values),
-          }),
+          new UpdateItemCommand({ ...input, TableName: this.tableName, Key: marshall({ tokenType }) }),
         ),
       );
-      return true;
+      return { applied: true, attributes: output.Attributes };
     } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
+      if (!isConditionFailure(error)) throw error;
+      return { applied: false, old: error.Item };
     }
   }
 
@@ -241,6 +236,8 @@ export class TokenStore {
     }
   }
 }
+
+type AttributeMap = Record<string, AttributeValue>;
 
 function isConditionFailure(error: unknown): error is ConditionalCheckFailedException {
   return (

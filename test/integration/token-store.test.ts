@@ -3,9 +3,9 @@
  * evaluated by DynamoDB Local (and dynalite, which returns no ALL_OLD item), not by us.
  */
 
-import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import {
   type Clock,
   isSharedTokenError,
@@ -14,12 +14,8 @@ import {
   type TokenProvider,
   TokenStore,
 } from '../../layer/index.js';
-import {
-  type DynamoEngine,
-  type RunningDynamo,
-  startDynamo,
-} from '../../scripts/local-stack/dynamodb-local.js';
-import { createTokenTable, localDynamoClient } from '../../scripts/local-stack/table.js';
+import type { DynamoEngine } from '../../scripts/local-stack/dynamodb-local.js';
+import { useLocalTable } from '../support/local-table.js';
 
 const TABLE = 'test-local-access-tokens';
 const SALT = 'integration-salt-0123456789abcdef';
@@ -53,24 +49,12 @@ function gatedProvider() {
 }
 
 describe.each(['dynamodb-local', 'dynalite'] as DynamoEngine[])('TokenStore on %s', (engine) => {
-  let dynamo: RunningDynamo;
-  let client: DynamoDBClient;
+  const table = useLocalTable(engine, TABLE);
   let tokenTypeCounter = 0;
   const nextTokenType = () => `it-${engine}-${++tokenTypeCounter}`;
 
-  beforeAll(async () => {
-    dynamo = await startDynamo({ engine });
-    client = localDynamoClient(dynamo.endpoint);
-    await createTokenTable(client, TABLE);
-  }, 60_000);
-
-  afterAll(async () => {
-    client?.destroy();
-    await dynamo?.stop();
-  });
-
   it('lets exactly one of two claims on the same seen version win, and tells the loser who holds the lease', async () => {
-    const store = new TokenStore({ client, tableName: TABLE });
+    const store = new TokenStore({ client: table.client, tableName: TABLE });
     const tokenType = nextTokenType();
     const now = Date.now();
 
@@ -89,7 +73,7 @@ describe.each(['dynamodb-local', 'dynalite'] as DynamoEngine[])('TokenStore on %
   });
 
   it('refuses the commit of a holder whose lease was taken over, keeping the newer token (I3)', async () => {
-    const store = new TokenStore({ client, tableName: TABLE });
+    const store = new TokenStore({ client: table.client, tableName: TABLE });
     const tokenType = nextTokenType();
     const start = Date.now();
     await store.claim(tokenType, {
@@ -128,7 +112,7 @@ describe.each(['dynamodb-local', 'dynalite'] as DynamoEngine[])('TokenStore on %
   });
 
   it('refuses a claim while a live lease is held, and grants it once the lease has ended', async () => {
-    const store = new TokenStore({ client, tableName: TABLE });
+    const store = new TokenStore({ client: table.client, tableName: TABLE });
     const tokenType = nextTokenType();
     const now = Date.now();
     await store.claim(tokenType, { seenVersion: undefined, owner: 'a:1', leaseExpiresAt: now + 1_000, now });
@@ -151,9 +135,9 @@ describe.each(['dynamodb-local', 'dynalite'] as DynamoEngine[])('TokenStore on %
   });
 
   it('treats an item written before versions existed as version 0', async () => {
-    const store = new TokenStore({ client, tableName: TABLE });
+    const store = new TokenStore({ client: table.client, tableName: TABLE });
     const tokenType = nextTokenType();
-    await client.send(
+    await table.client.send(
       new PutItemCommand({
         TableName: TABLE,
         Item: marshall({ tokenType, accessToken: 'legacy', expiresAt: 1, updating: false }),
@@ -172,7 +156,7 @@ describe.each(['dynamodb-local', 'dynalite'] as DynamoEngine[])('TokenStore on %
   });
 
   it('names the missing table in a TableNotFoundError', async () => {
-    const store = new TokenStore({ client, tableName: 'no-such-table' });
+    const store = new TokenStore({ client: table.client, tableName: 'no-such-table' });
 
     const failure = await store.read('anything').catch((error: unknown) => error);
 
@@ -187,7 +171,7 @@ describe.each(['dynamodb-local', 'dynalite'] as DynamoEngine[])('TokenStore on %
     const gate = gatedProvider();
     const managerOptions = {
       tokenType,
-      store: new TokenStore({ client, tableName: TABLE }),
+      store: new TokenStore({ client: table.client, tableName: TABLE }),
       cipher: new SaltCipher({ salts: [SALT] }),
       provider: gate.provider,
       clock,

@@ -3,13 +3,12 @@
  * scenario runs on both, side by side: TokenStore against dynalite (the real expressions,
  * evaluated by an engine) and MemoryTokenStore; every result and every item must be equal.
  */
-import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { ClaimRequest, CommitRequest, ReleaseRequest } from '../../layer/token-store.js';
 import { TokenStore } from '../../layer/token-store.js';
-import { type RunningDynamo, startDynamo } from '../../scripts/local-stack/dynamodb-local.js';
-import { createTokenTable, localDynamoClient } from '../../scripts/local-stack/table.js';
+import { useLocalTable } from '../support/local-table.js';
 import { MemoryTokenStore, type StoredItem } from '../support/memory-token-store.js';
 
 const TABLE = 'unit-memory-contract';
@@ -119,27 +118,17 @@ const SCENARIOS: [string, StoredItem | undefined, Step[]][] = [
 ];
 
 describe('MemoryTokenStore matches TokenStore on dynalite', () => {
-  let dynamo: RunningDynamo;
-  let client: DynamoDBClient;
+  const table = useLocalTable('dynalite', TABLE, 20_000);
   let counter = 0;
-
-  beforeAll(async () => {
-    dynamo = await startDynamo({ engine: 'dynalite' });
-    client = localDynamoClient(dynamo.endpoint);
-    await createTokenTable(client, TABLE);
-  }, 20_000);
-
-  afterAll(async () => {
-    client?.destroy();
-    await dynamo?.stop();
-  });
 
   it.each(SCENARIOS)('%s', async (_name, seed, steps) => {
     const tokenType = `contract-${++counter}`;
-    const real = new TokenStore({ client, tableName: TABLE });
+    const real = new TokenStore({ client: table.client, tableName: TABLE });
     const fake = new MemoryTokenStore();
     if (seed) {
-      await client.send(new PutItemCommand({ TableName: TABLE, Item: marshall({ ...seed, tokenType }) }));
+      await table.client.send(
+        new PutItemCommand({ TableName: TABLE, Item: marshall({ ...seed, tokenType }) }),
+      );
       fake.put({ ...seed, tokenType });
     }
     const run = async (store: Pick<TokenStore, 'read' | 'claim' | 'commit' | 'release'>, step: Step) => {
@@ -156,7 +145,7 @@ describe('MemoryTokenStore matches TokenStore on dynalite', () => {
     for (const step of steps) {
       const expected = await run(real, step);
       const actual = await run(fake, step);
-      const { Item } = await client.send(
+      const { Item } = await table.client.send(
         new GetItemCommand({ TableName: TABLE, Key: marshall({ tokenType }), ConsistentRead: true }),
       );
 
