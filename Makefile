@@ -15,7 +15,8 @@ build: $(NPM_INSTALL_STAMP)
 	node scripts/build.mjs
 
 demo: build
-	node .build/scripts/simulator/demo.js $(ARGS)
+	@# The SDK notice about Node 20 is printed by every process; the README says it once.
+	AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true node .build/scripts/simulator/demo.js $(ARGS)
 
 lint: $(NPM_INSTALL_STAMP)
 	npx biome check
