@@ -1,0 +1,64 @@
+/** The demo as a user runs it: a separate process, its whole output read back. */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from '@jest/globals';
+
+const DEMO = fileURLToPath(new URL('../../.build/scripts/simulator/demo.js', import.meta.url));
+
+function demo(args: string[], env: Record<string, string> = {}) {
+  const run = spawnSync(process.execPath, [DEMO, ...args], {
+    env: { PATH: process.env.PATH, ...env },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { status: run.status, stdout: run.stdout, output: `${run.stdout}${run.stderr}` };
+}
+
+describe('The demo CLI', () => {
+  it('ends stdout with one JSON report and prints no client secret anywhere', () => {
+    const clientSecret = `cli-secret-${randomBytes(12).toString('hex')}`;
+
+    const run = demo(['--containers', '3', '--invocations', '5', '--json'], {
+      SIMULATOR_CLIENT_SECRET: clientSecret,
+    });
+
+    expect(run.status).toBe(0);
+    const report = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '');
+    for (const field of [
+      'engine',
+      'containers',
+      'invocations',
+      'succeeded',
+      'failed',
+      'killed',
+      'providerTokenCalls',
+      'tokenGenerations',
+      'dynamoReads',
+      'dynamoWrites',
+      'maxWaitMs',
+      'overheadMsP50',
+      'overheadMsP99',
+    ]) {
+      expect(report).toHaveProperty(field);
+    }
+    expect(report.invocations).toBe(15);
+    expect(report.providerTokenCalls).toBe(report.tokenGenerations);
+    expect(report.secretsInOutput).toBe(0);
+    expect(run.output).not.toContain(clientSecret);
+  }, 120_000);
+
+  it.each([
+    [['--containers', '0'], '--containers must be a number from 1 to 1000'],
+    [['--invocations', '2.5'], '--invocations must be a whole number'],
+    [['--reject-rate', '2'], '--reject-rate must be a number from 0 to 1'],
+    [['--engine', 'mongo'], '--engine must be dynamodb-local or dynalite'],
+    [['--endpoint', 'not a url'], '--endpoint must be an http(s) URL'],
+    [['--no-such-flag'], "Unknown option '--no-such-flag'"],
+  ])('refuses %j at once with exit code 2 and a message naming the flag', (args, message) => {
+    const run = demo(args);
+
+    expect(run.status).toBe(2);
+    expect(run.output).toContain(message);
+  });
+});
