@@ -13,6 +13,24 @@ export class ConfigurationError extends SharedTokenError {
   override name = 'ConfigurationError';
 }
 
+/**
+ * The provider's Secrets Manager secret is missing, unreadable, not JSON, or lacks a field.
+ * Names the secret and the field; never echoes a value.
+ */
+export class SecretError extends ConfigurationError {
+  override name = 'SecretError';
+  constructor(
+    message: string,
+    readonly secretName: string,
+    options?: ErrorOptions & { field?: string },
+  ) {
+    super(message, options);
+    this.field = options?.field;
+  }
+  /** The field that is missing or invalid, when one is. */
+  readonly field: string | undefined;
+}
+
 /** The DynamoDB table named by the configuration does not exist (or is not reachable as named). */
 export class TableNotFoundError extends ConfigurationError {
   override name = 'TableNotFoundError';
@@ -105,6 +123,7 @@ export function isSharedTokenError(error: unknown, name?: string): error is Shar
 const KNOWN_NAMES = new Set([
   'SharedTokenError',
   'ConfigurationError',
+  'SecretError',
   'TableNotFoundError',
   'TokenStoreError',
   'TokenRefreshError',
