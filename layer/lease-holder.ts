@@ -39,10 +39,9 @@ export async function refreshAsHolder(
 
   let fresh: ProviderToken;
   try {
-    const refreshToken = await decryptRefreshToken(options, claimed);
     fresh = await provider.fetchToken({
       tokenType,
-      ...(refreshToken !== undefined && { refreshToken }),
+      ...(await storedRefreshToken(options, claimed)),
       signal: AbortSignal.timeout(providerBudget),
     });
     validateProviderToken(options, fresh, clock.now());
@@ -99,20 +98,26 @@ export async function refreshAsHolder(
   return new AccessToken(tokenType, fresh.accessToken, fromEpochSeconds(expiresAt), committed.version);
 }
 
-async function decryptRefreshToken(
+/**
+ * The item's refresh token for the provider. One that does not decrypt is reported as such, so a
+ * refresh-token provider does not fall back to its bootstrap token (rotated away: a replay).
+ */
+async function storedRefreshToken(
   options: ResolvedTokenManagerOptions,
   claimed: TokenRecord,
-): Promise<string | undefined> {
-  if (claimed.refreshToken === undefined) return undefined;
+): Promise<{ refreshToken?: string; refreshTokenUndecryptable?: true }> {
+  if (claimed.refreshToken === undefined) return {};
   try {
-    return await options.cipher.decrypt(claimed.refreshToken, refreshTokenContext(options.tokenType));
+    return {
+      refreshToken: await options.cipher.decrypt(claimed.refreshToken, refreshTokenContext(options.tokenType)),
+    };
   } catch (error) {
     if (!isSharedTokenError(error, 'DecryptError')) throw error;
     options.metrics.record(MetricName.DecryptFailed, 1, options.tokenType);
-    options.logger.warn('stored refresh token does not decrypt; asking the provider without it', {
+    options.logger.warn('stored refresh token does not decrypt; the provider is told so', {
       tokenType: options.tokenType,
     });
-    return undefined;
+    return { refreshTokenUndecryptable: true };
   }
 }
 

@@ -77,7 +77,7 @@ describe('refresh token', () => {
     expect(world.provider.requests[2]?.refreshToken).toBe('refresh-token-secret-1');
   });
 
-  it('asks without a refresh token, counting DecryptFailed, when the stored one does not decrypt', async () => {
+  it('tells the provider the stored refresh token does not decrypt, and counts DecryptFailed', async () => {
     const { manager, metrics } = world.container();
     await world.time.run(manager.getToken());
     const item = world.store.get(TOKEN_TYPE);
@@ -88,6 +88,8 @@ describe('refresh token', () => {
 
     expect(token.version).toBe(2);
     expect(world.provider.requests[1]?.refreshToken).toBeUndefined();
+    expect(world.provider.requests[1]?.refreshTokenUndecryptable).toBe(true);
+    expect(world.provider.requests[0]?.refreshTokenUndecryptable).toBeUndefined();
     expect(metrics.count(MetricName.DecryptFailed)).toBe(1);
   });
 });
