@@ -150,6 +150,22 @@ export class SaltCipher implements TokenCipher {
   }
 
   /**
+   * The key id an envelope names (8 hex digits), or `undefined` when it is not a readable
+   * version 1 envelope. Says nothing about whether it decrypts: a caller that meets an id
+   * it does not know may fetch the secret again (a salt rotation under way elsewhere).
+   */
+  keyIdOf(envelope: string): string | undefined {
+    let bytes: Buffer;
+    try {
+      bytes = decodeBase64(envelope);
+    } catch {
+      return undefined;
+    }
+    if (bytes.length < MIN_ENVELOPE_LENGTH || bytes.readUInt8(0) !== ENVELOPE_VERSION) return undefined;
+    return bytes.subarray(1, HEADER_LENGTH).toString('hex');
+  }
+
+  /**
    * Encrypts `plaintext` for the item of `tokenType` under the current (first) key.
    * @returns the envelope as base64 text.
    * @throws TypeError when an argument is not a well-formed string or `tokenType` is empty.

@@ -8,4 +8,11 @@ export interface TokenCipher {
   encrypt(plaintext: string, tokenType: string): Promise<string>;
   /** Returns the plaintext, or throws `DecryptError` for anything it cannot authenticate. */
   decrypt(envelope: string, tokenType: string): Promise<string>;
+  /**
+   * Optional: the ids of the keys this cipher holds, and the id an envelope names. With both,
+   * a failed decrypt under an unknown id (a key rotation under way) fetches the secret again,
+   * while one under a known id (tampering) does not.
+   */
+  keyIds?(): string[];
+  keyIdOf?(envelope: string): string | undefined;
 }

@@ -401,3 +401,31 @@ describe('SaltCipher known answer', () => {
     expect(await cipher.decrypt(expected, 'webex#tenant-ä')).toBe('token-ä-🔑');
   });
 });
+
+describe('SaltCipher.keyIdOf', () => {
+  const current = 'current-salt-0123456789';
+  const older = 'older-salt-0123456789ab';
+
+  it('names the key an envelope was written under, which is one of keyIds()', async () => {
+    const cipher = new SaltCipher({ salts: [current, older] });
+    const envelope = await new SaltCipher({ salts: [older] }).encrypt('token', 'salesforce');
+
+    expect(cipher.keyIdOf(envelope)).toBe(cipher.keyIds()[1]);
+  });
+
+  it('reads the id of a key it does not hold, so a caller can tell rotation from tampering', async () => {
+    const envelope = await new SaltCipher({ salts: [older] }).encrypt('token', 'salesforce');
+    const cipher = new SaltCipher({ salts: [current] });
+
+    expect(cipher.keyIds()).not.toContain(cipher.keyIdOf(envelope));
+    expect(cipher.keyIdOf(envelope)).toMatch(/^[0-9a-f]{8}$/);
+  });
+
+  it('returns undefined for text that is not a version 1 envelope', () => {
+    const cipher = new SaltCipher({ salts: [current] });
+
+    expect(cipher.keyIdOf('not base64!')).toBeUndefined();
+    expect(cipher.keyIdOf(Buffer.from([2, 1, 2, 3, 4]).toString('base64'))).toBeUndefined();
+    expect(cipher.keyIdOf(Buffer.alloc(20, 1).toString('base64'))).toBeUndefined();
+  });
+});
