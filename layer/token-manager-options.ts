@@ -67,7 +67,8 @@ const DURATION_DEFAULTS = {
 } as const;
 
 const REQUIRED = ['tokenType', 'store', 'cipher', 'provider'] as const;
-const KNOWN = new Set<string>([
+/** Every option name TokenManager accepts; adapters check their own option objects against it. */
+export const TOKEN_MANAGER_OPTION_NAMES: ReadonlySet<string> = new Set<string>([
   ...REQUIRED,
   ...Object.keys(DURATION_DEFAULTS),
   'clock',
@@ -87,7 +88,7 @@ export function resolveTokenManagerOptions(options: TokenManagerOptions): Resolv
   if (typeof options !== 'object' || options === null)
     throw new TypeError('TokenManager options must be an object');
   for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) throw new TypeError(`Unknown TokenManager option "${key}"`);
+    if (!TOKEN_MANAGER_OPTION_NAMES.has(key)) throw new TypeError(`Unknown TokenManager option "${key}"`);
   }
   for (const key of REQUIRED) {
     if (options[key] === undefined || options[key] === null) {

@@ -1,5 +1,22 @@
 /**
- * `lambda-shared-token/middleware`: the Middy adapter. It arrives with the middleware
- * issue; until then this entry point re-exports the core so the package shape is final.
+ * `lambda-shared-token/middleware`: the Middy 6 adapter. One line attaches a shared,
+ * encrypted, single-refresh access token to any handler:
+ *
+ * ```ts
+ * export const handler = withSharedToken(baseHandler, {
+ *   tokenType: 'salesforce',
+ *   secretName: '/prod/orders/oauth/salesforce',
+ *   provider: salesforce(),
+ * });
+ * ```
+ *
+ * The core is re-exported, so a function needs one import path.
  */
 export * from '../layer/index.js';
+export { MiddySecretSource, type MiddySecretSourceOptions } from './middy-secret-source.js';
+export {
+  type SharedTokenMiddleware,
+  type SharedTokenMiddlewareOptions,
+  sharedToken,
+} from './shared-token-middleware.js';
+export { withSharedToken } from './with-shared-token.js';

@@ -1,0 +1,199 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AccessToken } from './access-token.js';
+import { readEnvironment } from './config.js';
+import { SaltCipher } from './crypto/salt-cipher.js';
+import { createPowertoolsLogger, createPowertoolsMetrics } from './powertools-telemetry.js';
+import type { ProviderFactory } from './providers/token-provider.js';
+import { isTokenRejection, type RejectionPredicate } from './rejection.js';
+import { type CipherFactory, SecretBinding } from './secret-binding.js';
+import { type SecretSource, SecretsManagerSource } from './secret-source.js';
+import { validateSecretName } from './secrets.js';
+import { MetricName, type TokenLogger, type TokenMetrics } from './telemetry.js';
+import { type GetTokenOptions, TokenManager } from './token-manager.js';
+import { TOKEN_MANAGER_OPTION_NAMES, type TokenManagerOptions } from './token-manager-options.js';
+import { type TokenRepository, TokenStore } from './token-store.js';
+
+/** Metrics the caller may publish at the end of an invocation (Powertools buffers them). */
+export type FlushableMetrics = TokenMetrics & { flush?(): void };
+
+/**
+ * Options of {@link SharedToken}. The timing options (`skewMs`, `leaseMs`, ...) are the
+ * TokenManager's and keep its defaults.
+ */
+export interface SharedTokenOptions
+  extends Omit<TokenManagerOptions, 'store' | 'cipher' | 'provider' | 'logger' | 'metrics'> {
+  /**
+   * Secrets Manager secret holding the provider credentials and `salt` (or `salts`, current
+   * first), named `/{env}/{service}/{secret-type}/{name}` (or its ARN).
+   */
+  secretName: string;
+  /** Builds the provider from the secret: `oauth2ClientCredentials(...)`, `salesforce(...)`, `functionProvider(...)`. */
+  provider: ProviderFactory;
+  /** Where the secret comes from. @default a SecretsManagerSource for `secretName` (5 min cache) */
+  secrets?: SecretSource;
+  /** @default a SaltCipher over the secret's salts */
+  cipher?: CipherFactory;
+  /** @default a TokenStore on the table named by DYNAMODB_TABLE_ACCESS_TOKENS, with a default DynamoDBClient */
+  store?: TokenRepository;
+  /** Which errors of the caller's API call mean "token rejected". @default isTokenRejection (401/403, not rate limits) */
+  isRejection?: RejectionPredicate;
+  /** @default a Powertools Logger (service from POWERTOOLS_SERVICE_NAME, else 'lambda-shared-token') */
+  logger?: TokenLogger;
+  /** @default Powertools Metrics in namespace SharedToken, dimension tokenType, published by `flushMetrics()` */
+  metrics?: FlushableMetrics;
+}
+
+/** Every option name SharedToken accepts (its own and the TokenManager's). */
+export const SHARED_TOKEN_OPTION_NAMES: ReadonlySet<string> = new Set([
+  ...TOKEN_MANAGER_OPTION_NAMES,
+  'secretName',
+  'provider',
+  'secrets',
+  'cipher',
+  'isRejection',
+]);
+
+const saltCipher: CipherFactory = (secret) => new SaltCipher({ salts: secret.salts });
+
+/**
+ * One provider's shared token, the framework-free way: the secret, the store, the
+ * protocol, and the "rejected: refresh once, run again" rule. The Middy middleware is a
+ * thin adapter over this class; so is any other framework's.
+ *
+ * @example
+ * const salesforceToken = new SharedToken({
+ *   tokenType: 'salesforce',
+ *   secretName: '/prod/orders/oauth/salesforce',
+ *   provider: salesforce(),
+ * });
+ * export const handler = async (event, context) =>
+ *   salesforceToken.run((token) => queryAccounts(token.value), { deadline: deadlineOf(context) });
+ */
+export class SharedToken {
+  readonly tokenType: string;
+  readonly secretName: string;
+  private readonly binding: SecretBinding;
+  private readonly manager: TokenManager;
+  private readonly isRejection: RejectionPredicate;
+  private readonly logger: TokenLogger;
+  private readonly metrics: FlushableMetrics;
+
+  constructor(options: SharedTokenOptions) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('SharedToken options must be an object');
+    for (const key of Object.keys(options)) {
+      if (!SHARED_TOKEN_OPTION_NAMES.has(key)) throw new TypeError(`Unknown SharedToken option "${key}"`);
+    }
+    const { secretName, provider, secrets, cipher, store, isRejection, logger, metrics, ...managerOptions } =
+      options;
+    validateSecretName(secretName);
+    if (typeof provider !== 'function') {
+      throw new TypeError('SharedToken option "provider" must be a provider factory such as oauth2ClientCredentials()');
+    }
+    for (const [key, value] of Object.entries({ cipher, isRejection })) {
+      if (value !== undefined && typeof value !== 'function') {
+        throw new TypeError(`SharedToken option "${key}" must be a function`);
+      }
+    }
+    this.secretName = secretName;
+    this.logger = logger ?? createPowertoolsLogger();
+    this.metrics = metrics ?? createPowertoolsMetrics();
+    this.isRejection = isRejection ?? isTokenRejection;
+    this.binding = new SecretBinding({
+      tokenType: String(managerOptions.tokenType),
+      secretName,
+      secrets: secrets ?? new SecretsManagerSource({ secretName }),
+      provider,
+      cipher: cipher ?? saltCipher,
+      logger: this.logger,
+    });
+    // The manager validates its own keys (and rejects unknown ones) by name.
+    this.manager = new TokenManager({
+      ...managerOptions,
+      store: store ?? defaultStore(),
+      cipher: this.binding.cipher,
+      provider: this.binding.provider,
+      logger: this.logger,
+      metrics: this.metrics,
+    });
+    this.tokenType = this.manager.tokenType;
+  }
+
+  /** A valid token: from memory on a warm invocation (the secret comes from its cache too). */
+  async getToken(options: GetTokenOptions = {}): Promise<AccessToken> {
+    await this.binding.update();
+    return this.manager.getToken(options);
+  }
+
+  /** The provider rejected `rejected`: a newer token, one provider call however many callers report it. */
+  async refreshRejected(rejected: AccessToken | number, options: GetTokenOptions = {}): Promise<AccessToken> {
+    await this.binding.update();
+    return this.manager.refreshRejected(rejected, options);
+  }
+
+  /**
+   * Runs `call` with a valid token. If it fails with a rejection of that token (see
+   * `isRejection`), refreshes that version once for every container and runs `call` once
+   * more with the new token. When the retry fails too, or the refresh does, the ORIGINAL
+   * error surfaces unchanged: the caller sees the API's answer, not ours.
+   */
+  async run<T>(call: (token: AccessToken) => Promise<T> | T, options: GetTokenOptions = {}): Promise<T> {
+    const token = await this.getToken(options);
+    return this.runWith(token, call, options);
+  }
+
+  /** `run` for a caller that already holds `token` (the middleware got it in `before`). */
+  async runWith<T>(
+    token: AccessToken,
+    call: (token: AccessToken) => Promise<T> | T,
+    options: GetTokenOptions = {},
+  ): Promise<T> {
+    try {
+      return await call(token);
+    } catch (original) {
+      if (!this.isRejection(original)) throw original;
+      let fresh: AccessToken;
+      try {
+        fresh = await this.refreshRejected(token, options);
+      } catch (refreshError) {
+        this.logger.warn('token rejected and the refresh failed; the original error surfaces', {
+          tokenType: this.tokenType,
+          version: token.version,
+          error: errorName(refreshError),
+        });
+        throw original;
+      }
+      try {
+        const result = await call(fresh);
+        this.metrics.record(MetricName.RetrySucceeded, 1, this.tokenType);
+        return result;
+      } catch (retryError) {
+        this.logger.warn('retry with a refreshed token failed too; the original error surfaces', {
+          tokenType: this.tokenType,
+          version: fresh.version,
+          error: errorName(retryError),
+        });
+        throw original;
+      }
+    }
+  }
+
+  /** Forget the in-memory token (the next call reads the store). */
+  clearCache(): void {
+    this.manager.clearCache();
+  }
+
+  /** Publishes buffered metrics (Powertools EMF); call at the end of an invocation. */
+  flushMetrics(): void {
+    this.metrics.flush?.();
+  }
+}
+
+function defaultStore(): TokenRepository {
+  // Read at construction (cold start): a missing variable fails at once, naming it (I6).
+  const { tableName } = readEnvironment();
+  return new TokenStore({ client: new DynamoDBClient({}), tableName });
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}

@@ -1,0 +1,84 @@
+import secretsManager from '@middy/secrets-manager';
+import { clearCache, getCache } from '@middy/util';
+import { SecretError } from '../layer/errors.js';
+import type { SecretSource } from '../layer/secret-source.js';
+
+/** The part of a Middy request the secret source touches. */
+export interface SecretRequest {
+  internal: Record<string, unknown>;
+}
+
+export interface MiddySecretSourceOptions {
+  secretName: string;
+  /** Milliseconds a fetched secret is reused (Middy's `cacheExpiry`). */
+  cacheExpiry: number;
+  /** Passed to the SecretsManagerClient (region, endpoint, credentials...). */
+  awsClientOptions: Record<string, unknown>;
+  /** When false, Middy fetches the secret at cold start, before the first invocation. */
+  disablePrefetch: boolean;
+}
+
+/**
+ * The provider secret through `@middy/secrets-manager`: fetched once per `cacheExpiry`,
+ * shared by concurrent invocations (Middy caches the promise), kept in `request.internal`
+ * and never on the handler's context.
+ *
+ * Middy's middleware needs a request to write into; a forced fetch asked by the core in the
+ * middle of `getToken` (an unknown key id, `invalid_client`) uses the request of the
+ * invocation under way. A Lambda container runs one invocation at a time, so that is the
+ * invocation that asked.
+ */
+export class MiddySecretSource implements SecretSource {
+  /** Middy's cache key and the `request.internal` key: one entry per secret, whoever reads it. */
+  readonly cacheKey: string;
+  private readonly before: (request: SecretRequest) => Promise<void>;
+  private request: SecretRequest = { internal: {} };
+
+  constructor(private readonly options: MiddySecretSourceOptions) {
+    this.cacheKey = `lambda-shared-token:${options.secretName}`;
+    const middleware = secretsManager({
+      fetchData: { [this.cacheKey]: options.secretName },
+      cacheKey: this.cacheKey,
+      // Explicit: Middy 6's rotation-date option does not keep a secret fresh (DESIGN.md, Secrets).
+      cacheExpiry: options.cacheExpiry,
+      awsClientOptions: options.awsClientOptions,
+      disablePrefetch: options.disablePrefetch,
+      setToContext: false,
+    });
+    this.before = middleware.before as unknown as (request: SecretRequest) => Promise<void>;
+    // A failed cold-start prefetch must not be an unhandled rejection: the first invocation
+    // fetches again (Middy evicts failed entries) and reports the error there.
+    this.prefetched()?.catch(() => undefined);
+  }
+
+  /** Called by the middleware's `before`: puts the secret's promise in `request.internal`. */
+  async loadInto(request: SecretRequest): Promise<unknown> {
+    this.request = request;
+    return this.load();
+  }
+
+  async load(options: { forceRefresh?: boolean } = {}): Promise<unknown> {
+    if (options.forceRefresh) clearCache([this.cacheKey]);
+    const request = this.request;
+    await this.before(request);
+    try {
+      return await request.internal[this.cacheKey];
+    } catch (error) {
+      throw new SecretError(describeFailure(this.options.secretName, error), this.options.secretName, {
+        cause: error,
+      });
+    }
+  }
+
+  private prefetched(): Promise<unknown> | undefined {
+    const value = getCache(this.cacheKey).value as Record<string, Promise<unknown>> | undefined;
+    return value?.[this.cacheKey];
+  }
+}
+
+function describeFailure(secretName: string, error: unknown): string {
+  const name = error instanceof Error ? error.name : '';
+  if (name === 'ResourceNotFoundException') return `Secret "${secretName}" does not exist`;
+  if (name === 'AccessDeniedException') return `Not allowed to read secret "${secretName}" (GetSecretValue)`;
+  return `Could not read secret "${secretName}" from Secrets Manager${name ? ` (${name})` : ''}`;
+}

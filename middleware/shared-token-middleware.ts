@@ -1,0 +1,149 @@
+import type { Context } from 'aws-lambda';
+import type { AccessToken } from '../layer/access-token.js';
+import { type Clock, systemClock } from '../layer/clock.js';
+import { validateSecretName } from '../layer/secrets.js';
+import { SHARED_TOKEN_OPTION_NAMES, SharedToken, type SharedTokenOptions } from '../layer/shared-token.js';
+import { MiddySecretSource } from './middy-secret-source.js';
+
+/** Options of {@link sharedToken}: the core's options, minus where the secret comes from, plus Middy's. */
+export interface SharedTokenMiddlewareOptions extends Omit<SharedTokenOptions, 'secrets'> {
+  /**
+   * Property of the Lambda context that receives the token (an `AccessToken`: `.value`,
+   * `.expiresAt` in epoch ms, `.version`; logging it shows no value).
+   * @default 'sharedToken'
+   */
+  contextKey?: string;
+  /**
+   * Milliseconds a fetched secret is reused before Secrets Manager is asked again
+   * (`@middy/secrets-manager`'s `cacheExpiry`; -1 keeps it for the container's life).
+   * A rotation is also picked up at once on `invalid_client` or an unknown key id.
+   * @default 300_000
+   */
+  secretCacheExpiry?: number;
+  /** Options of the SecretsManagerClient (region, credentials, endpoint). @default {} */
+  awsClientOptions?: Record<string, unknown>;
+  /** Skip Middy's cold-start fetch of the secret; it is then fetched by the first invocation. @default false */
+  disablePrefetch?: boolean;
+}
+
+type Handler<TEvent, TResult> = (
+  event: TEvent,
+  context: Context,
+  options: { signal: AbortSignal },
+) => Promise<TResult> | TResult;
+
+interface MiddyRequest {
+  event: unknown;
+  context: Context & Record<string | symbol, unknown>;
+  internal: Record<string, unknown>;
+}
+
+/** A Middy middleware that also wraps the handler for the one retry (see `withSharedToken`). */
+export interface SharedTokenMiddleware {
+  before: (request: MiddyRequest) => Promise<void>;
+  after: () => void;
+  onError: () => void;
+  /** Wraps a handler so a rejection of its token refreshes once and runs it once more. */
+  retrying<TEvent, TResult>(handler: Handler<TEvent, TResult>): Handler<TEvent, TResult>;
+  /** The core this middleware adapts (for `clearCache`, or to get the token outside a handler). */
+  readonly sharedToken: SharedToken;
+}
+
+const MIDDLEWARE_OPTIONS = new Set(['contextKey', 'secretCacheExpiry', 'awsClientOptions', 'disablePrefetch']);
+
+/** What `before` leaves for the retrying handler; a symbol keeps it off the handler's view of the context. */
+const INVOCATION = Symbol('lambda-shared-token.invocation');
+interface Invocation {
+  token: AccessToken;
+  deadline: number | undefined;
+}
+
+/**
+ * The Middy adapter. `before` loads the provider secret (cached, into `request.internal`),
+ * gets the shared token and puts it on the context; `after` and `onError` publish the
+ * metrics. The retry after a 401/403 needs the handler, which Middy's `onError` never sees:
+ * `retrying(handler)` supplies it, and `withSharedToken` attaches both in one line.
+ */
+export function sharedToken(options: SharedTokenMiddlewareOptions): SharedTokenMiddleware {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('sharedToken options must be an object');
+  }
+  for (const key of Object.keys(options)) {
+    if (!MIDDLEWARE_OPTIONS.has(key) && !SHARED_TOKEN_OPTION_NAMES.has(key)) {
+      throw new TypeError(`Unknown sharedToken option "${key}"`);
+    }
+  }
+  const { contextKey = 'sharedToken', secretCacheExpiry = 300_000, awsClientOptions = {}, disablePrefetch = false, ...core } =
+    options;
+  if (typeof contextKey !== 'string' || contextKey === '') {
+    throw new TypeError('sharedToken option "contextKey" must be a non-empty string');
+  }
+  if (typeof secretCacheExpiry !== 'number' || !(secretCacheExpiry === -1 || secretCacheExpiry >= 0)) {
+    throw new TypeError('sharedToken option "secretCacheExpiry" must be milliseconds >= 0, or -1 (forever)');
+  }
+  if (typeof awsClientOptions !== 'object' || awsClientOptions === null) {
+    throw new TypeError('sharedToken option "awsClientOptions" must be an object');
+  }
+  if (typeof disablePrefetch !== 'boolean') {
+    throw new TypeError('sharedToken option "disablePrefetch" must be a boolean');
+  }
+  // Checked before Middy prefetches anything under that name.
+  validateSecretName(core.secretName);
+  const secrets = new MiddySecretSource({
+    secretName: core.secretName,
+    cacheExpiry: secretCacheExpiry,
+    awsClientOptions,
+    disablePrefetch,
+  });
+  const shared = new SharedToken({ ...core, secrets });
+  const clock: Clock = core.clock ?? systemClock;
+
+  const sharedTokenMiddlewareBefore = async (request: MiddyRequest): Promise<void> => {
+    const deadline = deadlineOf(request.context, clock);
+    await secrets.loadInto(request);
+    const token = await shared.getToken(deadline === undefined ? {} : { deadline });
+    request.context[contextKey] = token;
+    Object.defineProperty(request.context, INVOCATION, {
+      value: { token, deadline } satisfies Invocation,
+      configurable: true,
+      enumerable: false,
+    });
+  };
+  const sharedTokenMiddlewareAfter = (): void => shared.flushMetrics();
+  const sharedTokenMiddlewareOnError = (): void => shared.flushMetrics();
+
+  function retrying<TEvent, TResult>(handler: Handler<TEvent, TResult>): Handler<TEvent, TResult> {
+    if (typeof handler !== 'function') throw new TypeError('retrying(handler): handler must be a function');
+    return async function sharedTokenRetryingHandler(event, context, handlerOptions) {
+      const invocation = (context as unknown as Record<symbol, Invocation | undefined>)[INVOCATION];
+      if (!invocation) {
+        throw new TypeError(
+          'The sharedToken middleware did not run before this handler: attach it with withSharedToken(handler, options)',
+        );
+      }
+      const { token, deadline } = invocation;
+      return shared.runWith(
+        token,
+        (current) => {
+          (context as unknown as Record<string, unknown>)[contextKey] = current;
+          return handler(event, context, handlerOptions);
+        },
+        deadline === undefined ? {} : { deadline },
+      );
+    };
+  }
+
+  return {
+    before: sharedTokenMiddlewareBefore,
+    after: sharedTokenMiddlewareAfter,
+    onError: sharedTokenMiddlewareOnError,
+    retrying,
+    sharedToken: shared,
+  };
+}
+
+/** Epoch ms when this invocation ends, when the context can tell (a real Lambda context can). */
+function deadlineOf(context: Partial<Context> | undefined, clock: Clock): number | undefined {
+  const remaining = context?.getRemainingTimeInMillis?.();
+  return typeof remaining === 'number' && Number.isFinite(remaining) ? clock.now() + remaining : undefined;
+}
