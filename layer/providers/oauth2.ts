@@ -1,19 +1,36 @@
-import { type Clock, systemClock } from '../clock.js';
-import { ConfigurationError, TokenRefreshError } from '../errors.js';
+import type { Clock } from '../clock.js';
+import { ConfigurationError } from '../errors.js';
+import {
+  type ClientAuthMethod,
+  checkOptionKeys,
+  postTokenForm,
+  readAuthMethod,
+  readClock,
+  readFetch,
+  readLifetimeSeconds,
+  readTimeoutMs,
+  requireHttpUrl,
+  requireText,
+} from './token-endpoint.js';
 import type { ProviderToken, TokenProvider, TokenRequest } from './token-provider.js';
-import { MAX_DEFAULT_EXPIRES_IN_SECONDS, parseTokenResponse } from './token-response.js';
+import { parseTokenResponse } from './token-response.js';
 
-const KNOWN_OPTIONS = new Set([
+export { tokenEndpointError } from './token-endpoint.js';
+
+const LABEL = 'OAuth2 provider';
+
+/** The options every OAuth2 provider here takes, credentials aside. */
+export const OAUTH2_SETTINGS = [
   'tokenUrl',
-  'clientId',
-  'clientSecret',
   'scope',
   'authMethod',
   'timeoutMs',
   'defaultExpiresInSeconds',
   'clock',
   'fetch',
-]);
+] as const;
+
+const KNOWN_OPTIONS = new Set<string>([...OAUTH2_SETTINGS, 'clientId', 'clientSecret']);
 
 export interface OAuth2ClientCredentialsOptions {
   /** The provider's token endpoint, `https://…/oauth2/token`. */
@@ -37,119 +54,73 @@ export interface OAuth2ClientCredentialsOptions {
   fetch?: typeof fetch;
 }
 
+/** `OAUTH2_SETTINGS`, validated and defaulted. */
+export interface OAuth2Settings {
+  tokenUrl: string;
+  scope?: string;
+  authMethod: ClientAuthMethod;
+  timeoutMs: number;
+  defaultExpiresInSeconds?: number;
+  clock: Clock;
+  fetch: typeof fetch;
+}
+
+/** Validates the options of `OAUTH2_SETTINGS` (not the credentials, not unknown keys). */
+export function readOAuth2Settings(options: Record<string, unknown>, label: string): OAuth2Settings {
+  requireHttpUrl(options.tokenUrl, 'tokenUrl', label);
+  const { scope } = options;
+  if (scope !== undefined && typeof scope !== 'string') {
+    throw new ConfigurationError(`${label} option "scope" must be a string of space-separated scopes`);
+  }
+  const lifetime = readLifetimeSeconds(options.defaultExpiresInSeconds, 'defaultExpiresInSeconds', label);
+  return {
+    tokenUrl: options.tokenUrl as string,
+    authMethod: readAuthMethod(options.authMethod, label),
+    timeoutMs: readTimeoutMs(options.timeoutMs, label),
+    clock: readClock(options.clock, label),
+    fetch: readFetch(options.fetch, label),
+    ...(typeof scope === 'string' && scope !== '' && { scope }),
+    ...(lifetime !== undefined && { defaultExpiresInSeconds: lifetime }),
+  };
+}
+
+/** The answer of a successful token request, parsed with the settings' clock and default lifetime. */
+export function parseOAuth2Answer(body: string, tokenType: string, settings: OAuth2Settings): ProviderToken {
+  return parseTokenResponse(body, {
+    tokenType,
+    now: settings.clock.now(),
+    ...(settings.defaultExpiresInSeconds !== undefined && {
+      defaultExpiresInSeconds: settings.defaultExpiresInSeconds,
+    }),
+  });
+}
+
 /** OAuth2 `client_credentials` (RFC 6749 section 4.4) with Node's own fetch. */
 export class OAuth2ClientCredentialsProvider implements TokenProvider {
-  private readonly options: Required<
-    Omit<OAuth2ClientCredentialsOptions, 'scope' | 'defaultExpiresInSeconds'>
-  > &
-    Pick<OAuth2ClientCredentialsOptions, 'scope' | 'defaultExpiresInSeconds'>;
+  private readonly settings: OAuth2Settings;
+  private readonly clientId: string;
+  private readonly clientSecret: string;
 
   constructor(options: OAuth2ClientCredentialsOptions) {
-    if (typeof options !== 'object' || options === null)
-      throw new ConfigurationError('OAuth2 provider options must be an object');
-    for (const key of Object.keys(options)) {
-      if (!KNOWN_OPTIONS.has(key)) throw new ConfigurationError(`Unknown OAuth2 provider option "${key}"`);
-    }
-    for (const field of ['tokenUrl', 'clientId', 'clientSecret'] as const) {
-      if (typeof options[field] !== 'string' || options[field] === '') {
-        throw new ConfigurationError(`OAuth2 provider option "${field}" is missing or empty`);
-      }
-    }
-    let url: URL;
-    try {
-      url = new URL(options.tokenUrl);
-    } catch (error) {
-      // Not the parser's error as cause: it carries the input, which may hold credentials.
-      throw new ConfigurationError('OAuth2 provider option "tokenUrl" is not a URL', {
-        cause: new Error(error instanceof Error ? error.name : 'invalid URL'),
-      });
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new ConfigurationError('OAuth2 provider option "tokenUrl" must be an http(s) URL');
-    }
-    const authMethod = options.authMethod ?? 'body';
-    if (authMethod !== 'body' && authMethod !== 'basic') {
-      throw new ConfigurationError('OAuth2 provider option "authMethod" must be "body" or "basic"');
-    }
-    const timeoutMs = options.timeoutMs ?? 5_000;
-    if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs <= 0) {
-      throw new ConfigurationError(
-        'OAuth2 provider option "timeoutMs" must be a whole number of milliseconds > 0',
-      );
-    }
-    const lifetime = options.defaultExpiresInSeconds;
-    if (
-      lifetime !== undefined &&
-      (typeof lifetime !== 'number' ||
-        !Number.isFinite(lifetime) ||
-        lifetime <= 0 ||
-        lifetime > MAX_DEFAULT_EXPIRES_IN_SECONDS)
-    ) {
-      throw new ConfigurationError(
-        `OAuth2 provider option "defaultExpiresInSeconds" must be seconds from 1 to ${MAX_DEFAULT_EXPIRES_IN_SECONDS}`,
-      );
-    }
-    this.options = {
-      tokenUrl: options.tokenUrl,
-      clientId: options.clientId,
-      clientSecret: options.clientSecret,
-      authMethod,
-      timeoutMs,
-      clock: options.clock ?? systemClock,
-      fetch: options.fetch ?? globalThis.fetch,
-      ...(options.scope !== undefined && { scope: options.scope }),
-      ...(lifetime !== undefined && { defaultExpiresInSeconds: lifetime }),
-    };
+    checkOptionKeys(options, KNOWN_OPTIONS, LABEL);
+    this.settings = readOAuth2Settings(options, LABEL);
+    this.clientId = requireText(options.clientId, 'clientId', LABEL);
+    this.clientSecret = requireText(options.clientSecret, 'clientSecret', LABEL);
   }
 
   async fetchToken(request: TokenRequest): Promise<ProviderToken> {
-    const { tokenUrl, clientId, clientSecret, scope, authMethod, timeoutMs, clock } = this.options;
+    const { settings } = this;
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
-    const headers: Record<string, string> = {
-      'content-type': 'application/x-www-form-urlencoded',
-      accept: 'application/json',
-    };
-    if (authMethod === 'basic') {
-      const pair = `${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`;
-      headers.authorization = `Basic ${Buffer.from(pair).toString('base64')}`;
-    } else {
-      form.set('client_id', clientId);
-      form.set('client_secret', clientSecret);
-    }
-    if (scope) form.set('scope', scope);
-    const response = await this.options.fetch(tokenUrl, {
-      method: 'POST',
-      headers,
-      body: form.toString(),
-      signal: AbortSignal.any([request.signal, AbortSignal.timeout(timeoutMs)]),
-    });
-    const body = await response.text();
-    if (!response.ok) throw tokenEndpointError(request.tokenType, response.status, body);
-    return parseTokenResponse(body, {
+    if (settings.scope) form.set('scope', settings.scope);
+    const body = await postTokenForm({
       tokenType: request.tokenType,
-      now: clock.now(),
-      ...(this.options.defaultExpiresInSeconds !== undefined && {
-        defaultExpiresInSeconds: this.options.defaultExpiresInSeconds,
-      }),
+      url: settings.tokenUrl,
+      form,
+      client: { clientId: this.clientId, clientSecret: this.clientSecret, method: settings.authMethod },
+      timeoutMs: settings.timeoutMs,
+      signal: request.signal,
+      fetch: settings.fetch,
     });
+    return parseOAuth2Answer(body, request.tokenType, settings);
   }
-}
-
-// OAuth2 error codes are short identifiers; anything else could be an echo of our input.
-const OAUTH_ERROR_CODE = /^[A-Za-z0-9_.-]{1,64}$/;
-
-/** An HTTP error from a token endpoint, carrying the status and the OAuth2 `error` code only. */
-export function tokenEndpointError(tokenType: string, status: number, body: string): TokenRefreshError {
-  let oauthError: string | undefined;
-  try {
-    const parsed = JSON.parse(body) as { error?: unknown };
-    if (typeof parsed.error === 'string' && OAUTH_ERROR_CODE.test(parsed.error)) oauthError = parsed.error;
-  } catch {
-    // Not JSON: the status alone tells what happened.
-  }
-  return new TokenRefreshError(
-    `The token endpoint of "${tokenType}" answered HTTP ${status}${oauthError ? ` (${oauthError})` : ''}`,
-    tokenType,
-    { status, ...(oauthError !== undefined && { oauthError }) },
-  );
 }

@@ -1,13 +1,26 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import { clientAuthenticates } from './client-auth.js';
-import { BodyTooLargeError, readBody, sendJson } from './http-io.js';
+import { BodyTooLargeError, sendJson } from './http-io.js';
 import type { InjectedAnswer } from './injected-answers.js';
-import { InjectedAnswerQueue, sendInjected } from './injected-answers.js';
+import { sendInjected } from './injected-answers.js';
 import { listenOnLoopback } from './loopback-server.js';
-import { TokenRegistry } from './oauth-tokens.js';
+import {
+  type ApiVerdict,
+  bearerToken,
+  mediaType,
+  type OAuthProviderStats,
+  ProviderState,
+} from './oauth-state.js';
+import {
+  handleSalesforceQuery,
+  handleSalesforceToken,
+  SALESFORCE_QUERY_PATH,
+  SALESFORCE_TOKEN_PATH,
+} from './salesforce-routes.js';
 
 export type { InjectedAnswer } from './injected-answers.js';
+export type { OAuthProviderStats } from './oauth-state.js';
 
 export interface OAuthProviderOptions {
   clientId: string;
@@ -16,22 +29,16 @@ export interface OAuthProviderOptions {
   tokenTtlSeconds?: number;
   /** Delay before the token endpoint answers; default 0. */
   latencyMs?: number;
-  /** 0..1: probability that the data API revokes the (live) token it is shown, then answers 403; default 0. */
+  /** 0..1: probability that the data API revokes the (live) token it is shown, then answers 403 (Salesforce: 401); default 0. */
   rejectRate?: number;
+  /**
+   * 0..1: probability that the data API answers a live token with a 403 rate-limit error
+   * (`REQUEST_LIMIT_EXCEEDED`) and leaves the token live; drawn before rejectRate; default 0.
+   */
+  rateLimitRate?: number;
   random?: () => number;
   /** When true, tokens come with a refresh_token, and grant_type=refresh_token rotates it. Default false. */
   issueRefreshTokens?: boolean;
-}
-
-export interface OAuthProviderStats {
-  /** Every request to the token endpoint, injected answers included. */
-  tokenCalls: number;
-  tokensIssued: number;
-  /** Every data API request, injected answers included. */
-  apiCalls: number;
-  apiOk: number;
-  /** 401/403 because of the token; injected answers are not counted here. */
-  apiRejected: number;
 }
 
 export interface LocalOAuthProvider {
@@ -39,10 +46,15 @@ export interface LocalOAuthProvider {
   tokenUrl: string;
   /** http://127.0.0.1:PORT/api/data */
   apiUrl: string;
+  /** http://127.0.0.1:PORT: the "My Domain" of the Salesforce routes; its token URL is `${instanceUrl}/services/oauth2/token`. */
+  instanceUrl: string;
+  /** http://127.0.0.1:PORT/services/data/v60.0/query */
+  salesforceQueryUrl: string;
   stats(): OAuthProviderStats;
   resetStats(): void;
   setLatency(ms: number): void;
   setRejectRate(rate: number): void;
+  setRateLimitRate(rate: number): void;
   setTokenTtl(seconds: number): void;
   /** One shot: the next successful token answer carries this raw expires_in (undefined = omitted). */
   setNextExpiresIn(value: unknown): void;
@@ -51,6 +63,11 @@ export interface LocalOAuthProvider {
   /** The next `count` data API calls get this answer (queued after earlier injections). */
   failApiNext(count: number, answer: InjectedAnswer): void;
   revokeAll(): void;
+  /**
+   * A refresh token as an operator would put it in the secret: usable once with
+   * grant_type=refresh_token, then rotated like any other. Needs `issueRefreshTokens: true`.
+   */
+  issueBootstrapRefreshToken(): string;
   /**
    * Every access and refresh token issued so far, so a test can assert none of them leaked into
    * output. Secret values: compare with them, never print them.
@@ -65,59 +82,40 @@ export interface LocalOAuthProvider {
 const TOKEN_PATH = '/oauth2/token';
 const API_PATH = '/api/data';
 
-const emptyStats = (): OAuthProviderStats => ({
-  tokenCalls: 0,
-  tokensIssued: 0,
-  apiCalls: 0,
-  apiOk: 0,
-  apiRejected: 0,
-});
+const API_REPLIES: Record<ApiVerdict, [number, unknown, OutgoingHttpHeaders?]> = {
+  ok: [200, { ok: true }],
+  'no-token': [401, { error: 'invalid_request' }, { 'www-authenticate': 'Bearer' }],
+  'rate-limited': [403, { error: 'rate_limited', errorCode: 'REQUEST_LIMIT_EXCEEDED' }],
+  rejected: [403, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token"' }],
+};
 
-/** A local OAuth2 provider (client_credentials, rotating refresh tokens) plus a data API that checks tokens. */
+/**
+ * A local OAuth2 provider (client_credentials, rotating refresh tokens) plus a data API that checks
+ * tokens, and the same in Salesforce's shapes under /services/…
+ */
 export async function startOAuthProvider(options: OAuthProviderOptions): Promise<LocalOAuthProvider> {
-  const credentials = { clientId: options.clientId, clientSecret: options.clientSecret };
-  const random = options.random ?? Math.random;
+  const state = new ProviderState(options);
   const issueRefreshTokens = options.issueRefreshTokens ?? false;
-  let tokenTtlSeconds = options.tokenTtlSeconds ?? 3600;
-  let latencyMs = options.latencyMs ?? 0;
-  let rejectRate = options.rejectRate ?? 0;
   let nextExpiresIn: { value: unknown } | undefined;
-  let stats = emptyStats();
-  const tokens = new TokenRegistry();
-  const tokenFaults = new InjectedAnswerQueue();
-  const apiFaults = new InjectedAnswerQueue();
-  const latencyTimers = new Set<NodeJS.Timeout>();
-
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        latencyTimers.delete(timer);
-        resolve();
-      }, ms);
-      latencyTimers.add(timer);
-    });
+  const { tokens } = state;
 
   async function handleToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    stats.tokenCalls++;
-    const injected = tokenFaults.take();
-    const body = await readBody(req);
-    if (latencyMs > 0) await sleep(latencyMs);
+    const { injected, body } = await state.beginTokenCall(req);
     if (injected) return sendInjected(res, injected);
 
-    const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (contentType !== 'application/x-www-form-urlencoded') {
+    if (mediaType(req) !== 'application/x-www-form-urlencoded') {
       return sendJson(res, 400, { error: 'invalid_request' });
     }
     const form = new URLSearchParams(body);
-    if (!clientAuthenticates(req.headers, form, credentials)) {
+    if (!clientAuthenticates(req.headers, form, state.credentials)) {
       return sendJson(res, 401, { error: 'invalid_client' }, { 'www-authenticate': 'Basic realm="oauth2"' });
     }
     const grant = form.get('grant_type');
     if (grant === null) return sendJson(res, 400, { error: 'invalid_request' });
     if (grant === 'refresh_token' && issueRefreshTokens) {
-      if (!tokens.consumeRefreshToken(form.get('refresh_token') ?? '')) {
-        return sendJson(res, 400, { error: 'invalid_grant' });
-      }
+      const use = tokens.consumeRefreshToken(form.get('refresh_token') ?? '');
+      if (use === 'replayed') state.stats.refreshReplays++;
+      if (use !== 'rotated') return sendJson(res, 400, { error: 'invalid_grant' });
       return sendTokens(res);
     }
     if (grant === 'client_credentials') return sendTokens(res);
@@ -126,11 +124,11 @@ export async function startOAuthProvider(options: OAuthProviderOptions): Promise
 
   function sendTokens(res: ServerResponse): void {
     const answer: Record<string, unknown> = {
-      access_token: tokens.issueAccessToken(tokenTtlSeconds),
+      access_token: tokens.issueAccessToken(state.tokenTtlSeconds),
       token_type: 'Bearer',
-      expires_in: tokenTtlSeconds,
+      expires_in: state.tokenTtlSeconds,
     };
-    stats.tokensIssued++;
+    state.stats.tokensIssued++;
     if (nextExpiresIn) {
       // Only the answer lies: the token itself still lives tokenTtlSeconds on this server.
       if (nextExpiresIn.value === undefined) delete answer.expires_in;
@@ -142,44 +140,37 @@ export async function startOAuthProvider(options: OAuthProviderOptions): Promise
   }
 
   function handleApi(req: IncomingMessage, res: ServerResponse): void {
-    stats.apiCalls++;
-    const injected = apiFaults.take();
+    state.stats.apiCalls++;
+    const injected = state.apiFaults.take();
     if (injected) {
       sendInjected(res, injected);
       return;
     }
-    const bearer = /^bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-    if (!bearer) {
-      stats.apiRejected++;
-      sendJson(res, 401, { error: 'invalid_request' }, { 'www-authenticate': 'Bearer' });
-      return;
-    }
-    const token = bearer[1]!;
-    let accepted = tokens.isLive(token);
-    if (accepted && rejectRate > 0 && random() < rejectRate) {
-      tokens.revoke(token);
-      accepted = false;
-    }
-    if (!accepted) {
-      stats.apiRejected++;
-      sendJson(res, 403, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token"' });
-      return;
-    }
-    stats.apiOk++;
-    sendJson(res, 200, { ok: true });
+    const [status, body, headers] = API_REPLIES[state.judgeApiCall(bearerToken(req))];
+    sendJson(res, status, body, headers);
   }
+
+  const routes: Record<
+    string,
+    { method: string; handle: (req: IncomingMessage, res: ServerResponse) => unknown }
+  > = {
+    [TOKEN_PATH]: { method: 'POST', handle: handleToken },
+    [API_PATH]: { method: 'GET', handle: handleApi },
+    [SALESFORCE_TOKEN_PATH]: {
+      method: 'POST',
+      handle: (req, res) => handleSalesforceToken(state, listener.origin, req, res),
+    },
+    [SALESFORCE_QUERY_PATH]: { method: 'GET', handle: (req, res) => handleSalesforceQuery(state, req, res) },
+  };
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
-    if (path === TOKEN_PATH) {
-      if (req.method !== 'POST') return sendJson(res, 405, { error: 'invalid_request' }, { allow: 'POST' });
-      return handleToken(req, res);
+    const target = Object.hasOwn(routes, path) ? routes[path] : undefined;
+    if (!target) return sendJson(res, 404, { error: 'not_found' });
+    if (req.method !== target.method) {
+      return sendJson(res, 405, { error: 'invalid_request' }, { allow: target.method });
     }
-    if (path === API_PATH) {
-      if (req.method !== 'GET') return sendJson(res, 405, { error: 'invalid_request' }, { allow: 'GET' });
-      return handleApi(req, res);
-    }
-    sendJson(res, 404, { error: 'not_found' });
+    await target.handle(req, res);
   }
 
   const server = createServer((req, res) => {
@@ -195,32 +186,38 @@ export async function startOAuthProvider(options: OAuthProviderOptions): Promise
   return {
     tokenUrl: `${listener.origin}${TOKEN_PATH}`,
     apiUrl: `${listener.origin}${API_PATH}`,
-    stats: () => ({ ...stats }),
-    resetStats: () => {
-      stats = emptyStats();
-    },
+    instanceUrl: listener.origin,
+    salesforceQueryUrl: `${listener.origin}${SALESFORCE_QUERY_PATH}`,
+    stats: () => ({ ...state.stats }),
+    resetStats: () => state.resetStats(),
     setLatency: (ms) => {
-      latencyMs = ms;
+      state.latencyMs = ms;
     },
     setRejectRate: (rate) => {
-      rejectRate = rate;
+      state.rejectRate = rate;
+    },
+    setRateLimitRate: (rate) => {
+      state.rateLimitRate = rate;
     },
     setTokenTtl: (seconds) => {
-      tokenTtlSeconds = seconds;
+      state.tokenTtlSeconds = seconds;
     },
     setNextExpiresIn: (value) => {
       nextExpiresIn = { value };
     },
-    failTokenNext: (count, answer) => tokenFaults.add(count, answer),
-    failApiNext: (count, answer) => apiFaults.add(count, answer),
+    failTokenNext: (count, answer) => state.tokenFaults.add(count, answer),
+    failApiNext: (count, answer) => state.apiFaults.add(count, answer),
     revokeAll: () => tokens.revokeAll(),
+    issueBootstrapRefreshToken: () => {
+      if (!issueRefreshTokens) {
+        throw new Error('issueBootstrapRefreshToken needs a provider started with issueRefreshTokens: true');
+      }
+      return tokens.issueRefreshToken();
+    },
     issuedTokens: () => tokens.issued(),
     isLive: (accessToken) => tokens.isLive(accessToken),
     stop: async () => {
-      for (const timer of latencyTimers) clearTimeout(timer);
-      latencyTimers.clear();
-      tokenFaults.clear();
-      apiFaults.clear();
+      state.stop();
       await listener.close();
     },
   };

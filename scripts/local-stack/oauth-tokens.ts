@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
+export type RefreshTokenUse = 'rotated' | 'replayed' | 'unknown';
+
 interface AccessTokenState {
   expiresAtMs: number;
   revoked: boolean;
@@ -45,10 +47,15 @@ export class TokenRegistry {
     return token;
   }
 
-  /** Rotation: true once per refresh token; afterwards, and for unknown ones, false. */
-  consumeRefreshToken(refreshToken: string): boolean {
-    if (this.refreshTokens.get(refreshToken) !== true) return false;
+  /**
+   * Rotation: 'rotated' once per refresh token (the caller issues the next one); afterwards
+   * 'replayed', which a real provider treats as a sign of theft; 'unknown' for one never issued.
+   */
+  consumeRefreshToken(refreshToken: string): RefreshTokenUse {
+    const usable = this.refreshTokens.get(refreshToken);
+    if (usable === undefined) return 'unknown';
+    if (!usable) return 'replayed';
     this.refreshTokens.set(refreshToken, false);
-    return true;
+    return 'rotated';
   }
 }

@@ -1,0 +1,104 @@
+import { isSharedTokenError, TokenRefreshError } from '../errors.js';
+import {
+  OAUTH2_SETTINGS,
+  type OAuth2ClientCredentialsOptions,
+  type OAuth2Settings,
+  parseOAuth2Answer,
+  readOAuth2Settings,
+} from './oauth2.js';
+import { checkOptionKeys, postTokenForm, requireText } from './token-endpoint.js';
+import type { ProviderToken, TokenProvider, TokenRequest } from './token-provider.js';
+
+const LABEL = 'OAuth2 refresh-token provider';
+
+const KNOWN_OPTIONS = new Set<string>([...OAUTH2_SETTINGS, 'clientId', 'clientSecret', 'refreshToken']);
+
+export interface OAuth2RefreshTokenOptions extends OAuth2ClientCredentialsOptions {
+  /**
+   * The BOOTSTRAP refresh token (from the secret). Sent only while the item holds no refresh token
+   * yet: after the first refresh the provider's rotated one, kept encrypted in the item, is used.
+   */
+  refreshToken: string;
+}
+
+/**
+ * OAuth2 `refresh_token` grant (RFC 6749 section 6) for providers that rotate refresh tokens.
+ * Each answer's refresh token goes back to the store with the access token, in one conditional
+ * commit, so exactly one container holds the live one; sending a rotated-away token is a replay.
+ */
+export class OAuth2RefreshTokenProvider implements TokenProvider {
+  private readonly settings: OAuth2Settings;
+  private readonly clientId: string;
+  private readonly clientSecret: string;
+  private readonly bootstrapRefreshToken: string;
+
+  constructor(options: OAuth2RefreshTokenOptions) {
+    checkOptionKeys(options, KNOWN_OPTIONS, LABEL);
+    this.settings = readOAuth2Settings(options, LABEL);
+    this.clientId = requireText(options.clientId, 'clientId', LABEL);
+    this.clientSecret = requireText(options.clientSecret, 'clientSecret', LABEL);
+    this.bootstrapRefreshToken = requireText(options.refreshToken, 'refreshToken', LABEL);
+  }
+
+  async fetchToken(request: TokenRequest): Promise<ProviderToken> {
+    const { tokenType } = request;
+    const stored = typeof request.refreshToken === 'string' && request.refreshToken !== '';
+    if (!stored && request.refreshTokenUndecryptable === true) {
+      throw new TokenRefreshError(
+        `The refresh token stored for "${tokenType}" cannot be decrypted (its salt or key is gone), and sending ` +
+          'the bootstrap refresh token from the secret instead could be a replay of a token rotated away ' +
+          `long ago: put a new refresh token in the secret and delete the item of "${tokenType}"`,
+        tokenType,
+      );
+    }
+    const sent = stored ? (request.refreshToken as string) : this.bootstrapRefreshToken;
+    const { settings } = this;
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: sent });
+    if (settings.scope) form.set('scope', settings.scope);
+    let body: string;
+    try {
+      body = await postTokenForm({
+        tokenType,
+        url: settings.tokenUrl,
+        form,
+        client: { clientId: this.clientId, clientSecret: this.clientSecret, method: settings.authMethod },
+        timeoutMs: settings.timeoutMs,
+        signal: request.signal,
+        fetch: settings.fetch,
+      });
+    } catch (error) {
+      throw isInvalidGrant(error) ? refreshTokenRejected(tokenType, stored, error) : error;
+    }
+    const token = parseOAuth2Answer(body, tokenType, settings);
+    // A provider that does not rotate answers without one: keep the one sent, so the store holds it
+    // (re-encrypted under the current salt) and the bootstrap is never needed again.
+    return { ...token, refreshToken: token.refreshToken ?? sent };
+  }
+}
+
+function isInvalidGrant(error: unknown): error is TokenRefreshError {
+  return (
+    isSharedTokenError(error, 'TokenRefreshError') &&
+    (error as TokenRefreshError).oauthError === 'invalid_grant'
+  );
+}
+
+function refreshTokenRejected(
+  tokenType: string,
+  stored: boolean,
+  error: TokenRefreshError,
+): TokenRefreshError {
+  const which = stored
+    ? 'the rotated refresh token from the item'
+    : 'the bootstrap refresh token from the secret';
+  return new TokenRefreshError(
+    `The token endpoint of "${tokenType}" rejected ${which} (HTTP ${error.status} invalid_grant): it was revoked, ` +
+      `expired or already rotated. Put a new refresh token in the secret and delete the item of "${tokenType}"`,
+    tokenType,
+    {
+      cause: error,
+      oauthError: 'invalid_grant',
+      ...(error.status !== undefined && { status: error.status }),
+    },
+  );
+}

@@ -1,0 +1,139 @@
+import type { IncomingMessage } from 'node:http';
+import { readBody } from './http-io.js';
+import { type InjectedAnswer, InjectedAnswerQueue } from './injected-answers.js';
+import { TokenRegistry } from './oauth-tokens.js';
+
+export interface OAuthProviderStats {
+  /** Every request to a token endpoint (OAuth2 and Salesforce), injected answers included. */
+  tokenCalls: number;
+  tokensIssued: number;
+  /** refresh_token grants that presented a refresh token already rotated away (answered invalid_grant). */
+  refreshReplays: number;
+  /** Every data API request (generic and Salesforce), injected answers included. */
+  apiCalls: number;
+  apiOk: number;
+  /** 401/403 because of the token; injected answers are not counted here. */
+  apiRejected: number;
+  /** 403 rate-limit answers from `rateLimitRate`; the token stays live. */
+  apiRateLimited: number;
+}
+
+const emptyStats = (): OAuthProviderStats => ({
+  tokenCalls: 0,
+  tokensIssued: 0,
+  refreshReplays: 0,
+  apiCalls: 0,
+  apiOk: 0,
+  apiRejected: 0,
+  apiRateLimited: 0,
+});
+
+/** How the data API judges a call: served, refused because of the token, or refused for the rate limit. */
+export type ApiVerdict = 'ok' | 'no-token' | 'rejected' | 'rate-limited';
+
+export interface ProviderStateOptions {
+  clientId: string;
+  clientSecret: string;
+  tokenTtlSeconds?: number;
+  latencyMs?: number;
+  rejectRate?: number;
+  rateLimitRate?: number;
+  random?: () => number;
+}
+
+/**
+ * What the routes of the local provider share: issued tokens, counters, settings the tests
+ * change at run time, injected answers and latency.
+ */
+export class ProviderState {
+  readonly credentials: { clientId: string; clientSecret: string };
+  readonly tokens = new TokenRegistry();
+  readonly tokenFaults = new InjectedAnswerQueue();
+  readonly apiFaults = new InjectedAnswerQueue();
+  stats = emptyStats();
+  tokenTtlSeconds: number;
+  latencyMs: number;
+  rejectRate: number;
+  rateLimitRate: number;
+  private readonly random: () => number;
+  private readonly latencyTimers = new Set<NodeJS.Timeout>();
+
+  constructor(options: ProviderStateOptions) {
+    this.credentials = { clientId: options.clientId, clientSecret: options.clientSecret };
+    this.tokenTtlSeconds = options.tokenTtlSeconds ?? 3600;
+    this.latencyMs = options.latencyMs ?? 0;
+    this.rejectRate = options.rejectRate ?? 0;
+    this.rateLimitRate = options.rateLimitRate ?? 0;
+    this.random = options.random ?? Math.random;
+  }
+
+  resetStats(): void {
+    this.stats = emptyStats();
+  }
+
+  /** The start of every token request: count it, take an injected answer, read the body, wait the latency. */
+  async beginTokenCall(
+    req: IncomingMessage,
+  ): Promise<{ injected: InjectedAnswer | undefined; body: string }> {
+    this.stats.tokenCalls++;
+    const injected = this.tokenFaults.take();
+    const body = await readBody(req);
+    if (this.latencyMs > 0) await this.sleep(this.latencyMs);
+    return { injected, body };
+  }
+
+  /**
+   * Judges a data API call's bearer token and counts the verdict. A live token is rate limited
+   * with probability rateLimitRate (and stays live), else revoked with probability rejectRate.
+   * No random number is drawn for a rate of 0, so tests that script `random` see the same draws.
+   */
+  judgeApiCall(token: string | undefined): ApiVerdict {
+    if (token === undefined) {
+      this.stats.apiRejected++;
+      return 'no-token';
+    }
+    let live = this.tokens.isLive(token);
+    if (live && this.rateLimitRate > 0 && this.random() < this.rateLimitRate) {
+      this.stats.apiRateLimited++;
+      return 'rate-limited';
+    }
+    if (live && this.rejectRate > 0 && this.random() < this.rejectRate) {
+      this.tokens.revoke(token);
+      live = false;
+    }
+    if (!live) {
+      this.stats.apiRejected++;
+      return 'rejected';
+    }
+    this.stats.apiOk++;
+    return 'ok';
+  }
+
+  /** Ends pending latency waits and forgets injected answers. */
+  stop(): void {
+    for (const timer of this.latencyTimers) clearTimeout(timer);
+    this.latencyTimers.clear();
+    this.tokenFaults.clear();
+    this.apiFaults.clear();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.latencyTimers.delete(timer);
+        resolve();
+      }, ms);
+      this.latencyTimers.add(timer);
+    });
+  }
+}
+
+/** The token of an `Authorization: Bearer …` header, or undefined. */
+export function bearerToken(req: IncomingMessage): string | undefined {
+  return /^bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+}
+
+/** The media type of the request, lower case, without parameters. */
+export function mediaType(req: IncomingMessage): string {
+  return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
