@@ -7,6 +7,14 @@ import type { LocalOAuthProvider, OAuthProviderOptions } from './oauth-provider.
 import { startOAuthProvider } from './oauth-provider.js';
 import { createTokenTable, localDynamoClient } from './table.js';
 
+export type {
+  AwsFault,
+  AwsJsonInput,
+  AwsJsonOperation,
+  AwsJsonServer,
+  AwsJsonServerOptions,
+} from './aws-json-server.js';
+export { AwsFaultQueue, AwsServiceError, checkSigV4Shape, startAwsJsonServer } from './aws-json-server.js';
 export type { DynamoCallCounts, DynamoProxy } from './dynamo-proxy.js';
 export { startDynamoProxy } from './dynamo-proxy.js';
 export type { DynamoCommand, DynamoEngine, RunningDynamo } from './dynamodb-local.js';
@@ -18,6 +26,13 @@ export type {
   OAuthProviderStats,
 } from './oauth-provider.js';
 export { startOAuthProvider } from './oauth-provider.js';
+export type {
+  LocalSecretsManager,
+  LocalSecretsManagerOptions,
+  SecretsManagerFault,
+  SecretsManagerStats,
+} from './secrets-manager-server.js';
+export { startSecretsManager } from './secrets-manager-server.js';
 export { createTokenTable, localDynamoClient } from './table.js';
 
 export interface LocalStack {

@@ -1,0 +1,353 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { AwsFault, AwsJsonInput } from './aws-json-server.js';
+import {
+  AwsFaultQueue,
+  AwsServiceError,
+  optionalString,
+  requiredString,
+  startAwsJsonServer,
+  validationError,
+} from './aws-json-server.js';
+
+/**
+ * A local AWS Secrets Manager on 127.0.0.1 speaking the real JSON 1.1 protocol, so the SDK v3 client and
+ * `@middy/secrets-manager` run unchanged against it. Operations: GetSecretValue, DescribeSecret,
+ * CreateSecret, PutSecretValue, DeleteSecret. SecretString only (no SecretBinary), no rotation.
+ * No answer, error or log line ever holds a SecretString.
+ */
+
+export interface LocalSecretsManagerOptions {
+  /** Secrets present at start, name to SecretString; each gets one AWSCURRENT version. @default {} */
+  secrets?: Record<string, string>;
+  /** The region in ARNs, and the one the SigV4 credential scope must name. @default 'us-east-1' */
+  region?: string;
+  /** The 12-digit account in ARNs. @default '123456789012' */
+  accountId?: string;
+  /** Epoch milliseconds for CreatedDate / LastChangedDate (answered in epoch seconds, as AWS does). @default Date.now */
+  now?: () => number;
+}
+
+export interface SecretsManagerStats {
+  /** Every well-formed request (signed, known operation, JSON body), injected failures included. */
+  calls: number;
+  byOperation: Record<string, number>;
+  /** GetSecretValue calls by secret name (an ARN that names a known secret counts under its name). */
+  getSecretValueByName: Record<string, number>;
+}
+
+export type SecretsManagerFault = AwsFault;
+
+export interface LocalSecretsManager {
+  /** http://127.0.0.1:PORT */
+  endpoint: string;
+  /** Creates the secret, or adds a version that becomes AWSCURRENT (the old current one becomes AWSPREVIOUS). */
+  putSecret(name: string, secretString: string): void;
+  /** Removes the secret at once, like DeleteSecret with ForceDeleteWithoutRecovery. */
+  deleteSecret(name: string): void;
+  /** The ARN generated for a secret: `arn:aws:secretsmanager:{region}:{account}:secret:{name}-{6 chars}`. */
+  arnOf(name: string): string;
+  stats(): SecretsManagerStats;
+  resetStats(): void;
+  /**
+   * The next `count` well-formed requests get this error (status defaults to 500 for Internal*, 503 for
+   * ServiceUnavailable, else 400), or 'timeout': no answer until stop(). Queued after earlier injections.
+   */
+  failNext(count: number, fault: SecretsManagerFault): void;
+  /** Closes every socket and ends parked 'timeout' requests. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const CURRENT = 'AWSCURRENT';
+const PREVIOUS = 'AWSPREVIOUS';
+const NOT_FOUND = "Secrets Manager can't find the specified secret.";
+const NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+const OPTION_KEYS = new Set(['secrets', 'region', 'accountId', 'now']);
+const SUFFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+interface SecretVersion {
+  id: string;
+  secretString: string;
+  createdMs: number;
+  stages: string[];
+}
+
+interface StoredSecret {
+  name: string;
+  arn: string;
+  createdMs: number;
+  lastChangedMs: number;
+  /** Set when DeleteSecret scheduled the deletion: the secret can be described but not read. */
+  deletion?: { requestedMs: number; scheduledMs: number };
+  versions: SecretVersion[];
+}
+
+const emptyStats = (): SecretsManagerStats => ({ calls: 0, byOperation: {}, getSecretValueByName: {} });
+const seconds = (ms: number): number => ms / 1000;
+
+function randomSuffix(): string {
+  return Array.from(randomBytes(6), (byte) => SUFFIX_ALPHABET[byte % SUFFIX_ALPHABET.length]).join('');
+}
+
+function validateOptions(options: LocalSecretsManagerOptions): void {
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) throw new TypeError(`startSecretsManager: unknown option '${key}'`);
+  }
+  if (options.region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(options.region)) {
+    throw new TypeError("startSecretsManager: 'region' must look like 'us-east-1'");
+  }
+  if (options.accountId !== undefined && !/^\d{12}$/.test(options.accountId)) {
+    throw new TypeError("startSecretsManager: 'accountId' must be 12 digits");
+  }
+}
+
+/** Starts a local Secrets Manager on 127.0.0.1 with an OS-assigned port. */
+export async function startSecretsManager(
+  options: LocalSecretsManagerOptions = {},
+): Promise<LocalSecretsManager> {
+  validateOptions(options);
+  const region = options.region ?? 'us-east-1';
+  const accountId = options.accountId ?? '123456789012';
+  const now = options.now ?? Date.now;
+  const secrets = new Map<string, StoredSecret>();
+  const faults = new AwsFaultQueue();
+  let stats = emptyStats();
+
+  function find(secretId: string): StoredSecret | undefined {
+    const byName = secrets.get(secretId);
+    if (byName) return byName;
+    // A full ARN, or a partial one without the random suffix, as AWS accepts.
+    for (const secret of secrets.values()) {
+      if (secret.arn === secretId || secret.arn.slice(0, -7) === secretId) return secret;
+    }
+    return undefined;
+  }
+
+  function existing(input: AwsJsonInput, { readable }: { readable: boolean }): StoredSecret {
+    const secret = find(requiredString(input, 'SecretId'));
+    if (!secret) throw new AwsServiceError('ResourceNotFoundException', NOT_FOUND);
+    if (readable && secret.deletion) {
+      throw new AwsServiceError(
+        'InvalidRequestException',
+        "You can't perform this operation on the secret because it was marked for deletion.",
+      );
+    }
+    return secret;
+  }
+
+  function create(name: string): StoredSecret {
+    if (!NAME_PATTERN.test(name)) throw validationError('Name', 'must match [A-Za-z0-9/_+=.@-]{1,512}');
+    const createdMs = now();
+    const arn = `arn:aws:secretsmanager:${region}:${accountId}:secret:${name}-${randomSuffix()}`;
+    const secret: StoredSecret = { name, arn, createdMs, lastChangedMs: createdMs, versions: [] };
+    secrets.set(name, secret);
+    return secret;
+  }
+
+  /** Adds a version carrying `stages`; a label moves off its old version, and a moved AWSCURRENT leaves AWSPREVIOUS behind. */
+  function addVersion(
+    secret: StoredSecret,
+    id: string,
+    secretString: string,
+    stages: string[],
+  ): SecretVersion {
+    const oldCurrent = stages.includes(CURRENT)
+      ? secret.versions.find((v) => v.stages.includes(CURRENT))
+      : undefined;
+    const moved = oldCurrent ? [...stages, PREVIOUS] : stages;
+    for (const version of secret.versions) version.stages = version.stages.filter((s) => !moved.includes(s));
+    oldCurrent?.stages.push(PREVIOUS);
+    const version = { id, secretString, createdMs: now(), stages: [...stages] };
+    secret.versions.push(version);
+    secret.lastChangedMs = version.createdMs;
+    return version;
+  }
+
+  function newVersionId(input: AwsJsonInput): string {
+    // The SDK fills ClientRequestToken with a UUID (an idempotency token); AWS uses it as the VersionId.
+    return optionalString(input, 'ClientRequestToken') ?? randomUUID();
+  }
+
+  function secretStringOf(input: AwsJsonInput): string | undefined {
+    if (input.SecretBinary !== undefined)
+      throw validationError('SecretBinary', 'is not supported by this local server');
+    const value = input.SecretString;
+    if (value !== undefined && typeof value !== 'string')
+      throw validationError('SecretString', 'must be a string');
+    return value;
+  }
+
+  const operations = {
+    GetSecretValue(input: AwsJsonInput) {
+      const secret = existing(input, { readable: true });
+      const versionId = optionalString(input, 'VersionId');
+      const stage = optionalString(input, 'VersionStage') ?? (versionId === undefined ? CURRENT : undefined);
+      const version = secret.versions.find(
+        (v) =>
+          (versionId === undefined || v.id === versionId) &&
+          (stage === undefined || v.stages.includes(stage)),
+      );
+      if (!version) {
+        const which = versionId === undefined ? `staging label: ${stage}` : `VersionId: ${versionId}`;
+        throw new AwsServiceError(
+          'ResourceNotFoundException',
+          `Secrets Manager can't find the specified secret value for ${which}`,
+        );
+      }
+      return {
+        ARN: secret.arn,
+        Name: secret.name,
+        VersionId: version.id,
+        SecretString: version.secretString,
+        VersionStages: [...version.stages],
+        CreatedDate: seconds(version.createdMs),
+      };
+    },
+
+    DescribeSecret(input: AwsJsonInput) {
+      const secret = existing(input, { readable: false });
+      const staged = secret.versions.filter((v) => v.stages.length > 0);
+      return {
+        ARN: secret.arn,
+        Name: secret.name,
+        CreatedDate: seconds(secret.createdMs),
+        LastChangedDate: seconds(secret.lastChangedMs),
+        ...(secret.deletion ? { DeletedDate: seconds(secret.deletion.requestedMs) } : {}),
+        VersionIdsToStages: Object.fromEntries(staged.map((v) => [v.id, [...v.stages]])),
+      };
+    },
+
+    CreateSecret(input: AwsJsonInput) {
+      const name = requiredString(input, 'Name');
+      const secretString = secretStringOf(input);
+      const versionId = newVersionId(input);
+      const taken = secrets.get(name);
+      if (taken?.deletion) {
+        throw new AwsServiceError(
+          'InvalidRequestException',
+          "You can't create this secret because a secret with this name is already scheduled for deletion.",
+        );
+      }
+      if (taken) {
+        throw new AwsServiceError(
+          'ResourceExistsException',
+          `The operation failed because the secret ${name} already exists.`,
+        );
+      }
+      const secret = create(name);
+      if (secretString === undefined) return { ARN: secret.arn, Name: secret.name };
+      addVersion(secret, versionId, secretString, [CURRENT]);
+      return { ARN: secret.arn, Name: secret.name, VersionId: versionId };
+    },
+
+    PutSecretValue(input: AwsJsonInput) {
+      const secret = existing(input, { readable: true });
+      const secretString = secretStringOf(input);
+      if (secretString === undefined) throw validationError('SecretString', 'must not be null');
+      const versionId = newVersionId(input);
+      const stages = input.VersionStages ?? [CURRENT];
+      if (
+        !Array.isArray(stages) ||
+        stages.length === 0 ||
+        !stages.every((s) => typeof s === 'string' && s !== '')
+      ) {
+        throw validationError('VersionStages', 'must be a non-empty list of strings');
+      }
+      const known = secret.versions.find((v) => v.id === versionId);
+      // An SDK retry of the same request is idempotent; another value under the same VersionId is refused.
+      if (known && known.secretString !== secretString) {
+        throw new AwsServiceError(
+          'ResourceExistsException',
+          "You can't modify an existing version, you can only create a new version.",
+        );
+      }
+      const version = known ?? addVersion(secret, versionId, secretString, stages as string[]);
+      return {
+        ARN: secret.arn,
+        Name: secret.name,
+        VersionId: version.id,
+        VersionStages: [...version.stages],
+      };
+    },
+
+    DeleteSecret(input: AwsJsonInput) {
+      const secret = existing(input, { readable: false });
+      const force = input.ForceDeleteWithoutRecovery === true;
+      const windowDays = input.RecoveryWindowInDays ?? 30;
+      if (force && input.RecoveryWindowInDays !== undefined) {
+        throw new AwsServiceError(
+          'InvalidParameterException',
+          "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.",
+        );
+      }
+      if (
+        typeof windowDays !== 'number' ||
+        !Number.isInteger(windowDays) ||
+        windowDays < 7 ||
+        windowDays > 30
+      ) {
+        throw validationError('RecoveryWindowInDays', 'must be an integer from 7 to 30');
+      }
+      const requestedMs = now();
+      if (force) secrets.delete(secret.name);
+      else secret.deletion ??= { requestedMs, scheduledMs: requestedMs + windowDays * 86_400_000 };
+      return {
+        ARN: secret.arn,
+        Name: secret.name,
+        DeletionDate: seconds(secret.deletion?.scheduledMs ?? requestedMs),
+      };
+    },
+  };
+
+  function countCall(operation: string, input: AwsJsonInput): SecretsManagerFault | undefined {
+    stats.calls++;
+    stats.byOperation[operation] = (stats.byOperation[operation] ?? 0) + 1;
+    if (operation === 'GetSecretValue' && typeof input.SecretId === 'string') {
+      const name = find(input.SecretId)?.name ?? input.SecretId;
+      stats.getSecretValueByName[name] = (stats.getSecretValueByName[name] ?? 0) + 1;
+    }
+    return faults.take();
+  }
+
+  function putSecret(name: string, secretString: string): void {
+    if (typeof secretString !== 'string')
+      throw new TypeError(`putSecret: the value of '${name}' must be a string`);
+    const secret = secrets.get(name) ?? create(name);
+    if (secret.deletion) throw new Error(`putSecret: '${name}' is scheduled for deletion`);
+    addVersion(secret, randomUUID(), secretString, [CURRENT]);
+  }
+
+  for (const [name, value] of Object.entries(options.secrets ?? {})) putSecret(name, value);
+  const server = await startAwsJsonServer({
+    targetPrefix: 'secretsmanager',
+    signingName: 'secretsmanager',
+    region,
+    operations,
+    beforeOperation: countCall,
+  });
+
+  return {
+    endpoint: server.endpoint,
+    putSecret,
+    deleteSecret: (name) => {
+      secrets.delete(name);
+    },
+    arnOf: (name) => {
+      const secret = secrets.get(name);
+      if (!secret) throw new Error(`arnOf: no secret named '${name}'`);
+      return secret.arn;
+    },
+    stats: () => ({
+      calls: stats.calls,
+      byOperation: { ...stats.byOperation },
+      getSecretValueByName: { ...stats.getSecretValueByName },
+    }),
+    resetStats: () => {
+      stats = emptyStats();
+    },
+    failNext: (count, fault) => faults.add(count, fault),
+    stop: async () => {
+      faults.clear();
+      await server.stop();
+    },
+  };
+}
