@@ -1,0 +1,288 @@
+/**
+ * Powertools defaults for {@link TokenLogger} and {@link TokenMetrics}.
+ *
+ * Metrics go out as CloudWatch EMF: one JSON document per line on STDOUT (Powertools writes
+ * through its own `Console` on `process.stdout`), in namespace `SharedToken` with the dimension
+ * set `[tokenType]`, units Count (LockWaitMs: Milliseconds).
+ *
+ * Totalling a metric from the output (what CloudWatch's Sum statistic does): Powertools buffers
+ * repeated data points of one metric into an ARRAY, so in each document whose
+ * `_aws.CloudWatchMetrics[0].Metrics` lists the name, the value under that name is a number or an
+ * array of numbers; the total is the sum over documents of the number or the array's sum.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import {
+  METRIC_NAMESPACE,
+  MetricName,
+  silentLogger,
+  type TokenLogger,
+  type TokenMetrics,
+} from './telemetry.js';
+
+/** The service name when neither an option nor `POWERTOOLS_SERVICE_NAME` gives one. */
+export const DEFAULT_SERVICE_NAME = 'lambda-shared-token';
+
+/** The EMF dimension every data point carries. */
+export const TOKEN_TYPE_DIMENSION = 'tokenType';
+
+type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
+
+const UNITS: Readonly<Record<MetricName, Unit>> = {
+  TokenCacheHit: MetricUnit.Count,
+  TokenStoreRead: MetricUnit.Count,
+  TokenRefreshed: MetricUnit.Count,
+  TokenRefreshFailed: MetricUnit.Count,
+  LockContended: MetricUnit.Count,
+  LockWaitMs: MetricUnit.Milliseconds,
+  LockTakeover: MetricUnit.Count,
+  ProviderRejected: MetricUnit.Count,
+  RetrySucceeded: MetricUnit.Count,
+  DecryptFailed: MetricUnit.Count,
+  LeaseLost: MetricUnit.Count,
+};
+
+/** {@link TokenMetrics} that buffers, plus the call that publishes the buffer. */
+export interface FlushableTokenMetrics extends TokenMetrics {
+  /**
+   * Publishes what was recorded since the last flush: one EMF line per tokenType. Prints nothing
+   * when nothing was recorded, and never throws. Call it at the end of every invocation (the
+   * middleware does); an unflushed buffer is only published once a metric holds 100 values.
+   */
+  flush(): void;
+}
+
+export interface PowertoolsMetricsOptions {
+  /**
+   * Your own Powertools `Metrics`, used AS IS: its namespace and default dimensions are kept (the
+   * metric names stay ours) and `tokenType` is added. Each data point is published AT ONCE as a
+   * single-metric document (`metrics.singleMetric()`), so your buffer and your dimensions never
+   * mix with ours and `flush()` has nothing to do. Note: a CloudWatch metric is identified by its
+   * full dimension set, so alarms must name your default dimensions (e.g. `service`) as well.
+   * @default one buffered instance per tokenType, namespace `SharedToken`, dimensions `[tokenType]`
+   */
+  metrics?: Metrics;
+  /** Namespace of the default instances; not allowed together with `metrics`. @default 'SharedToken' */
+  namespace?: string;
+  /**
+   * Written into each document of the default instances as the `service` key, as METADATA, not a
+   * dimension: the token is shared by many functions, and a per-service dimension would split its
+   * metric (and its alarms) into one series per function. Not allowed together with `metrics`.
+   * @default process.env.POWERTOOLS_SERVICE_NAME, else 'lambda-shared-token'
+   */
+  serviceName?: string;
+  /** Told about a data point dropped (bad value or tokenType) or a failed publish. @default silentLogger */
+  logger?: TokenLogger;
+}
+
+const METRICS_OPTIONS = new Set(['metrics', 'namespace', 'serviceName', 'logger']);
+const KNOWN_NAMES = new Set<string>(Object.values(MetricName));
+
+/**
+ * Powertools Metrics behind {@link TokenMetrics}.
+ *
+ * Why one instance per tokenType: a Powertools `Metrics` serializes ONE dimension set for its
+ * whole buffer, so two tokenTypes in one buffer would either share a dimension value (wrong) or
+ * need one document each anyway. An instance per tokenType, with `tokenType` as its only default
+ * dimension, keeps buffering (one line per tokenType per flush instead of one per data point) and
+ * keeps every data point under its own tokenType.
+ *
+ * `POWERTOOLS_METRICS_DISABLED=true`, or `POWERTOOLS_DEV=true` without it, turns publishing off
+ * (Powertools' own switches): `flush()` then discards the buffer.
+ *
+ * @throws TypeError for an unknown option, a non-string namespace or serviceName, or `metrics`
+ * together with `namespace`/`serviceName`.
+ */
+export function createPowertoolsMetrics(options: PowertoolsMetricsOptions = {}): FlushableTokenMetrics {
+  checkOptions(options, METRICS_OPTIONS, 'createPowertoolsMetrics');
+  const logger = options.logger ?? silentLogger;
+  if (options.metrics !== undefined) {
+    if (options.namespace !== undefined || options.serviceName !== undefined) {
+      throw new TypeError(
+        'createPowertoolsMetrics: "namespace" and "serviceName" configure the default instances; an injected "metrics" keeps its own',
+      );
+    }
+    if (typeof options.metrics?.singleMetric !== 'function') {
+      throw new TypeError('createPowertoolsMetrics option "metrics" must be a Powertools Metrics instance');
+    }
+    return injectedMetrics(options.metrics, logger);
+  }
+  const namespace = checkName(options.namespace ?? METRIC_NAMESPACE, 'namespace');
+  const serviceName = checkName(options.serviceName ?? defaultServiceName(), 'serviceName');
+  return bufferedMetrics(namespace, serviceName, logger);
+}
+
+function bufferedMetrics(namespace: string, serviceName: string, logger: TokenLogger): FlushableTokenMetrics {
+  const byTokenType = new Map<string, Metrics>();
+
+  function instanceFor(tokenType: string): Metrics {
+    let metrics = byTokenType.get(tokenType);
+    if (metrics === undefined) {
+      metrics = new Metrics({ namespace });
+      // Powertools always starts with a `service` default dimension; the set must be [tokenType].
+      metrics.clearDefaultDimensions();
+      metrics.setDefaultDimensions({ [TOKEN_TYPE_DIMENSION]: tokenType });
+      byTokenType.set(tokenType, metrics);
+    }
+    return metrics;
+  }
+
+  return {
+    record: function recordPowertoolsMetric(name, value, tokenType) {
+      if (!isRecordable(name, value, tokenType, logger)) return;
+      try {
+        const metrics = instanceFor(tokenType);
+        // Metadata is cleared by every publish, including the one Powertools does by itself when a
+        // metric reaches 100 values: set it with each data point so every document has it.
+        metrics.addMetadata('service', serviceName);
+        metrics.addMetric(name, UNITS[name], value);
+      } catch (error) {
+        dropped(logger, name, tokenType, error);
+      }
+    },
+    flush: function flushPowertoolsMetrics() {
+      for (const [tokenType, metrics] of byTokenType) {
+        // An empty publish makes Powertools warn on stderr: skip it.
+        if (!metrics.hasStoredMetrics()) continue;
+        try {
+          metrics.publishStoredMetrics();
+        } catch (error) {
+          logger.warn('could not publish token metrics', { tokenType, error: errorName(error) });
+        }
+      }
+    },
+  };
+}
+
+function injectedMetrics(metrics: Metrics, logger: TokenLogger): FlushableTokenMetrics {
+  return {
+    record: function recordInjectedMetric(name, value, tokenType) {
+      if (!isRecordable(name, value, tokenType, logger)) return;
+      try {
+        // singleMetric() inherits the namespace and default dimensions and publishes on addMetric.
+        const single = metrics.singleMetric();
+        single.addDimension(TOKEN_TYPE_DIMENSION, tokenType);
+        single.addMetric(name, UNITS[name], value);
+      } catch (error) {
+        dropped(logger, name, tokenType, error);
+      }
+    },
+    flush: function flushInjectedMetrics() {
+      // Every data point was published when recorded; the injected buffer is its owner's.
+    },
+  };
+}
+
+/** Guards the token path: a metric is never worth an exception in `getToken()`. */
+function isRecordable(name: unknown, value: unknown, tokenType: unknown, logger: TokenLogger): boolean {
+  const problem = !KNOWN_NAMES.has(name as string)
+    ? 'unknown metric name'
+    : typeof value !== 'number' || !Number.isFinite(value) || value < 0
+      ? 'value is not a finite number >= 0'
+      : typeof tokenType !== 'string' || tokenType === ''
+        ? 'tokenType is not a non-empty string'
+        : undefined;
+  if (problem === undefined) return true;
+  logger.warn('token metric dropped', {
+    metric: typeof name === 'string' && KNOWN_NAMES.has(name) ? name : undefined,
+    reason: problem,
+  });
+  return false;
+}
+
+function dropped(logger: TokenLogger, name: MetricName, tokenType: string, error: unknown): void {
+  logger.warn('token metric dropped', { metric: name, tokenType, error: errorName(error) });
+}
+
+/** Options of {@link createPowertoolsLogger}. */
+export interface PowertoolsLoggerOptions {
+  /**
+   * Your own Powertools `Logger`, used as it is (its service, level and keys). Not allowed
+   * together with `serviceName` or `logLevel`.
+   * @default a new Logger configured by the two options below
+   */
+  logger?: Logger;
+  /** The `service` key of every line. @default process.env.POWERTOOLS_SERVICE_NAME, else 'lambda-shared-token' */
+  serviceName?: string;
+  /**
+   * Lowest level printed.
+   * @default Powertools' own: POWERTOOLS_LOG_LEVEL / AWS_LAMBDA_LOG_LEVEL, else INFO
+   */
+  logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'CRITICAL' | 'SILENT';
+}
+
+const LOGGER_OPTIONS = new Set(['logger', 'serviceName', 'logLevel']);
+
+/**
+ * A {@link TokenLogger} writing through a Powertools `Logger`: JSON lines, DEBUG and INFO on
+ * stdout, WARN and ERROR on stderr.
+ *
+ * Why an adapter: Powertools' `info(input, ...extraInput: [Error | string] | LogAttributes[])`
+ * does not accept TokenLogger's optional second parameter as a type (an optional tuple element
+ * matches neither member of that union), though every call TokenLogger allows is one Powertools
+ * takes. The adapter forwards `(message)` or `(message, attributes)` and nothing else.
+ *
+ * @throws TypeError for an unknown option, a non-string serviceName, or `logger` together with
+ * `serviceName`/`logLevel`.
+ */
+export function createPowertoolsLogger(options: PowertoolsLoggerOptions = {}): TokenLogger {
+  checkOptions(options, LOGGER_OPTIONS, 'createPowertoolsLogger');
+  if (options.logger !== undefined) {
+    if (options.serviceName !== undefined || options.logLevel !== undefined) {
+      throw new TypeError(
+        'createPowertoolsLogger: "serviceName" and "logLevel" configure a new Logger; an injected "logger" keeps its own',
+      );
+    }
+    if (typeof options.logger?.info !== 'function') {
+      throw new TypeError('createPowertoolsLogger option "logger" must be a Powertools Logger instance');
+    }
+    return adaptLogger(options.logger);
+  }
+  const serviceName = checkName(options.serviceName ?? defaultServiceName(), 'serviceName');
+  return adaptLogger(
+    new Logger({ serviceName, ...(options.logLevel !== undefined && { logLevel: options.logLevel }) }),
+  );
+}
+
+function adaptLogger(logger: Logger): TokenLogger {
+  return {
+    debug: function debugToPowertools(message, attributes) {
+      attributes === undefined ? logger.debug(message) : logger.debug(message, attributes);
+    },
+    info: function infoToPowertools(message, attributes) {
+      attributes === undefined ? logger.info(message) : logger.info(message, attributes);
+    },
+    warn: function warnToPowertools(message, attributes) {
+      attributes === undefined ? logger.warn(message) : logger.warn(message, attributes);
+    },
+    error: function errorToPowertools(message, attributes) {
+      attributes === undefined ? logger.error(message) : logger.error(message, attributes);
+    },
+  };
+}
+
+function defaultServiceName(): string {
+  const fromEnv = process.env.POWERTOOLS_SERVICE_NAME;
+  return fromEnv !== undefined && fromEnv.trim() !== '' ? fromEnv : DEFAULT_SERVICE_NAME;
+}
+
+function checkOptions(options: unknown, known: ReadonlySet<string>, where: string): void {
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError(`${where} options must be an object`);
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) {
+      throw new TypeError(`Unknown ${where} option "${key}"; known options: ${[...known].join(', ')}`);
+    }
+  }
+}
+
+function checkName(value: unknown, option: string): string {
+  if (typeof value !== 'string' || value.trim() === '' || value.length > 255) {
+    throw new TypeError(`option "${option}" must be a non-empty string of at most 255 characters`);
+  }
+  return value;
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}

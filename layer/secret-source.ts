@@ -1,0 +1,228 @@
+/**
+ * Where the provider secret comes from. Middy users get it from `@middy/secrets-manager`; users
+ * of the core API without Middy use {@link SecretsManagerSource}, which caches the same way.
+ */
+import {
+  GetSecretValueCommand,
+  type GetSecretValueCommandOutput,
+  SecretsManagerClient,
+  type SecretsManagerClientConfig,
+} from '@aws-sdk/client-secrets-manager';
+import { type Clock, systemClock } from './clock.js';
+import { SecretError } from './errors.js';
+import { validateSecretName } from './secrets.js';
+
+/** A source of the raw provider secret: a JSON string or an already parsed object, for `parseProviderSecret`. */
+export interface SecretSource {
+  /**
+   * @param options.forceRefresh - skip the cache and fetch anew (after `invalid_client`, or when
+   * no salt decrypts the stored token: the secret may have rotated).
+   */
+  load(options?: { forceRefresh?: boolean }): Promise<unknown>;
+}
+
+interface SecretsManagerSourceBaseOptions {
+  /** `/{env}/{service}/{secret-type}/{name}` or the secret's ARN; see `validateSecretName`. */
+  secretName: string;
+  /**
+   * How long a loaded value is reused, in MILLISECONDS, from the start of its fetch. `0` fetches
+   * on every load (concurrent loads still share one fetch); `Infinity` never expires.
+   * @default 300_000 (5 minutes)
+   */
+  cacheExpiryMs?: number;
+  /** @default systemClock */
+  clock?: Clock;
+}
+
+/** Options of {@link SecretsManagerSource}: `client` and `clientConfig` exclude each other. */
+export type SecretsManagerSourceOptions = SecretsManagerSourceBaseOptions &
+  (
+    | {
+        /** A client of your own (shared with your code, or a test double exposing `send`). */
+        client: SecretsManagerClient;
+        clientConfig?: never;
+      }
+    | {
+        client?: never;
+        /**
+         * Configuration of the client this source creates.
+         * @default {} (region, credentials and endpoint from the environment)
+         */
+        clientConfig?: SecretsManagerClientConfig;
+      }
+  );
+
+export const DEFAULT_SECRET_CACHE_EXPIRY_MS = 300_000;
+
+const KNOWN_OPTIONS = new Set(['secretName', 'client', 'clientConfig', 'cacheExpiryMs', 'clock']);
+
+interface CacheEntry {
+  readonly promise: Promise<string>;
+  /** Epoch ms. */
+  readonly expiresAt: number;
+  settled: boolean;
+}
+
+/**
+ * Reads the secret with GetSecretValue and caches the PROMISE: concurrent loads share one call,
+ * a rejection is evicted at once (the next load tries again), and `forceRefresh` replaces the
+ * entry. Expiry is checked at load time against the clock: no timer keeps the process alive.
+ *
+ * @example
+ * const source = new SecretsManagerSource({ secretName: '/prod/orders/oauth/salesforce' });
+ * const secret = parseProviderSecretCached(source.secretName, await source.load());
+ */
+export class SecretsManagerSource implements SecretSource {
+  readonly secretName: string;
+  readonly #client: SecretsManagerClient;
+  readonly #cacheExpiryMs: number;
+  readonly #clock: Clock;
+  #entry: CacheEntry | undefined;
+
+  /**
+   * @throws TypeError for an unknown option, `client` together with `clientConfig`, or a bad
+   * `cacheExpiryMs`; ConfigurationError for a malformed `secretName`.
+   */
+  constructor(options: SecretsManagerSourceOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError('SecretsManagerSource options must be an object with a "secretName"');
+    }
+    for (const key of Object.keys(options)) {
+      if (!KNOWN_OPTIONS.has(key)) {
+        throw new TypeError(
+          `Unknown SecretsManagerSource option "${key}"; known options: ${[...KNOWN_OPTIONS].join(', ')}`,
+        );
+      }
+    }
+    if (options.client !== undefined && options.clientConfig !== undefined) {
+      throw new TypeError(
+        'SecretsManagerSource options "client" and "clientConfig" exclude each other: pass one',
+      );
+    }
+    this.secretName = validateSecretName(options.secretName);
+    this.#cacheExpiryMs = checkCacheExpiry(options.cacheExpiryMs ?? DEFAULT_SECRET_CACHE_EXPIRY_MS);
+    this.#clock = options.clock ?? systemClock;
+    this.#client = options.client ?? new SecretsManagerClient(options.clientConfig ?? {});
+  }
+
+  /**
+   * The secret's `SecretString`, from the cache while it is fresh.
+   * @throws SecretError naming the secret: it does not exist, reading it is not allowed, it holds
+   * binary data or nothing, or the call failed (the SDK error, when it cannot hold the secret, is
+   * the `cause`).
+   */
+  load(options?: { forceRefresh?: boolean }): Promise<string> {
+    const now = this.#clock.now();
+    const entry = this.#entry;
+    if (options?.forceRefresh !== true && entry !== undefined && (!entry.settled || now < entry.expiresAt)) {
+      return entry.promise;
+    }
+    const promise = this.#fetch();
+    const fresh: CacheEntry = { promise, expiresAt: now + this.#cacheExpiryMs, settled: false };
+    this.#entry = fresh;
+    promise.then(
+      () => {
+        fresh.settled = true;
+      },
+      () => {
+        // Only this fetch's own entry: a forceRefresh may have replaced it meanwhile.
+        if (this.#entry === fresh) this.#entry = undefined;
+      },
+    );
+    return promise;
+  }
+
+  async #fetch(): Promise<string> {
+    const name = this.secretName;
+    let response: GetSecretValueCommandOutput;
+    try {
+      response = await this.#client.send(new GetSecretValueCommand({ SecretId: name }));
+    } catch (error) {
+      throw readError(name, error);
+    }
+    if (typeof response.SecretString === 'string') return response.SecretString;
+    if (response.SecretBinary !== undefined) {
+      throw new SecretError(
+        `secret "${name}" holds binary data (SecretBinary); store the provider JSON as a SecretString`,
+        name,
+      );
+    }
+    throw new SecretError(`secret "${name}" is empty or missing`, name);
+  }
+}
+
+function checkCacheExpiry(value: unknown): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    throw new TypeError(
+      'SecretsManagerSource option "cacheExpiryMs" must be milliseconds >= 0 (or Infinity)',
+    );
+  }
+  // 300 meant as seconds would refetch the secret on almost every invocation.
+  if (value > 0 && value < 1_000) {
+    throw new TypeError(
+      `SecretsManagerSource option "cacheExpiryMs" is in milliseconds; ${value} looks like seconds (use 0 for no cache)`,
+    );
+  }
+  return value;
+}
+
+// An SDK error's name is an identifier; anything else is not ours to repeat.
+const ERROR_NAME = /^[A-Za-z0-9_.:-]{1,100}$/;
+
+interface SdkErrorShape {
+  name?: unknown;
+  $metadata?: { httpStatusCode?: number };
+}
+
+/** GetSecretValue's failure as a SecretError that names the secret. */
+function readError(secretName: string, error: unknown): SecretError {
+  const sdkError = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
+  const name = typeof sdkError.name === 'string' && ERROR_NAME.test(sdkError.name) ? sdkError.name : 'Error';
+  const status = sdkError.$metadata?.httpStatusCode;
+  const cause = safeCause(error, name, status);
+  switch (name) {
+    case 'ResourceNotFoundException':
+      return new SecretError(
+        `secret "${secretName}" does not exist (or has no current version) in this account and region`,
+        secretName,
+        { cause },
+      );
+    case 'AccessDeniedException':
+      return new SecretError(
+        `not allowed to read secret "${secretName}": the role needs secretsmanager:GetSecretValue on it ` +
+          '(and kms:Decrypt on its key when that is a customer managed key)',
+        secretName,
+        { cause },
+      );
+    case 'DecryptionFailure':
+      return new SecretError(
+        `Secrets Manager could not decrypt secret "${secretName}" with its KMS key (check kms:Decrypt)`,
+        secretName,
+        { cause },
+      );
+    default:
+      return new SecretError(
+        `could not read secret "${secretName}" (${name}${status === undefined ? '' : `, HTTP ${status}`})`,
+        secretName,
+        { cause },
+      );
+  }
+}
+
+/**
+ * The SDK error itself when it cannot hold the secret, else a stand-in naming it.
+ *
+ * An error ANSWER (HTTP 4xx/5xx) carries the service's error document, and a transport failure
+ * (no answer: refused, reset, timed out) carries Node's message: neither holds the secret. But a
+ * 2xx answer that failed to deserialize carries the body, which IS the secret, in `$response`
+ * and `$responseBodyText`, and V8's SyntaxError message quotes a piece of it.
+ */
+function safeCause(error: unknown, name: string, status: number | undefined): Error {
+  const answered =
+    typeof error === 'object' && error !== null && ('$response' in error || status !== undefined);
+  if (error instanceof Error && (status === undefined ? !answered : status >= 400)) return error;
+  return new Error(
+    `${name} while reading GetSecretValue's answer${status === undefined ? '' : ` (HTTP ${status})`}; ` +
+      'details withheld because that answer may hold the secret',
+  );
+}

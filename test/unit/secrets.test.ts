@@ -1,0 +1,374 @@
+import { inspect } from 'node:util';
+import { describe, expect, it } from '@jest/globals';
+import { MIN_SALT_LENGTH, SaltCipher } from '../../layer/crypto/salt-cipher.js';
+import { ConfigurationError, isSharedTokenError, SecretError } from '../../layer/errors.js';
+import {
+  clearParsedSecrets,
+  ProviderSecret,
+  parseProviderSecret,
+  parseProviderSecretCached,
+  validateSecretName,
+} from '../../layer/secrets.js';
+
+const NAME = '/prod/orders/oauth/salesforce';
+const SALT = 'current-salt-0123456789-abcdef';
+const OLD_SALT = 'old-salt-zyxwvutsrqponmlkjih';
+const CLIENT_SECRET = 'cs-8f3a9c2e-SECRET-VALUE-7d41';
+const CLIENT_ID = '3MVG9-client-id-value';
+const RAW = JSON.stringify({ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, salt: SALT });
+
+/** Runs `action` and returns what it threw; fails the test when it does not throw. */
+function caught(action: () => unknown): unknown {
+  try {
+    action();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected an error, but the call succeeded');
+}
+
+/** Every way an error could reach a log line. */
+function renderings(error: unknown): string {
+  const asError = error as Error;
+  return [
+    asError.message,
+    String(error),
+    JSON.stringify(error),
+    inspect(error, { depth: 5, showHidden: true }),
+    String(asError.stack),
+    String(asError.cause),
+  ].join('\n');
+}
+
+function secretError(action: () => unknown): SecretError {
+  const error = caught(action);
+  expect(error).toBeInstanceOf(SecretError);
+  expect(isSharedTokenError(error, 'SecretError')).toBe(true);
+  return error as SecretError;
+}
+
+describe('validateSecretName', () => {
+  it.each([
+    '/prod/orders/oauth/salesforce',
+    '/dev/billing-api/oauth2/webex.v2',
+    '/e_1/s+2/t=3/n@4',
+    'arn:aws:secretsmanager:us-east-1:123456789012:secret:/prod/orders/oauth/salesforce-AbCdEf',
+    'arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:prod-sf',
+  ])('accepts %s', (name) => {
+    expect(validateSecretName(name)).toBe(name);
+  });
+
+  it.each([
+    ['a missing leading slash', 'prod/orders/oauth/salesforce'],
+    ['three segments', '/prod/orders/salesforce'],
+    ['five segments', '/prod/orders/oauth/salesforce/extra'],
+    ['an empty segment', '/prod//oauth/salesforce'],
+    ['a trailing slash', '/prod/orders/oauth/salesforce/'],
+    ['a space', '/prod/orders/oauth/sales force'],
+    ['an ARN of another service', 'arn:aws:ssm:us-east-1:123456789012:parameter/prod'],
+    ['an ARN with a short account', 'arn:aws:secretsmanager:us-east-1:1234:secret:prod-sf'],
+  ])('refuses %s with a ConfigurationError that states the rule', (_label, name) => {
+    const error = caught(() => validateSecretName(name));
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as Error).message).toContain('/{env}/{service}/{secret-type}/{name}');
+  });
+
+  it('echoes a mistyped name so the typo can be found', () => {
+    const error = caught(() => validateSecretName('prod/orders/oauth/salesforce')) as Error;
+    expect(error.message).toContain('"prod/orders/oauth/salesforce"');
+  });
+
+  it('does not echo something that looks like a value pasted in place of a name', () => {
+    const error = caught(() => validateSecretName(RAW)) as Error;
+    expect(renderings(error)).not.toContain(CLIENT_SECRET);
+    expect(renderings(error)).not.toContain(SALT);
+  });
+
+  it.each([undefined, null, 42, ''])('refuses %p as a name', (name) => {
+    expect(caught(() => validateSecretName(name))).toBeInstanceOf(ConfigurationError);
+  });
+});
+
+describe('parseProviderSecret: the whole secret', () => {
+  it('reads the fields and the salt of a JSON string', () => {
+    const secret = parseProviderSecret(NAME, RAW);
+    expect(secret.secretName).toBe(NAME);
+    expect(secret.require('client_id')).toBe(CLIENT_ID);
+    expect(secret.require('client_secret')).toBe(CLIENT_SECRET);
+    expect(secret.salts).toEqual([SALT]);
+  });
+
+  it('reads an object already parsed, as @middy/secrets-manager hands it over', () => {
+    const secret = parseProviderSecret(NAME, JSON.parse(RAW));
+    expect(secret.require('client_secret')).toBe(CLIENT_SECRET);
+    expect(secret.salts).toEqual([SALT]);
+  });
+
+  it.each([undefined, null, ''])('says the secret is empty or missing for %p', (raw) => {
+    const error = secretError(() => parseProviderSecret(NAME, raw));
+    expect(error.message).toBe(`secret "${NAME}" is empty or missing`);
+    expect(error.secretName).toBe(NAME);
+  });
+
+  it('says "not valid JSON" for a string that does not parse, with no part of it and no parser message', () => {
+    // Middy's jsonSafeParse returns the original string when it does not parse.
+    const broken = `{"client_secret":"${CLIENT_SECRET}","salt":"${SALT}"`;
+    const error = secretError(() => parseProviderSecret(NAME, broken));
+    expect(error.message).toBe(`secret "${NAME}" is not valid JSON`);
+    expect(error.cause).toBeUndefined();
+    const text = renderings(error);
+    expect(text).not.toContain(CLIENT_SECRET);
+    expect(text).not.toContain(SALT);
+    expect(text).not.toContain('client_secret');
+    expect(text).not.toMatch(/position|Unexpected|Expected/);
+  });
+
+  it('says "not valid JSON" for a plain text secret without echoing it', () => {
+    const error = secretError(() => parseProviderSecret(NAME, CLIENT_SECRET));
+    expect(error.message).toBe(`secret "${NAME}" is not valid JSON`);
+    expect(renderings(error)).not.toContain(CLIENT_SECRET);
+  });
+
+  it.each([
+    ['an array', JSON.stringify([SALT, CLIENT_SECRET])],
+    ['a number', '42'],
+    ['a JSON string', JSON.stringify(CLIENT_SECRET)],
+    ['true', 'true'],
+  ])('refuses JSON that is %s, naming its kind and not its content', (_label, raw) => {
+    const error = secretError(() => parseProviderSecret(NAME, raw));
+    expect(error.message).toContain('must be a JSON object');
+    expect(renderings(error)).not.toContain(CLIENT_SECRET);
+    expect(renderings(error)).not.toContain(SALT);
+  });
+
+  it('needs the secret name first', () => {
+    expect(caught(() => parseProviderSecret('', RAW))).toBeInstanceOf(TypeError);
+  });
+});
+
+describe('parseProviderSecret: salt and salts', () => {
+  it('takes "salts" in order, current first, and a SaltCipher accepts them', async () => {
+    const secret = parseProviderSecret(NAME, { client_id: CLIENT_ID, salts: [SALT, OLD_SALT] });
+    expect(secret.salts).toEqual([SALT, OLD_SALT]);
+    const old = await new SaltCipher({ salts: [OLD_SALT] }).encrypt('t0k3n', 'salesforce');
+    expect(await new SaltCipher({ salts: secret.salts }).decrypt(old, 'salesforce')).toBe('t0k3n');
+  });
+
+  it('refuses "salt" and "salts" together', () => {
+    const error = secretError(() => parseProviderSecret(NAME, { salt: SALT, salts: [OLD_SALT] }));
+    expect(error.field).toBe('salts');
+    expect(error.message).toContain('both');
+  });
+
+  it('names the field "salt" when neither is present', () => {
+    const error = secretError(() => parseProviderSecret(NAME, { client_id: CLIENT_ID }));
+    expect(error.field).toBe('salt');
+    expect(error.message).toContain(NAME);
+    expect(error.message).toContain('"salt"');
+  });
+
+  it('refuses a short "salt" naming the field and the minimum, never the value', () => {
+    const short = 'x'.repeat(MIN_SALT_LENGTH - 1);
+    const error = secretError(() => parseProviderSecret(NAME, { salt: short }));
+    expect(error.field).toBe('salt');
+    expect(error.message).toContain(String(MIN_SALT_LENGTH));
+    expect(renderings(error)).not.toContain(short);
+  });
+
+  it('accepts a salt of exactly the minimum length, counted in characters', () => {
+    const emoji = '🔑'.repeat(MIN_SALT_LENGTH);
+    expect(parseProviderSecret(NAME, { salt: emoji }).salts).toEqual([emoji]);
+  });
+
+  it('names the position of a short salt in "salts" and never its value', () => {
+    const short = 'short-salt-42';
+    const error = secretError(() => parseProviderSecret(NAME, { salts: [SALT, short] }));
+    expect(error.field).toBe('salts[1]');
+    expect(error.message).toContain('salts[1]');
+    expect(renderings(error)).not.toContain(short);
+    expect(renderings(error)).not.toContain(SALT);
+  });
+
+  // Titles interpolate $label and $field only: a test name must not print a salt either.
+  it.each([
+    { label: 'an empty array', salts: [], field: 'salts' },
+    { label: 'not an array', salts: SALT, field: 'salts' },
+    { label: 'an element that is not a string', salts: [SALT, 12345], field: 'salts[1]' },
+    { label: 'a duplicate', salts: [SALT, OLD_SALT, SALT], field: 'salts[2]' },
+  ])('refuses "salts" that is $label, naming $field', ({ salts, field }) => {
+    const error = secretError(() => parseProviderSecret(NAME, { salts }));
+    expect(error.field).toBe(field);
+    expect(renderings(error)).not.toContain(SALT);
+  });
+
+  it('refuses a "salt" that is not a string, naming its type', () => {
+    const error = secretError(() => parseProviderSecret(NAME, { salt: 1234567890123456 }));
+    expect(error.field).toBe('salt');
+    expect(error.message).toContain('a number');
+  });
+
+  it('cannot be changed through the salts it hands out', () => {
+    const secret = parseProviderSecret(NAME, { salts: [SALT, OLD_SALT] });
+    expect(() => (secret.salts as string[]).push('x'.repeat(20))).toThrow(TypeError);
+    expect(secret.salts).toEqual([SALT, OLD_SALT]);
+  });
+});
+
+describe('ProviderSecret fields', () => {
+  const secret = parseProviderSecret(NAME, {
+    client_id: CLIENT_ID,
+    client_secret: CLIENT_SECRET,
+    empty: '',
+    port: 443,
+    nothing: null,
+    salt: SALT,
+  });
+
+  it('require() names the secret and the field when the field is absent', () => {
+    const error = secretError(() => secret.require('refresh_token'));
+    expect(error.field).toBe('refresh_token');
+    expect(error.message).toBe(`secret "${NAME}" has no "refresh_token" field`);
+  });
+
+  it.each([
+    ['empty', 'empty', 'an empty string'],
+    ['a number', 'port', 'a number'],
+    ['null', 'nothing', 'null'],
+  ])('require() refuses a field that is %s, naming its kind', (_label, field, kind) => {
+    const error = secretError(() => secret.require(field));
+    expect(error.field).toBe(field);
+    expect(error.message).toContain(kind);
+    expect(error.message).not.toContain('443');
+  });
+
+  it('optional() returns undefined for an absent or null field', () => {
+    expect(secret.optional('scope')).toBeUndefined();
+    expect(secret.optional('nothing')).toBeUndefined();
+  });
+
+  it('optional() returns a present string and refuses an empty or non-string one', () => {
+    expect(secret.optional('client_id')).toBe(CLIENT_ID);
+    expect(secretError(() => secret.optional('empty')).field).toBe('empty');
+    expect(secretError(() => secret.optional('port')).field).toBe('port');
+  });
+
+  it('does not read fields through the prototype', () => {
+    expect(secretError(() => secret.require('toString')).field).toBe('toString');
+    expect(secret.optional('constructor')).toBeUndefined();
+  });
+});
+
+describe('ProviderSecret redaction', () => {
+  const secret = parseProviderSecret(NAME, RAW);
+
+  it('shows the name and the field names in JSON, String() and util.inspect, and no value', () => {
+    const outputs = [
+      JSON.stringify(secret),
+      JSON.stringify({ nested: { secret } }),
+      String(secret),
+      `${secret}`,
+      inspect(secret),
+      inspect({ nested: secret }, { depth: 10 }),
+    ];
+    for (const output of outputs) {
+      expect(output).toContain(NAME);
+      expect(output).toContain('client_secret');
+      expect(output).not.toContain(CLIENT_SECRET);
+      expect(output).not.toContain(CLIENT_ID);
+      expect(output).not.toContain(SALT);
+    }
+  });
+
+  it('holds no value in an own enumerable property, so spreading it copies none', () => {
+    const spread = JSON.stringify(Object.entries({ ...secret }));
+    expect(spread).not.toContain(CLIENT_SECRET);
+    expect(spread).not.toContain(SALT);
+    expect(Object.keys(secret)).toEqual(['secretName']);
+  });
+
+  it('lists its field names in JSON', () => {
+    expect(JSON.parse(JSON.stringify(secret))).toEqual({
+      secretName: NAME,
+      fields: ['client_id', 'client_secret', 'salt'],
+    });
+  });
+});
+
+describe('ProviderSecret.fingerprint', () => {
+  it('is 16 hex digits that contain no value', () => {
+    const { fingerprint } = parseProviderSecret(NAME, RAW);
+    expect(fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    for (const value of [CLIENT_SECRET, SALT, CLIENT_ID]) expect(value).not.toContain(fingerprint);
+  });
+
+  it('is the same for the same content whatever the key order and whitespace', () => {
+    const reordered = `{ "salt": "${SALT}",\n  "client_secret": "${CLIENT_SECRET}", "client_id": "${CLIENT_ID}" }`;
+    expect(parseProviderSecret(NAME, reordered).fingerprint).toBe(parseProviderSecret(NAME, RAW).fingerprint);
+  });
+
+  it('changes when any value changes: a credential or the salt', () => {
+    const base = parseProviderSecret(NAME, RAW).fingerprint;
+    const rotatedCredential = { client_id: CLIENT_ID, client_secret: `${CLIENT_SECRET}x`, salt: SALT };
+    const rotatedSalt = { client_id: CLIENT_ID, client_secret: CLIENT_SECRET, salt: OLD_SALT };
+    expect(parseProviderSecret(NAME, rotatedCredential).fingerprint).not.toBe(base);
+    expect(parseProviderSecret(NAME, rotatedSalt).fingerprint).not.toBe(base);
+  });
+
+  it('tells apart contents whose naive concatenation would be equal', () => {
+    const a = parseProviderSecret(NAME, { salt: SALT, a: 'bc', ab: 'c' }).fingerprint;
+    const b = parseProviderSecret(NAME, { salt: SALT, a: 'b', ab: 'cc' }).fingerprint;
+    expect(a).not.toBe(b);
+  });
+});
+
+describe('parseProviderSecretCached', () => {
+  it('returns the same ProviderSecret for the same string, without parsing again', () => {
+    clearParsedSecrets();
+    const first = parseProviderSecretCached(NAME, RAW);
+    // A copy with the same characters but a different identity: strings compare by value.
+    const same = `${RAW.slice(0, 5)}${RAW.slice(5)}`;
+    expect(parseProviderSecretCached(NAME, same)).toBe(first);
+  });
+
+  it('returns the same ProviderSecret for the same object, and a new one for another object', () => {
+    clearParsedSecrets();
+    const raw = JSON.parse(RAW);
+    const first = parseProviderSecretCached(NAME, raw);
+    expect(parseProviderSecretCached(NAME, raw)).toBe(first);
+    const other = parseProviderSecretCached(NAME, JSON.parse(RAW));
+    expect(other).not.toBe(first);
+    expect(other.fingerprint).toBe(first.fingerprint);
+  });
+
+  it('parses again when the secret changed (rotation) and keeps secrets of different names apart', () => {
+    clearParsedSecrets();
+    const before = parseProviderSecretCached(NAME, RAW);
+    const rotated = JSON.stringify({
+      client_id: CLIENT_ID,
+      client_secret: 'rotated-secret-value',
+      salt: SALT,
+    });
+    const after = parseProviderSecretCached(NAME, rotated);
+    expect(after).not.toBe(before);
+    expect(after.require('client_secret')).toBe('rotated-secret-value');
+    const other = parseProviderSecretCached('/prod/orders/oauth/webex', RAW);
+    expect(other.secretName).toBe('/prod/orders/oauth/webex');
+    expect(parseProviderSecretCached(NAME, rotated)).toBe(after);
+  });
+
+  it('does not remember a failure: the same bad input throws every time', () => {
+    clearParsedSecrets();
+    expect(caught(() => parseProviderSecretCached(NAME, '{'))).toBeInstanceOf(SecretError);
+    expect(caught(() => parseProviderSecretCached(NAME, '{'))).toBeInstanceOf(SecretError);
+  });
+
+  it('forgets everything on clearParsedSecrets()', () => {
+    const first = parseProviderSecretCached(NAME, RAW);
+    clearParsedSecrets();
+    expect(parseProviderSecretCached(NAME, RAW)).not.toBe(first);
+  });
+
+  it('is a ProviderSecret usable as ProviderCredentials', () => {
+    expect(parseProviderSecretCached(NAME, RAW)).toBeInstanceOf(ProviderSecret);
+  });
+});
