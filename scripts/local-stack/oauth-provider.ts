@@ -27,7 +27,7 @@ export interface OAuthProviderOptions {
   clientSecret: string;
   /** expires_in of issued tokens, and their real lifetime on this server; default 3600. */
   tokenTtlSeconds?: number;
-  /** Delay before the token endpoint answers; default 0. */
+  /** Delay before a token endpoint (OAuth2 or Salesforce) answers; default 0. */
   latencyMs?: number;
   /** 0..1: probability that the data API revokes the (live) token it is shown, then answers 403 (Salesforce: 401); default 0. */
   rejectRate?: number;
@@ -56,7 +56,7 @@ export interface LocalOAuthProvider {
   setRejectRate(rate: number): void;
   setRateLimitRate(rate: number): void;
   setTokenTtl(seconds: number): void;
-  /** One shot: the next successful token answer carries this raw expires_in (undefined = omitted). */
+  /** One shot: the next successful OAuth2 token answer carries this raw expires_in (undefined = omitted); Salesforce answers never have one. */
   setNextExpiresIn(value: unknown): void;
   /** The next `count` token requests get this answer (queued after earlier injections). */
   failTokenNext(count: number, answer: InjectedAnswer): void;
