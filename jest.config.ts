@@ -17,7 +17,12 @@ const config: Config = {
   transform: { '^.+\\.(t|j)sx?$': swc as unknown as [string, Record<string, unknown>] },
   transformIgnorePatterns: ['/node_modules/(?!@middy)'],
   // Sources import with `.js` suffixes (NodeNext); map them back to the `.ts` files.
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // Examples import the package by name, as a user's function would.
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    '^lambda-shared-token$': '<rootDir>/layer/index.ts',
+    '^lambda-shared-token/middleware$': '<rootDir>/middleware/index.ts',
+  },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   // Integration tests start Java and many child processes: keep 2 cores for them.
   maxWorkers: 2,

@@ -15,14 +15,82 @@ export {
   isSharedTokenError,
   LeaseLostError,
   LockWaitTimeoutError,
+  SecretError,
   SharedTokenError,
   TableNotFoundError,
   TokenRefreshError,
   TokenStoreError,
 } from './errors.js';
+export {
+  createPowertoolsLogger,
+  createPowertoolsMetrics,
+  DEFAULT_SERVICE_NAME,
+  type FlushableTokenMetrics,
+  type PowertoolsLoggerOptions,
+  type PowertoolsMetricsOptions,
+  TOKEN_TYPE_DIMENSION,
+} from './powertools-telemetry.js';
+export {
+  type ClientCredentialFields,
+  type OAuth2ClientCredentialsFactoryOptions,
+  type OAuth2RefreshTokenFactoryOptions,
+  oauth2ClientCredentials,
+  oauth2RefreshToken,
+  type SalesforceFactoryOptions,
+  salesforce,
+} from './providers/factories.js';
+export {
+  functionProvider,
+  type TokenFunction,
+  type TokenFunctionRequest,
+} from './providers/function-provider.js';
 export { type OAuth2ClientCredentialsOptions, OAuth2ClientCredentialsProvider } from './providers/oauth2.js';
-export type { ProviderToken, TokenProvider, TokenRequest } from './providers/token-provider.js';
+export {
+  type OAuth2RefreshTokenOptions,
+  OAuth2RefreshTokenProvider,
+} from './providers/oauth2-refresh-token.js';
+export {
+  SALESFORCE_INVALID_SESSION,
+  SALESFORCE_REQUEST_LIMIT,
+  SalesforceApiError,
+  type SalesforceOptions,
+  SalesforceProvider,
+} from './providers/salesforce.js';
+export type {
+  ProviderCredentials,
+  ProviderFactory,
+  ProviderToken,
+  TokenProvider,
+  TokenRequest,
+} from './providers/token-provider.js';
 export { MAX_EXPIRES_IN_SECONDS, parseTokenResponse } from './providers/token-response.js';
+export {
+  httpStatusOf,
+  isRateLimitError,
+  isTokenRejection,
+  RATE_LIMIT_CODES,
+  type RejectionPredicate,
+} from './rejection.js';
+export type { CipherFactory } from './secret-binding.js';
+export {
+  DEFAULT_SECRET_CACHE_EXPIRY_MS,
+  type SecretSource,
+  SecretsManagerSource,
+  type SecretsManagerSourceOptions,
+  secretReadError,
+} from './secret-source.js';
+export {
+  clearParsedSecrets,
+  ProviderSecret,
+  parseProviderSecret,
+  parseProviderSecretCached,
+  validateSecretName,
+} from './secrets.js';
+export {
+  SHARED_TOKEN_OPTION_NAMES,
+  SharedToken,
+  type SharedTokenOptions,
+} from './shared-token.js';
 export {
   type LogAttributes,
   METRIC_NAMESPACE,

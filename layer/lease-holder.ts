@@ -38,10 +38,13 @@ export async function refreshAsHolder(
   );
 
   let fresh: ProviderToken;
+  let sentRefreshToken: string | undefined;
   try {
+    const stored = await storedRefreshToken(options, claimed);
+    sentRefreshToken = stored.refreshToken;
     fresh = await provider.fetchToken({
       tokenType,
-      ...(await storedRefreshToken(options, claimed)),
+      ...stored,
       signal: AbortSignal.timeout(providerBudget),
     });
     validateProviderToken(options, fresh, clock.now());
@@ -85,6 +88,17 @@ export async function refreshAsHolder(
   if (!committed) {
     metrics.record(MetricName.LeaseLost, 1, tokenType);
     logger.warn('lease lost before commit; the newer token stays', { tokenType, lockOwner: owner });
+    if (fresh.refreshToken !== undefined && fresh.refreshToken !== sentRefreshToken) {
+      // The provider rotated the refresh token and this holder cannot store the new one: the
+      // item keeps the old one, which the provider may refuse as rotated away.
+      logger.error(
+        'lease lost holding a rotated refresh token; if refreshes now fail with invalid_grant, put a new refresh token in the secret and delete the item',
+        {
+          tokenType,
+          lockOwner: owner,
+        },
+      );
+    }
     return undefined;
   }
   metrics.record(MetricName.TokenRefreshed, 1, tokenType);
@@ -109,7 +123,10 @@ async function storedRefreshToken(
   if (claimed.refreshToken === undefined) return {};
   try {
     return {
-      refreshToken: await options.cipher.decrypt(claimed.refreshToken, refreshTokenContext(options.tokenType)),
+      refreshToken: await options.cipher.decrypt(
+        claimed.refreshToken,
+        refreshTokenContext(options.tokenType),
+      ),
     };
   } catch (error) {
     if (!isSharedTokenError(error, 'DecryptError')) throw error;

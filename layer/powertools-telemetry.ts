@@ -217,10 +217,8 @@ const LOGGER_OPTIONS = new Set(['logger', 'serviceName', 'logLevel']);
  * A {@link TokenLogger} writing through a Powertools `Logger`: JSON lines, DEBUG and INFO on
  * stdout, WARN and ERROR on stderr.
  *
- * Why an adapter: Powertools' `info(input, ...extraInput: [Error | string] | LogAttributes[])`
- * does not accept TokenLogger's optional second parameter as a type (an optional tuple element
- * matches neither member of that union), though every call TokenLogger allows is one Powertools
- * takes. The adapter forwards `(message)` or `(message, attributes)` and nothing else.
+ * TokenLogger has the shape of Powertools' methods, so the Logger itself is returned: a user's
+ * own Logger (its service, level, persistent keys) works unchanged.
  *
  * @throws TypeError for an unknown option, a non-string serviceName, or `logger` together with
  * `serviceName`/`logLevel`.
@@ -236,29 +234,10 @@ export function createPowertoolsLogger(options: PowertoolsLoggerOptions = {}): T
     if (typeof options.logger?.info !== 'function') {
       throw new TypeError('createPowertoolsLogger option "logger" must be a Powertools Logger instance');
     }
-    return adaptLogger(options.logger);
+    return options.logger;
   }
   const serviceName = checkName(options.serviceName ?? defaultServiceName(), 'serviceName');
-  return adaptLogger(
-    new Logger({ serviceName, ...(options.logLevel !== undefined && { logLevel: options.logLevel }) }),
-  );
-}
-
-function adaptLogger(logger: Logger): TokenLogger {
-  return {
-    debug: function debugToPowertools(message, attributes) {
-      attributes === undefined ? logger.debug(message) : logger.debug(message, attributes);
-    },
-    info: function infoToPowertools(message, attributes) {
-      attributes === undefined ? logger.info(message) : logger.info(message, attributes);
-    },
-    warn: function warnToPowertools(message, attributes) {
-      attributes === undefined ? logger.warn(message) : logger.warn(message, attributes);
-    },
-    error: function errorToPowertools(message, attributes) {
-      attributes === undefined ? logger.error(message) : logger.error(message, attributes);
-    },
-  };
+  return new Logger({ serviceName, ...(options.logLevel !== undefined && { logLevel: options.logLevel }) });
 }
 
 function defaultServiceName(): string {

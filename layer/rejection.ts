@@ -25,7 +25,8 @@ export function httpStatusOf(error: unknown): number | undefined {
   ];
   for (const candidate of candidates) {
     const status = typeof candidate === 'string' && /^\d{3}$/.test(candidate) ? Number(candidate) : candidate;
-    if (typeof status === 'number' && Number.isInteger(status) && status >= 100 && status <= 599) return status;
+    if (typeof status === 'number' && Number.isInteger(status) && status >= 100 && status <= 599)
+      return status;
   }
   return undefined;
 }

@@ -138,7 +138,7 @@ export class SecretsManagerSource implements SecretSource {
     try {
       response = await this.#client.send(new GetSecretValueCommand({ SecretId: name }));
     } catch (error) {
-      throw readError(name, error);
+      throw secretReadError(name, error);
     }
     if (typeof response.SecretString === 'string') return response.SecretString;
     if (response.SecretBinary !== undefined) {
@@ -174,8 +174,11 @@ interface SdkErrorShape {
   $metadata?: { httpStatusCode?: number };
 }
 
-/** GetSecretValue's failure as a SecretError that names the secret. */
-function readError(secretName: string, error: unknown): SecretError {
+/**
+ * GetSecretValue's failure as a SecretError that names the secret, whoever made the call
+ * (this source, or `@middy/secrets-manager` for the middleware).
+ */
+export function secretReadError(secretName: string, error: unknown): SecretError {
   const sdkError = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
   const name = typeof sdkError.name === 'string' && ERROR_NAME.test(sdkError.name) ? sdkError.name : 'Error';
   const status = sdkError.$metadata?.httpStatusCode;

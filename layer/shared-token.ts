@@ -2,7 +2,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AccessToken } from './access-token.js';
 import { readEnvironment } from './config.js';
 import { SaltCipher } from './crypto/salt-cipher.js';
-import { createPowertoolsLogger, createPowertoolsMetrics } from './powertools-telemetry.js';
+import {
+  createPowertoolsLogger,
+  createPowertoolsMetrics,
+  type FlushableTokenMetrics,
+} from './powertools-telemetry.js';
 import type { ProviderFactory } from './providers/token-provider.js';
 import { isTokenRejection, type RejectionPredicate } from './rejection.js';
 import { type CipherFactory, SecretBinding } from './secret-binding.js';
@@ -12,9 +16,6 @@ import { MetricName, type TokenLogger, type TokenMetrics } from './telemetry.js'
 import { type GetTokenOptions, TokenManager } from './token-manager.js';
 import { TOKEN_MANAGER_OPTION_NAMES, type TokenManagerOptions } from './token-manager-options.js';
 import { type TokenRepository, TokenStore } from './token-store.js';
-
-/** Metrics the caller may publish at the end of an invocation (Powertools buffers them). */
-export type FlushableMetrics = TokenMetrics & { flush?(): void };
 
 /**
  * Options of {@link SharedToken}. The timing options (`skewMs`, `leaseMs`, ...) are the
@@ -40,7 +41,7 @@ export interface SharedTokenOptions
   /** @default a Powertools Logger (service from POWERTOOLS_SERVICE_NAME, else 'lambda-shared-token') */
   logger?: TokenLogger;
   /** @default Powertools Metrics in namespace SharedToken, dimension tokenType, published by `flushMetrics()` */
-  metrics?: FlushableMetrics;
+  metrics?: TokenMetrics | FlushableTokenMetrics;
 }
 
 /** Every option name SharedToken accepts (its own and the TokenManager's). */
@@ -76,10 +77,11 @@ export class SharedToken {
   private readonly manager: TokenManager;
   private readonly isRejection: RejectionPredicate;
   private readonly logger: TokenLogger;
-  private readonly metrics: FlushableMetrics;
+  private readonly metrics: TokenMetrics & { flush?(): void };
 
   constructor(options: SharedTokenOptions) {
-    if (typeof options !== 'object' || options === null) throw new TypeError('SharedToken options must be an object');
+    if (typeof options !== 'object' || options === null)
+      throw new TypeError('SharedToken options must be an object');
     for (const key of Object.keys(options)) {
       if (!SHARED_TOKEN_OPTION_NAMES.has(key)) throw new TypeError(`Unknown SharedToken option "${key}"`);
     }
@@ -87,7 +89,9 @@ export class SharedToken {
       options;
     validateSecretName(secretName);
     if (typeof provider !== 'function') {
-      throw new TypeError('SharedToken option "provider" must be a provider factory such as oauth2ClientCredentials()');
+      throw new TypeError(
+        'SharedToken option "provider" must be a provider factory such as oauth2ClientCredentials()',
+      );
     }
     for (const [key, value] of Object.entries({ cipher, isRejection })) {
       if (value !== undefined && typeof value !== 'function') {

@@ -23,11 +23,12 @@ export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 /** Structured fields of a log line or event. Never put a token, salt or credential here. */
 export type LogAttributes = Record<string, string | number | boolean | undefined>;
 
+/** The shape of Powertools' Logger methods, so a user's own Logger instance can be passed as it is. */
 export interface TokenLogger {
-  debug(message: string, attributes?: LogAttributes): void;
-  info(message: string, attributes?: LogAttributes): void;
-  warn(message: string, attributes?: LogAttributes): void;
-  error(message: string, attributes?: LogAttributes): void;
+  debug(message: string, ...attributes: LogAttributes[]): void;
+  info(message: string, ...attributes: LogAttributes[]): void;
+  warn(message: string, ...attributes: LogAttributes[]): void;
+  error(message: string, ...attributes: LogAttributes[]): void;
 }
 
 /** Receives one call per metric data point; `value` is a count, or milliseconds for `LockWaitMs`. */

@@ -1,7 +1,6 @@
 import secretsManager from '@middy/secrets-manager';
 import { clearCache, getCache } from '@middy/util';
-import { SecretError } from '../layer/errors.js';
-import type { SecretSource } from '../layer/secret-source.js';
+import { type SecretSource, secretReadError } from '../layer/secret-source.js';
 
 /** The part of a Middy request the secret source touches. */
 export interface SecretRequest {
@@ -64,9 +63,7 @@ export class MiddySecretSource implements SecretSource {
     try {
       return await request.internal[this.cacheKey];
     } catch (error) {
-      throw new SecretError(describeFailure(this.options.secretName, error), this.options.secretName, {
-        cause: error,
-      });
+      throw secretReadError(this.options.secretName, error);
     }
   }
 
@@ -74,11 +71,4 @@ export class MiddySecretSource implements SecretSource {
     const value = getCache(this.cacheKey).value as Record<string, Promise<unknown>> | undefined;
     return value?.[this.cacheKey];
   }
-}
-
-function describeFailure(secretName: string, error: unknown): string {
-  const name = error instanceof Error ? error.name : '';
-  if (name === 'ResourceNotFoundException') return `Secret "${secretName}" does not exist`;
-  if (name === 'AccessDeniedException') return `Not allowed to read secret "${secretName}" (GetSecretValue)`;
-  return `Could not read secret "${secretName}" from Secrets Manager${name ? ` (${name})` : ''}`;
 }

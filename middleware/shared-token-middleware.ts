@@ -49,7 +49,12 @@ export interface SharedTokenMiddleware {
   readonly sharedToken: SharedToken;
 }
 
-const MIDDLEWARE_OPTIONS = new Set(['contextKey', 'secretCacheExpiry', 'awsClientOptions', 'disablePrefetch']);
+const MIDDLEWARE_OPTIONS = new Set([
+  'contextKey',
+  'secretCacheExpiry',
+  'awsClientOptions',
+  'disablePrefetch',
+]);
 
 /** What `before` leaves for the retrying handler; a symbol keeps it off the handler's view of the context. */
 const INVOCATION = Symbol('lambda-shared-token.invocation');
@@ -73,8 +78,13 @@ export function sharedToken(options: SharedTokenMiddlewareOptions): SharedTokenM
       throw new TypeError(`Unknown sharedToken option "${key}"`);
     }
   }
-  const { contextKey = 'sharedToken', secretCacheExpiry = 300_000, awsClientOptions = {}, disablePrefetch = false, ...core } =
-    options;
+  const {
+    contextKey = 'sharedToken',
+    secretCacheExpiry = 300_000,
+    awsClientOptions = {},
+    disablePrefetch = false,
+    ...core
+  } = options;
   if (typeof contextKey !== 'string' || contextKey === '') {
     throw new TypeError('sharedToken option "contextKey" must be a non-empty string');
   }

@@ -1,6 +1,10 @@
 import middy, { type MiddyfiedHandler } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type SharedTokenMiddleware, type SharedTokenMiddlewareOptions, sharedToken } from './shared-token-middleware.js';
+import {
+  type SharedTokenMiddleware,
+  type SharedTokenMiddlewareOptions,
+  sharedToken,
+} from './shared-token-middleware.js';
 
 /**
  * The one line that attaches the shared token to any handler:
@@ -20,7 +24,9 @@ export function withSharedToken<TEvent = unknown, TResult = unknown>(
   const middleware = sharedToken(options);
   const wrapped = middy<TEvent, TResult, Error, Context>(middleware.retrying(handler)).use(
     middleware as never,
-  ) as MiddyfiedHandler<TEvent, TResult, Error, Context> & { sharedToken: SharedTokenMiddleware['sharedToken'] };
+  ) as MiddyfiedHandler<TEvent, TResult, Error, Context> & {
+    sharedToken: SharedTokenMiddleware['sharedToken'];
+  };
   wrapped.sharedToken = middleware.sharedToken;
   return wrapped;
 }

@@ -345,9 +345,11 @@ describe('createPowertoolsMetrics: options', () => {
 });
 
 describe('createPowertoolsLogger', () => {
-  it('is a TokenLogger (checked by the compiler)', () => {
+  it('is a Powertools Logger, which is a TokenLogger as it is (checked by the compiler)', () => {
     const logger = createPowertoolsLogger() satisfies TokenLogger;
-    expect(Object.keys(logger).sort()).toEqual(['debug', 'error', 'info', 'warn']);
+    const own: TokenLogger = new Logger({ serviceName: 'own' });
+    expect(logger).toBeInstanceOf(Logger);
+    expect(typeof own.info).toBe('function');
   });
 
   it('prints INFO as one JSON line on stdout with the service, message and attributes', () => {

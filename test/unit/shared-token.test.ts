@@ -161,7 +161,9 @@ describe('SharedToken.run: a rejected token is refreshed once and the call runs 
 
   it('does not refresh on a rate-limit 403 (Salesforce REQUEST_LIMIT_EXCEEDED) and runs the call once', async () => {
     const { shared, metrics } = world.container();
-    const limited = httpError(403, [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }]);
+    const limited = httpError(403, [
+      { message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' },
+    ]);
     let calls = 0;
 
     const error = await rejectionOf(
@@ -290,7 +292,9 @@ describe('SharedToken: the secret and its rotation', () => {
     expect(world.provider.calls).toBe(2);
     expect(next.metrics.count(MetricName.DecryptFailed)).toBe(1);
     const stored = world.store.get(TOKEN_TYPE)?.accessToken ?? '';
-    expect(await new SaltCipher({ salts: [NEW_SALT] }).decrypt(stored, TOKEN_TYPE)).toMatch(/^access-token-secret-/);
+    expect(await new SaltCipher({ salts: [NEW_SALT] }).decrypt(stored, TOKEN_TYPE)).toMatch(
+      /^access-token-secret-/,
+    );
   });
 
   it('does not fetch the secret again for a tampered token under a key it holds', async () => {
