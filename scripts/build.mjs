@@ -10,6 +10,11 @@ await build({
   format: 'esm',
   target: 'node20',
   packages: 'external',
+  // The examples import the package by name, as a user's function does; here it is this checkout.
+  alias: {
+    'lambda-shared-token/middleware': './middleware/index.ts',
+    'lambda-shared-token': './layer/index.ts',
+  },
   sourcemap: false,
   logLevel: 'warning',
 });

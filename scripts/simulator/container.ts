@@ -1,18 +1,10 @@
 /**
  * One simulated Lambda container: its own process, so its own module state and memory
- * cache, running invocations one at a time like the Lambda runtime does.
+ * cache, running invocations one at a time like the Lambda runtime does. The handler is
+ * the real one (see invoker.ts); its logs and Powertools metrics go to stdout and stderr,
+ * where the parent reads them.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  type AccessToken,
-  type MetricName,
-  OAuth2ClientCredentialsProvider,
-  SaltCipher,
-  TokenManager,
-  type TokenMetrics,
-  type TokenProvider,
-  TokenStore,
-} from '../../layer/index.js';
+import { createInvoker, type Invoker } from './invoker.js';
 import type { ChildMessage, ContainerConfig, ContainerResult, ParentMessage } from './protocol.js';
 
 const send = (message: ChildMessage): void => {
@@ -31,50 +23,38 @@ const nextMessage = (type: ParentMessage['type']): Promise<void> =>
   });
 
 process.once('message', (message: ParentMessage) => {
-  if (message.type === 'config') prepare(message.config);
+  if (message.type === 'config') void prepare(message.config);
 });
 
-function prepare(config: ContainerConfig): void {
-  const metrics = new MetricTotals();
-  let providerCalls = 0;
-  const oauth = new OAuth2ClientCredentialsProvider({
-    tokenUrl: config.tokenUrl,
-    clientId: config.clientId,
-    clientSecret: config.clientSecret,
-    timeoutMs: config.manager.leaseMs,
+async function prepare(config: ContainerConfig): Promise<void> {
+  // What Lambda sets before the function's code loads (Middy fetches the secret at import).
+  Object.assign(process.env, {
+    DYNAMODB_TABLE_ACCESS_TOKENS: config.tableName,
+    AWS_ENDPOINT_URL_DYNAMODB: config.dynamoEndpoint,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: config.secretsEndpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    POWERTOOLS_SERVICE_NAME: `simulated-${config.index}`,
+    SALESFORCE_SECRET_NAME: config.secretName,
+    ...(config.api.kind === 'salesforce' && { SALESFORCE_INSTANCE_URL: config.api.instanceUrl }),
   });
-  // Lets the parent see (and kill or freeze) the lease holder in the middle of its refresh.
-  const provider: TokenProvider = {
-    async fetchToken(request) {
+  let providerCalls = 0;
+  const invoker = await createInvoker(config, {
+    refreshing: () => {
       providerCalls++;
       send({ type: 'refreshing', index: config.index });
-      const token = await oauth.fetchToken(request);
-      if (config.holdProviderAnswer) {
-        const proceed = nextMessage('proceed');
-        send({ type: 'answered', index: config.index });
-        await proceed;
-      }
-      return token;
     },
-  };
-  const manager = new TokenManager({
-    tokenType: config.tokenType,
-    store: new TokenStore({
-      client: new DynamoDBClient({
-        endpoint: config.dynamoEndpoint,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      }),
-      tableName: config.tableName,
-    }),
-    cipher: new SaltCipher({ salts: config.salts }),
-    provider,
-    metrics,
-    ...config.manager,
+    answered: async () => {
+      if (!config.holdProviderAnswer) return;
+      const proceed = nextMessage('proceed');
+      send({ type: 'answered', index: config.index });
+      await proceed;
+    },
   });
 
   void nextMessage('go')
-    .then(() => run(config, manager, metrics))
+    .then(() => run(config, invoker))
     .then((partial) => {
       const result = { ...partial, providerCalls, rssBytes: process.memoryUsage().rss };
       // Keep-alive sockets of the SDK would hold the process open: exit once the parent has the result.
@@ -85,8 +65,7 @@ function prepare(config: ContainerConfig): void {
 
 async function run(
   config: ContainerConfig,
-  manager: TokenManager,
-  metrics: MetricTotals,
+  invoker: Invoker,
 ): Promise<Omit<ContainerResult, 'providerCalls' | 'rssBytes'>> {
   const overheadMs: number[] = [];
   const errors: Record<string, number> = {};
@@ -94,18 +73,17 @@ async function run(
   let failed = 0;
   let maxOverheadMs = 0;
   for (let i = 0; i < config.invocations; i++) {
-    const timing = { overheadMs: 0 };
     try {
-      await invoke(config, manager, timing);
-      overheadMs.push(timing.overheadMs);
+      await invoker.invoke(Date.now() + config.invocationTimeoutMs);
+      overheadMs.push(invoker.lastOverheadMs());
       succeeded++;
     } catch (error) {
       failed++;
-      const name = error instanceof Error ? error.name : 'unknown';
       if (process.env.SIMULATOR_DEBUG) console.error(error);
+      const name = errorLabel(error);
       errors[name] = (errors[name] ?? 0) + 1;
     }
-    maxOverheadMs = Math.max(maxOverheadMs, timing.overheadMs);
+    maxOverheadMs = Math.max(maxOverheadMs, invoker.lastOverheadMs());
     if ((i + 1) % 10 === 0 || i + 1 === config.invocations)
       send({ type: 'progress', index: config.index, done: i + 1 });
     if (i === 0 && config.barrierAfterFirst) {
@@ -115,56 +93,14 @@ async function run(
     }
     if (config.thinkMs > 0) await new Promise((resolve) => setTimeout(resolve, config.thinkMs));
   }
-  return {
-    index: config.index,
-    succeeded,
-    failed,
-    errors,
-    overheadMs,
-    maxOverheadMs,
-    metrics: metrics.totals,
-  };
+  return { index: config.index, succeeded, failed, errors, overheadMs, maxOverheadMs };
 }
 
-/** One invocation: get the token, call the data API, and on a 401/403 refresh the rejected version once. */
-async function invoke(
-  config: ContainerConfig,
-  manager: TokenManager,
-  timing: { overheadMs: number },
-): Promise<void> {
-  const deadline = Date.now() + config.invocationTimeoutMs;
-  const timed = async (get: () => Promise<AccessToken>): Promise<AccessToken> => {
-    const started = performance.now();
-    try {
-      return await get();
-    } finally {
-      timing.overheadMs += performance.now() - started;
-    }
-  };
-  let token = await timed(() => manager.getToken({ deadline }));
-  let status = await callApi(config.apiUrl, token);
-  if (status === 401 || status === 403) {
-    const rejected = token;
-    token = await timed(() => manager.refreshRejected(rejected, { deadline }));
-    status = await callApi(config.apiUrl, token);
-  }
-  if (status !== 200)
-    throw Object.assign(new Error(`data API answered HTTP ${status}`), { name: `Http${status}` });
-}
-
-async function callApi(apiUrl: string, token: AccessToken): Promise<number> {
-  const response = await fetch(apiUrl, { headers: { authorization: `Bearer ${token.value}` } });
-  await response.arrayBuffer();
-  return response.status;
-}
-
-class MetricTotals implements TokenMetrics {
-  readonly totals: ContainerResult['metrics'] = {};
-  record(name: MetricName, value: number): void {
-    const entry = this.totals[name] ?? { sum: 0, max: 0, count: 0 };
-    this.totals[name] = entry;
-    entry.sum += value;
-    entry.max = Math.max(entry.max, value);
-    entry.count++;
-  }
+/** `SalesforceApiError:INVALID_SESSION_ID`, `DataApiError:403`, `LockWaitTimeoutError`: names and codes only. */
+function errorLabel(error: unknown): string {
+  if (!(error instanceof Error)) return 'unknown';
+  const { errorCode, statusCode } = error as { errorCode?: unknown; statusCode?: unknown };
+  if (typeof errorCode === 'string') return `${error.name}:${errorCode}`;
+  if (typeof statusCode === 'number') return `${error.name}:${statusCode}`;
+  return error.name;
 }

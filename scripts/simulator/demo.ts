@@ -11,14 +11,20 @@ const USAGE = `Usage: npm run demo -- [flags]
   --invocations N           invocations per container, one at a time (default 40)
   --token-ttl SECONDS       lifetime of the tokens the local provider issues (default 2)
   --reject-rate R           probability the data API revokes the token it is shown, 0..1 (default 0.005)
+  --rate-limit-rate R       probability the data API answers 403 REQUEST_LIMIT_EXCEEDED, 0..1 (default 0);
+                            such a 403 surfaces as it is and never causes a refresh
   --provider-latency MS     delay of the local token endpoint (default 100)
+  --entry NAME              middleware (the example handler through Middy) | core (SharedToken.run)
+                            (default middleware)
   --kill-holder             SIGKILL the first container that holds the lease, mid-refresh
   --engine NAME             dynamodb-local | dynalite (default: dynamodb-local when Java is found)
   --endpoint URL            use this DynamoDB instead of starting one
   --table NAME              table to use, created if missing (default demo-local-access-tokens)
-  --provider-url URL        use this OAuth2 token endpoint (client_credentials; credentials from
-                            SIMULATOR_CLIENT_ID and SIMULATOR_CLIENT_SECRET)
-  --api-url URL             use this data API (GET with a Bearer token; 200, or 401/403)
+  --provider-url URL        with --api-url: use this OAuth2 token endpoint (client_credentials;
+                            credentials from SIMULATOR_CLIENT_ID and SIMULATOR_CLIENT_SECRET)
+                            instead of the local Salesforce
+  --api-url URL             with --provider-url: use this data API (GET with a Bearer token; 200, or
+                            401/403, optionally with a JSON body; REQUEST_LIMIT_EXCEEDED is not a rejection)
   --think-ms MS             pause between two invocations of a container (default 25)
   --lease-ms MS             longest lease of a refresher (default 10000)
   --invocation-timeout-ms MS  each invocation's deadline, like a Lambda timeout (default 15000)
@@ -44,6 +50,7 @@ function parseFlags(argv: string[]): { options: SimulationOptions; json: boolean
     invocations: integer(values.invocations, '--invocations', 1, 1_000_000, 40),
     tokenTtlSeconds: integer(values['token-ttl'], '--token-ttl', 1, 366 * 24 * 3600, 2),
     rejectRate: number(values['reject-rate'], '--reject-rate', 0, 1, 0.005),
+    rateLimitRate: number(values['rate-limit-rate'], '--rate-limit-rate', 0, 1, 0),
     providerLatencyMs: integer(values['provider-latency'], '--provider-latency', 0, 600_000, 100),
     killHolder: values['kill-holder'] === true,
     thinkMs: integer(values['think-ms'], '--think-ms', 0, 600_000, 25),
@@ -62,10 +69,19 @@ function parseFlags(argv: string[]): { options: SimulationOptions; json: boolean
     }
     options.engine = values.engine;
   }
+  if (values.entry !== undefined) {
+    if (values.entry !== 'middleware' && values.entry !== 'core') {
+      throw new UsageError('--entry must be middleware or core');
+    }
+    options.entry = values.entry;
+  }
   if (values.endpoint !== undefined) options.endpoint = url(values.endpoint, '--endpoint');
   if (values['provider-url'] !== undefined)
     options.providerUrl = url(values['provider-url'], '--provider-url');
   if (values['api-url'] !== undefined) options.apiUrl = url(values['api-url'], '--api-url');
+  if ((options.providerUrl === undefined) !== (options.apiUrl === undefined)) {
+    throw new UsageError('--provider-url and --api-url go together: give both, or neither');
+  }
   if (values.table !== undefined) {
     if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(values.table)) {
       throw new UsageError(
@@ -88,6 +104,8 @@ function parse(argv: string[]) {
       invocations: text,
       'token-ttl': text,
       'reject-rate': text,
+      'rate-limit-rate': text,
+      entry: text,
       'provider-latency': text,
       'kill-holder': { type: 'boolean' },
       engine: text,
@@ -132,7 +150,7 @@ function url(raw: string, flag: string): string {
 function printSummary(report: SimulationReport): void {
   const perGeneration = report.tokenGenerations > 0 ? report.providerTokenCalls / report.tokenGenerations : 0;
   console.log(`
-lambda-shared-token simulator (${report.engine})
+lambda-shared-token simulator (${report.engine}, handlers through the ${report.entry === 'core' ? 'core API' : 'Middy middleware'})
   containers ${report.containers}, invocations ${report.invocations}: ${report.succeeded} succeeded, ${report.failed} failed${report.killed ? `, ${report.killed} container killed` : ''}${
     report.failed
       ? ` (${Object.entries(report.errors)
@@ -141,7 +159,10 @@ lambda-shared-token simulator (${report.engine})
       : ''
   }
   provider token calls ${report.providerTokenCalls} for ${report.tokenGenerations} token generations (${perGeneration.toFixed(2)} per generation)
-  data API calls ${report.apiCalls}, of which rejected ${report.apiRejected}
+  data API calls ${report.apiCalls}, of which rejected ${report.apiRejected}, rate-limited ${report.apiRateLimited}; secret fetches ${report.secretFetches}
+  Powertools metrics: ${Object.entries(report.metrics)
+    .map(([name, total]) => `${name} ${total}`)
+    .join(', ')}
   DynamoDB reads ${report.dynamoReads}, writes ${report.dynamoWrites}; served from memory ${report.cacheHits}
   token overhead per invocation p50 ${report.overheadMsP50} ms, p99 ${report.overheadMsP99} ms; longest lock wait ${report.maxWaitMs} ms
   lease take-overs ${report.lockTakeovers}, leases lost ${report.leaseLost}; secrets found in container output: ${report.secretsInOutput}

@@ -1,16 +1,23 @@
 /** Messages between the simulator (parent) and its containers (children), over the IPC channel. */
 
+/** Which handler a container runs: the Salesforce example, or a generic one for `--api-url`. */
+export type ContainerApi =
+  | { kind: 'salesforce'; instanceUrl: string }
+  | { kind: 'generic'; tokenUrl: string; apiUrl: string };
+
+/** How the handler gets its token: the Middy middleware, or the core API (`SharedToken.run`). */
+export type Entry = 'middleware' | 'core';
+
 export interface ContainerConfig {
   index: number;
+  entry: Entry;
+  api: ContainerApi;
   tokenType: string;
   tableName: string;
   dynamoEndpoint: string;
-  tokenUrl: string;
-  apiUrl: string;
-  /** Secrets travel over IPC only: never in argv or the environment, where `ps` would show them. */
-  clientId: string;
-  clientSecret: string;
-  salts: string[];
+  secretsEndpoint: string;
+  /** The provider's credentials and salt are in this secret, served by the local Secrets Manager. */
+  secretName: string;
   invocations: number;
   /** Pause between two invocations of one container. */
   thinkMs: number;
@@ -45,8 +52,6 @@ export interface ContainerResult {
   overheadMs: number[];
   /** Longest time an invocation spent getting its token, failed ones included, ms. */
   maxOverheadMs: number;
-  /** Metric name -> [sum, max]. */
-  metrics: Record<string, { sum: number; max: number; count: number }>;
   providerCalls: number;
   rssBytes: number;
 }

@@ -1,8 +1,10 @@
-import type { ContainerResult } from './protocol.js';
+import type { MetricTotal } from './emf.js';
+import type { ContainerResult, Entry } from './protocol.js';
 import type { SimulationReport } from './simulation.js';
 
 export interface FleetFigures {
   engine: string;
+  entry: Entry;
   containers: number;
   invocations: number;
   results: ContainerResult[];
@@ -13,6 +15,10 @@ export interface FleetFigures {
   dynamoWrites: number;
   apiCalls: number;
   apiRejected: number;
+  apiRateLimited: number;
+  secretFetches: number;
+  /** From the containers' Powertools EMF output. */
+  metrics: Record<string, MetricTotal>;
   secretsInOutput: number;
   elapsedMs: number;
 }
@@ -30,8 +36,7 @@ const round = (ms: number): number => Math.round(ms * 100) / 100;
 /** Folds the containers' results into the report the demo prints. */
 export function summarize(figures: FleetFigures): SimulationReport {
   const { results } = figures;
-  const metric = (name: string) => results.map((r) => r.metrics[name] ?? { sum: 0, max: 0, count: 0 });
-  const sum = (name: string) => metric(name).reduce((total, m) => total + m.sum, 0);
+  const sum = (name: string) => figures.metrics[name]?.sum ?? 0;
   const errors: Record<string, number> = {};
   for (const result of results) {
     for (const [name, count] of Object.entries(result.errors)) errors[name] = (errors[name] ?? 0) + count;
@@ -39,6 +44,7 @@ export function summarize(figures: FleetFigures): SimulationReport {
   const overheads = results.flatMap((r) => r.overheadMs);
   return {
     engine: figures.engine,
+    entry: figures.entry,
     containers: figures.containers,
     invocations: figures.invocations,
     succeeded: results.reduce((total, r) => total + r.succeeded, 0),
@@ -48,17 +54,24 @@ export function summarize(figures: FleetFigures): SimulationReport {
     tokenGenerations: figures.tokenGenerations,
     dynamoReads: figures.dynamoReads,
     dynamoWrites: figures.dynamoWrites,
-    maxWaitMs: Math.round(Math.max(0, ...metric('LockWaitMs').map((m) => m.max))),
+    maxWaitMs: Math.round(figures.metrics.LockWaitMs?.max ?? 0),
     maxOverheadMs: Math.round(Math.max(0, ...results.map((r) => r.maxOverheadMs))),
     overheadMsP50: round(percentile(overheads, 50)),
     overheadMsP99: round(percentile(overheads, 99)),
     apiCalls: figures.apiCalls,
     apiRejected: figures.apiRejected,
+    apiRateLimited: figures.apiRateLimited,
+    secretFetches: figures.secretFetches,
     cacheHits: sum('TokenCacheHit'),
     lockTakeovers: sum('LockTakeover'),
     leaseLost: sum('LeaseLost'),
     decryptFailed: sum('DecryptFailed'),
     errors,
+    metrics: Object.fromEntries(
+      Object.entries(figures.metrics)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name, total]) => [name, Math.round(total.sum)]),
+    ),
     secretsInOutput: figures.secretsInOutput,
     maxContainerRssMiB: Math.round(Math.max(0, ...results.map((r) => r.rssBytes)) / 2 ** 20),
     elapsedMs: figures.elapsedMs,

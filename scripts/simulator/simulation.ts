@@ -12,8 +12,10 @@ import { SaltCipher } from '../../layer/index.js';
 import { type DynamoProxy, startDynamoProxy } from '../local-stack/dynamo-proxy.js';
 import { type DynamoEngine, startDynamo } from '../local-stack/dynamodb-local.js';
 import { type LocalOAuthProvider, startOAuthProvider } from '../local-stack/oauth-provider.js';
+import { startSecretsManager } from '../local-stack/secrets-manager-server.js';
 import { createTokenTable, localDynamoClient } from '../local-stack/table.js';
-import type { ChildMessage, ContainerConfig, ContainerResult, ParentMessage } from './protocol.js';
+import { metricTotalsFromEmf } from './emf.js';
+import type { ChildMessage, ContainerConfig, ContainerResult, Entry, ParentMessage } from './protocol.js';
 import { summarize } from './report.js';
 
 export interface SimulationOptions {
@@ -25,6 +27,10 @@ export interface SimulationOptions {
   tokenTtlSeconds?: number;
   /** Probability that the data API revokes the token it is shown. @default 0 */
   rejectRate?: number;
+  /** Probability that the data API answers 403 REQUEST_LIMIT_EXCEEDED (the token stays good). @default 0 */
+  rateLimitRate?: number;
+  /** How handlers get the token: the Middy middleware, or the core API. @default 'middleware' */
+  entry?: Entry;
   /** @default 0 */
   providerLatencyMs?: number;
   /** SIGKILL the first container that starts a refresh, mid-refresh. @default false */
@@ -44,9 +50,11 @@ export interface SimulationOptions {
   endpoint?: string;
   /** @default 'demo-local-access-tokens' */
   table?: string;
-  /** Use this OAuth2 token endpoint (credentials from SIMULATOR_CLIENT_ID / SIMULATOR_CLIENT_SECRET). */
+  /**
+   * Use this OAuth2 token endpoint (client_credentials; credentials from SIMULATOR_CLIENT_ID /
+   * SIMULATOR_CLIENT_SECRET) and this data API instead of the local Salesforce; both or neither.
+   */
   providerUrl?: string;
-  /** Use this data API. */
   apiUrl?: string;
   /** Pause between two invocations of one container. @default 0 */
   thinkMs?: number;
@@ -58,7 +66,7 @@ export interface SimulationOptions {
   pollInitialMs?: number;
   /** @default 1_000 */
   pollMaxMs?: number;
-  /** @default 'demo' */
+  /** @default 'salesforce' (the example's) */
   tokenType?: string;
   /** Called as containers report progress. */
   onProgress?: (done: number, total: number, providerCalls: number) => void;
@@ -68,6 +76,7 @@ export interface SimulationOptions {
 
 export interface SimulationReport {
   engine: string;
+  entry: Entry;
   containers: number;
   invocations: number;
   succeeded: number;
@@ -86,12 +95,18 @@ export interface SimulationReport {
   overheadMsP99: number;
   apiCalls: number;
   apiRejected: number;
+  /** 403 REQUEST_LIMIT_EXCEEDED answers: never a reason to refresh. */
+  apiRateLimited: number;
+  /** GetSecretValue calls the local Secrets Manager answered (one per cold container, plus rotations). */
+  secretFetches: number;
   cacheHits: number;
   lockTakeovers: number;
   leaseLost: number;
   decryptFailed: number;
   /** Error name -> count, over all failed invocations. */
   errors: Record<string, number>;
+  /** Totals of each SharedToken metric, read from the Powertools EMF output of all containers. */
+  metrics: Record<string, number>;
   /** Secret values (salt, client secret, issued tokens) found in anything the containers printed. */
   secretsInOutput: number;
   /** RSS of each container at its end, MiB (max). */
@@ -110,6 +125,8 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
     invocations: 20,
     tokenTtlSeconds: 3600,
     rejectRate: 0,
+    rateLimitRate: 0,
+    entry: 'middleware' as Entry,
     providerLatencyMs: 0,
     killHolder: false,
     freezeHolderMs: 0,
@@ -121,7 +138,7 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
     invocationTimeoutMs: 15_000,
     pollInitialMs: 50,
     pollMaxMs: 1_000,
-    tokenType: 'demo',
+    tokenType: 'salesforce',
     timeoutMs: 300_000,
     ...options,
   };
@@ -143,34 +160,46 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
     stoppers.push(async () => directClient.destroy());
     await createTokenTable(directClient, settings.table);
 
+    if ((settings.providerUrl === undefined) !== (settings.apiUrl === undefined)) {
+      throw new Error('providerUrl and apiUrl go together: give both, or neither for the local Salesforce');
+    }
+    const external = settings.providerUrl !== undefined && settings.apiUrl !== undefined;
     const clientId = process.env.SIMULATOR_CLIENT_ID ?? 'simulator';
     const clientSecret = process.env.SIMULATOR_CLIENT_SECRET ?? randomBytes(24).toString('base64url');
     let provider: LocalOAuthProvider | undefined;
-    if (!settings.providerUrl || !settings.apiUrl) {
+    if (!external) {
       provider = await startOAuthProvider({
         clientId,
         clientSecret,
         tokenTtlSeconds: settings.tokenTtlSeconds,
         latencyMs: settings.providerLatencyMs,
         rejectRate: settings.rejectRate,
+        rateLimitRate: settings.rateLimitRate,
       });
       stoppers.push(() => provider!.stop());
     }
+    // The credentials and the salt reach the containers the way they reach a Lambda: from Secrets Manager.
     const salt = randomBytes(24).toString('base64url');
+    const secretName = `/demo/simulator/oauth/${settings.tokenType}`;
+    const secretsManager = await startSecretsManager({
+      secrets: { [secretName]: JSON.stringify({ clientId, clientSecret, salt }) },
+    });
+    stoppers.push(() => secretsManager.stop());
     if (settings.seed)
       await seedBadItem(directClient, settings.table, settings.tokenType, settings.seed, salt);
     const initialVersion = await readVersion(directClient, settings.table, settings.tokenType);
 
     const ttlMs = settings.tokenTtlSeconds * 1000;
     const baseConfig: Omit<ContainerConfig, 'index'> = {
+      entry: settings.entry,
+      api: external
+        ? { kind: 'generic', tokenUrl: settings.providerUrl!, apiUrl: settings.apiUrl! }
+        : { kind: 'salesforce', instanceUrl: provider!.instanceUrl },
       tokenType: settings.tokenType,
       tableName: settings.table,
       dynamoEndpoint: proxy.endpoint,
-      tokenUrl: settings.providerUrl ?? provider!.tokenUrl,
-      apiUrl: settings.apiUrl ?? provider!.apiUrl,
-      clientId,
-      clientSecret,
-      salts: [salt],
+      secretsEndpoint: secretsManager.endpoint,
+      secretName,
       invocations: settings.invocations,
       thinkMs: settings.thinkMs,
       invocationTimeoutMs: settings.invocationTimeoutMs,
@@ -194,6 +223,7 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
     const counts = proxy.counts();
     return summarize({
       engine: dynamo.engine,
+      entry: settings.entry,
       containers: settings.containers,
       invocations: settings.containers * settings.invocations,
       results: fleet.results,
@@ -204,6 +234,9 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
       dynamoWrites: counts.writes,
       apiCalls: stats?.apiCalls ?? 0,
       apiRejected: stats?.apiRejected ?? 0,
+      apiRateLimited: stats?.apiRateLimited ?? 0,
+      secretFetches: secretsManager.stats().byOperation.GetSecretValue ?? 0,
+      metrics: metricTotalsFromEmf(fleet.stdout),
       secretsInOutput,
       elapsedMs: Math.round(performance.now() - started),
     });
@@ -217,6 +250,8 @@ interface Fleet {
   killed: number;
   /** Everything the containers wrote to stdout and stderr. */
   output: string;
+  /** Their stdout alone: the Powertools EMF documents are there. */
+  stdout: string;
 }
 
 /** Forks the containers, starts them together, collects their results. */
@@ -233,6 +268,7 @@ async function runFleet(
   const results: ContainerResult[] = [];
   const progress = new Array<number>(settings.containers).fill(0);
   const output: string[] = [];
+  const stdout: string[] = [];
   let killed = 0;
   let frozen = 0;
   let atBarrier = 0;
@@ -259,7 +295,10 @@ async function runFleet(
       },
     });
     children.push(child);
-    child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output.push(chunk.toString());
+      stdout.push(chunk.toString());
+    });
     child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
     if (process.env.SIMULATOR_DEBUG) child.stderr?.pipe(process.stderr);
     exits.push(new Promise((resolve) => child.once('exit', () => resolve())));
@@ -324,7 +363,7 @@ async function runFleet(
       `${settings.containers - results.length - killed} container(s) ended without a result (timeout or crash)`,
     );
   }
-  return { results, killed, output: output.join('') };
+  return { results, killed, output: output.join(''), stdout: stdout.join('') };
 }
 
 /** Writes an item that must never be served: it has to count as missing (I5). */

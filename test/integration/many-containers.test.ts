@@ -1,14 +1,19 @@
 /**
  * The invariants with many containers: each container is a child process with its own
- * memory, all share one item in DynamoDB Local (dynalite where there is no Java).
+ * memory, running the Salesforce example handler with its secret from the local Secrets
+ * Manager; all share one item in DynamoDB Local (dynalite where there is no Java). Every
+ * scenario runs twice: handlers through the Middy middleware, and through the core API.
  */
 import { describe, expect, it } from '@jest/globals';
-import { runSimulation } from '../../scripts/simulator/simulation.js';
+import type { Entry } from '../../scripts/simulator/protocol.js';
+import { type SimulationOptions, runSimulation as simulate } from '../../scripts/simulator/simulation.js';
 
 // Seconds-long tokens and short leases keep each scenario within seconds.
 const FAST = { pollInitialMs: 25, pollMaxMs: 250 } as const;
 
-describe('Many containers sharing one token', () => {
+describe.each<Entry>(['middleware', 'core'])('Many containers sharing one token (%s)', (entry) => {
+  const runSimulation = (options: SimulationOptions) => simulate({ ...options, entry });
+
   it('makes exactly one provider call when 50 cold containers start on an empty table', async () => {
     const report = await runSimulation({ containers: 50, invocations: 2, providerLatencyMs: 200, ...FAST });
 
@@ -17,6 +22,9 @@ describe('Many containers sharing one token', () => {
     expect(report.providerTokenCalls).toBe(1);
     expect(report.tokenGenerations).toBe(1);
     expect(report.secretsInOutput).toBe(0);
+    // Each container fetched the secret once, at its cold start.
+    expect(report.secretFetches).toBe(50);
+    expect(report.metrics.TokenRefreshed).toBe(1);
   }, 120_000);
 
   it('makes exactly one provider call when 100 containers reject the same version at once', async () => {
@@ -33,6 +41,10 @@ describe('Many containers sharing one token', () => {
     expect(report.apiRejected).toBe(100);
     expect(report.providerTokenCalls).toBe(2);
     expect(report.tokenGenerations).toBe(2);
+    // Each of the 100 refreshed once and ran its handler once more, successfully.
+    expect(report.metrics.ProviderRejected).toBe(100);
+    expect(report.metrics.RetrySucceeded).toBe(100);
+    expect(report.metrics.TokenRefreshed).toBe(2);
   }, 180_000);
 
   it('delays the others by at most the lease plus one poll when the holder is SIGKILLed mid-refresh', async () => {
@@ -136,8 +148,24 @@ describe('Many containers sharing one token', () => {
 
     expect(report.tokenGenerations).toBeGreaterThanOrEqual(2);
     expect(report.providerTokenCalls).toBe(report.tokenGenerations);
+    // The Powertools metrics, read from every container's EMF output, agree with the provider.
+    expect(report.metrics.TokenRefreshed).toBe(report.providerTokenCalls);
+    expect(report.metrics.TokenRefreshFailed ?? 0).toBe(0);
+    expect(report.metrics.ProviderRejected).toBe(
+      report.apiRejected - (report.errors['SalesforceApiError:INVALID_SESSION_ID'] ?? 0),
+    );
     // An invocation fails only when the token it got after its one refresh is revoked too.
-    for (const name of Object.keys(report.errors)) expect(name).toBe('Http403');
+    for (const name of Object.keys(report.errors)) expect(name).toBe('SalesforceApiError:INVALID_SESSION_ID');
     expect(report.secretsInOutput).toBe(0);
+  }, 120_000);
+
+  it('never refreshes on a rate-limit 403 (REQUEST_LIMIT_EXCEEDED): it surfaces as it is', async () => {
+    const report = await runSimulation({ containers: 10, invocations: 10, rateLimitRate: 0.2, ...FAST });
+
+    expect(report.apiRateLimited).toBeGreaterThan(0);
+    expect(report.failed).toBe(report.apiRateLimited);
+    expect(report.errors).toEqual({ 'SalesforceApiError:REQUEST_LIMIT_EXCEEDED': report.apiRateLimited });
+    expect(report.providerTokenCalls).toBe(1);
+    expect(report.metrics.ProviderRejected ?? 0).toBe(0);
   }, 120_000);
 });

@@ -1,0 +1,153 @@
+/**
+ * What one simulated invocation runs: the real example handler (or a generic data-API
+ * handler for `--api-url`), through the real Middy middleware or through the core API.
+ * The provider is the handler's own, wrapped only so the parent can see (and kill or
+ * freeze) the lease holder in the middle of its refresh.
+ */
+import type { Context } from 'aws-lambda';
+import {
+  type AccessToken,
+  oauth2ClientCredentials,
+  type ProviderFactory,
+  SharedToken,
+  type SharedTokenMiddlewareOptions,
+  withSharedToken,
+} from '../../middleware/index.js';
+import type { ContainerConfig } from './protocol.js';
+
+export interface ProviderHooks {
+  /** Called when this container, holding the lease, asks the provider. */
+  refreshing(): void;
+  /** Called with the provider's answer in hand, before the commit; may hold it back. */
+  answered(): Promise<void>;
+}
+
+type BaseHandler = (event: unknown, context: Context) => Promise<unknown>;
+
+export interface Invoker {
+  /** Runs one invocation by `deadline` (epoch ms). */
+  invoke(deadline: number): Promise<void>;
+  /** Time the last invocation spent outside the base handler (getting the token), failed ones included. */
+  lastOverheadMs(): number;
+}
+
+export async function createInvoker(config: ContainerConfig, hooks: ProviderHooks): Promise<Invoker> {
+  const { handler: base, options } = await loadHandler(config);
+  const tuned = {
+    ...options,
+    ...config.manager,
+    tokenType: config.tokenType,
+    provider: hooked(options.provider, hooks),
+  };
+  // Time in the base handler is the API call; the rest of an invocation is what the token cost.
+  let inHandlerMs = 0;
+  let overheadMs = 0;
+  const timedBase: BaseHandler = async (event, context) => {
+    const started = performance.now();
+    try {
+      return await base(event, context);
+    } finally {
+      inHandlerMs += performance.now() - started;
+    }
+  };
+  let run: (deadline: number) => Promise<unknown>;
+  if (config.entry === 'middleware') {
+    const handler = withSharedToken(timedBase, tuned);
+    run = (deadline) => handler({}, lambdaContext(config, deadline));
+  } else {
+    const shared = new SharedToken(tuned);
+    run = (deadline) =>
+      shared
+        .run((token) => timedBase({}, withToken(lambdaContext(config, deadline), token)), { deadline })
+        .finally(() => shared.flushMetrics());
+  }
+  return {
+    async invoke(deadline) {
+      inHandlerMs = 0;
+      const started = performance.now();
+      try {
+        await run(deadline);
+      } finally {
+        overheadMs = performance.now() - started - inHandlerMs;
+      }
+    },
+    lastOverheadMs: () => overheadMs,
+  };
+}
+
+async function loadHandler(
+  config: ContainerConfig,
+): Promise<{ handler: BaseHandler; options: SharedTokenMiddlewareOptions }> {
+  if (config.api.kind === 'salesforce') {
+    // Imported only now: like Lambda, the environment is set before the function's code loads.
+    // The example's handler function and options; the entry point attaches them (handler.ts is
+    // that one line for the middleware).
+    const example = await import('../../examples/salesforce-query/query-accounts.js');
+    return { handler: example.queryAccounts as BaseHandler, options: example.sharedTokenOptions };
+  }
+  const { apiUrl, tokenUrl } = config.api;
+  return {
+    handler: async (_event, context) =>
+      callDataApi(apiUrl, (context as Context & { sharedToken: AccessToken }).sharedToken),
+    options: {
+      tokenType: config.tokenType,
+      secretName: config.secretName,
+      provider: oauth2ClientCredentials({ tokenUrl }),
+    },
+  };
+}
+
+/** GET with the token; a failure carries the status and the JSON body, as HTTP client errors do. */
+async function callDataApi(apiUrl: string, token: AccessToken): Promise<unknown> {
+  const response = await fetch(apiUrl, { headers: { authorization: `Bearer ${token.value}` } });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON: keep the text.
+  }
+  if (!response.ok) {
+    throw Object.assign(new Error(`data API answered HTTP ${response.status}`), {
+      name: 'DataApiError',
+      statusCode: response.status,
+      body,
+    });
+  }
+  return body;
+}
+
+function hooked(factory: ProviderFactory, hooks: ProviderHooks): ProviderFactory {
+  return (credentials) => {
+    const provider = factory(credentials);
+    return {
+      async fetchToken(request) {
+        hooks.refreshing();
+        const token = await provider.fetchToken(request);
+        await hooks.answered();
+        return token;
+      },
+    };
+  };
+}
+
+function lambdaContext(config: ContainerConfig, deadline: number): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `simulated-${config.index}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:simulated-${config.index}`,
+    memoryLimitInMB: '256',
+    awsRequestId: crypto.randomUUID(),
+    logGroupName: `/aws/lambda/simulated-${config.index}`,
+    logStreamName: `container-${config.index}`,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+function withToken(context: Context, token: AccessToken): Context {
+  return Object.assign(context, { sharedToken: token });
+}
