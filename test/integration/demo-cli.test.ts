@@ -39,6 +39,8 @@ describe('The demo CLI', () => {
       'maxWaitMs',
       'overheadMsP50',
       'overheadMsP99',
+      'secretFetches',
+      'metrics',
     ]) {
       expect(report).toHaveProperty(field);
     }
@@ -46,6 +48,19 @@ describe('The demo CLI', () => {
     expect(report.providerTokenCalls).toBe(report.tokenGenerations);
     expect(report.secretsInOutput).toBe(0);
     expect(run.output).not.toContain(clientSecret);
+    // The totals of the containers' Powertools metrics stand beside the provider's own count.
+    expect(report.metrics.TokenRefreshed).toBe(report.providerTokenCalls);
+    expect(report.entry).toBe('middleware');
+  }, 120_000);
+
+  it('runs the handlers through the core API with --entry core', () => {
+    const run = demo(['--containers', '2', '--invocations', '3', '--entry', 'core', '--json']);
+
+    expect(run.status).toBe(0);
+    const report = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '');
+    expect(report.entry).toBe('core');
+    expect(report.succeeded).toBe(6);
+    expect(report.metrics.TokenRefreshed).toBe(report.providerTokenCalls);
   }, 120_000);
 
   it.each([
@@ -55,6 +70,9 @@ describe('The demo CLI', () => {
     [['--engine', 'mongo'], '--engine must be dynamodb-local or dynalite'],
     [['--endpoint', 'not a url'], '--endpoint must be an http(s) URL'],
     [['--no-such-flag'], "Unknown option '--no-such-flag'"],
+    [['--entry', 'lambda'], '--entry must be middleware or core'],
+    [['--rate-limit-rate', '1.5'], '--rate-limit-rate must be a number from 0 to 1'],
+    [['--provider-url', 'http://127.0.0.1:9/token'], '--provider-url and --api-url go together'],
   ])('refuses %j at once with exit code 2 and a message naming the flag', (args, message) => {
     const run = demo(args);
 
