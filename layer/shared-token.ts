@@ -68,7 +68,9 @@ const saltCipher: CipherFactory = (secret) => new SaltCipher({ salts: secret.sal
  *   provider: salesforce(),
  * });
  * export const handler = async (event, context) =>
- *   salesforceToken.run((token) => queryAccounts(token.value), { deadline: deadlineOf(context) });
+ *   salesforceToken.run((token) => queryAccounts(token.value), {
+ *     deadline: Date.now() + context.getRemainingTimeInMillis(),
+ *   });
  */
 export class SharedToken {
   readonly tokenType: string;

@@ -74,7 +74,8 @@ export function sharedToken(options: SharedTokenMiddlewareOptions): SharedTokenM
     throw new TypeError('sharedToken options must be an object');
   }
   for (const key of Object.keys(options)) {
-    if (!MIDDLEWARE_OPTIONS.has(key) && !SHARED_TOKEN_OPTION_NAMES.has(key)) {
+    // `secrets` is the core's: here the secret always comes through @middy/secrets-manager.
+    if (key === 'secrets' || (!MIDDLEWARE_OPTIONS.has(key) && !SHARED_TOKEN_OPTION_NAMES.has(key))) {
       throw new TypeError(`Unknown sharedToken option "${key}"`);
     }
   }

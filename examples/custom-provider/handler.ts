@@ -15,7 +15,8 @@ import {
   withSharedToken,
 } from 'lambda-shared-token/middleware';
 
-const baseUrl = process.env.REPORTS_BASE_URL ?? '';
+const baseUrl = process.env.REPORTS_BASE_URL;
+if (!baseUrl) throw new Error('REPORTS_BASE_URL is not set: set it to the reports API base URL');
 
 const reportsTokens = functionProvider(async ({ tokenType, credentials, signal }) => {
   const response = await fetch(`${baseUrl}/tokens`, {
