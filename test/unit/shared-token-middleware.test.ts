@@ -1,0 +1,305 @@
+/**
+ * The Middy adapter's own behaviour, in one process: options, where the token and the secret
+ * go, the retry wrapper, metric flushing, errors passing through. The secret comes from the
+ * local Secrets Manager started in this process (the adapter always reads it through
+ * `@middy/secrets-manager`); the store is the in-process MemoryTokenStore. The protocol end to end:
+ * test/integration/entry-points*.test.ts.
+ */
+import { inspect } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import middy, { type MiddlewareObj, type Request } from '@middy/core';
+import { clearCache, getCache } from '@middy/util';
+import type { Context } from 'aws-lambda';
+import { AccessToken } from '../../layer/access-token.js';
+import { functionProvider } from '../../layer/providers/function-provider.js';
+import { MetricName, type TokenMetrics } from '../../layer/telemetry.js';
+import { type SharedTokenMiddlewareOptions, sharedToken } from '../../middleware/shared-token-middleware.js';
+import { withSharedToken } from '../../middleware/with-shared-token.js';
+import { type LocalSecretsManager, startSecretsManager } from '../../scripts/local-stack/index.js';
+import {
+  CLIENT_SECRET,
+  FAKE_CREDENTIALS,
+  lambdaContext,
+  REGION,
+  RecordingLogger,
+  rejectionOf,
+  SALT,
+  secretJson,
+  uniqueNames,
+} from '../support/entry-points.js';
+import { MemoryTokenStore } from '../support/memory-token-store.js';
+
+let secrets: LocalSecretsManager;
+beforeAll(async () => {
+  secrets = await startSecretsManager({ region: REGION });
+});
+afterEach(() => clearCache());
+afterAll(async () => {
+  clearCache();
+  await secrets?.stop();
+});
+
+/** Issues `token-1`, `token-2`, ... valid for an hour. */
+function countingProvider() {
+  const provider = { calls: 0, issued: [] as string[] };
+  const factory = functionProvider(async () => {
+    provider.calls++;
+    const accessToken = `token-${provider.calls}-${Math.random().toString(36).slice(2)}`;
+    provider.issued.push(accessToken);
+    return { accessToken, expiresAt: Date.now() + 3_600_000 };
+  });
+  return { provider, factory };
+}
+
+/** Metrics that count records and flushes. */
+function countingMetrics(): TokenMetrics & { flushes: number; names: string[]; flush(): void } {
+  const metrics = {
+    flushes: 0,
+    names: [] as string[],
+    record: (name: MetricName) => void metrics.names.push(name),
+    flush: () => void metrics.flushes++,
+  };
+  return metrics;
+}
+
+/** Valid options for a fresh secret; `overrides` replace or add keys. */
+function optionsFor(overrides: Record<string, unknown> = {}) {
+  const { tokenType, secretName } = uniqueNames('middleware-unit');
+  secrets.putSecret(secretName, secretJson());
+  const { provider, factory } = countingProvider();
+  const metrics = countingMetrics();
+  const logger = new RecordingLogger();
+  const options = {
+    tokenType,
+    secretName,
+    provider: factory,
+    store: new MemoryTokenStore(),
+    awsClientOptions: { endpoint: secrets.endpoint, region: REGION, credentials: FAKE_CREDENTIALS },
+    logger,
+    metrics,
+    ...overrides,
+  } as SharedTokenMiddlewareOptions;
+  return { options, provider, metrics, logger, secretName };
+}
+
+const getSecretValueCalls = (secretName: string): number =>
+  secrets.stats().getSecretValueByName[secretName] ?? 0;
+
+/** Settles once whatever Middy's cache holds for the secret (a prefetch under way) has settled. */
+async function middyCacheSettled(secretName: string): Promise<void> {
+  const key = `lambda-shared-token:${secretName}`;
+  const value = getCache(key).value as Record<string, Promise<unknown>> | undefined;
+  await value?.[key]?.catch(() => undefined);
+}
+
+type TestContext = Context & Record<string, unknown>;
+
+describe('sharedToken options', () => {
+  it('rejects an unknown option with a TypeError naming it', () => {
+    const { options } = optionsFor({ secretCacheExpiryMs: 60_000 });
+
+    expect(() => sharedToken(options)).toThrow(TypeError);
+    expect(() => sharedToken(options)).toThrow('Unknown sharedToken option "secretCacheExpiryMs"');
+    expect(() => withSharedToken(async () => 1, options)).toThrow('"secretCacheExpiryMs"');
+  });
+
+  it.each([[''], [42], [null]])('rejects contextKey %p with a TypeError naming contextKey', (contextKey) => {
+    const { options } = optionsFor({ contextKey });
+
+    expect(() => sharedToken(options)).toThrow(TypeError);
+    expect(() => sharedToken(options)).toThrow(/"contextKey"/);
+  });
+
+  it.each([[-2], [Number.NaN], ['300000']])(
+    'rejects secretCacheExpiry %p with a TypeError naming secretCacheExpiry',
+    (secretCacheExpiry) => {
+      const { options } = optionsFor({ secretCacheExpiry });
+
+      expect(() => sharedToken(options)).toThrow(TypeError);
+      expect(() => sharedToken(options)).toThrow(/"secretCacheExpiry"/);
+    },
+  );
+
+  it('rejects a core option of the wrong type with the core error', () => {
+    const { options } = optionsFor({ skewMs: -1 });
+
+    expect(() => sharedToken(options)).toThrow(/"skewMs"/);
+  });
+
+  it('fetches the secret at cold start by default, and only at the first invocation with disablePrefetch', async () => {
+    const prefetched = optionsFor();
+    const lazy = optionsFor({ disablePrefetch: true });
+
+    const eager = withSharedToken(async () => 'ok', prefetched.options);
+    const deferred = withSharedToken(async () => 'ok', lazy.options);
+    // The prefetch is a promise in Middy's cache; wait for it, not for a time.
+    await Promise.all([prefetched.secretName, lazy.secretName].map(middyCacheSettled));
+    const atColdStart = [getSecretValueCalls(prefetched.secretName), getSecretValueCalls(lazy.secretName)];
+    await eager({}, lambdaContext());
+    await deferred({}, lambdaContext());
+
+    expect(atColdStart).toEqual([1, 0]);
+    expect([getSecretValueCalls(prefetched.secretName), getSecretValueCalls(lazy.secretName)]).toEqual([
+      1, 1,
+    ]);
+  });
+
+  it('reuses the secret for a secretCacheExpiry longer than a day', async () => {
+    // Middy reads a cacheExpiry above 86_400_000 as an absolute epoch-ms expiry, not a duration.
+    const twoDays = 2 * 86_400_000;
+    const { options, secretName } = optionsFor({ secretCacheExpiry: twoDays });
+    const handler = withSharedToken(async () => 'ok', options);
+
+    for (let i = 0; i < 3; i++) await handler({}, lambdaContext());
+
+    expect(getSecretValueCalls(secretName)).toBe(1);
+  });
+
+  it('fetches the secret once per invocation, not more, with secretCacheExpiry 0', async () => {
+    const { options, secretName } = optionsFor({ secretCacheExpiry: 0, disablePrefetch: true });
+    const handler = withSharedToken(async () => 'ok', options);
+
+    for (let i = 0; i < 3; i++) await handler({}, lambdaContext());
+
+    expect(getSecretValueCalls(secretName)).toBe(3);
+  });
+});
+
+describe('what the handler sees', () => {
+  it('puts the token on context[contextKey] as an AccessToken whose JSON and inspect show no value', async () => {
+    const { options, provider } = optionsFor({ contextKey: 'salesforceToken' });
+    let seen: TestContext | undefined;
+    const handler = withSharedToken(async (_event, context) => {
+      seen = context as TestContext;
+      return 'ok';
+    }, options);
+
+    await handler({}, lambdaContext());
+
+    const token = seen?.salesforceToken;
+    expect(token).toBeInstanceOf(AccessToken);
+    expect((token as AccessToken).value).toBe(provider.issued[0]);
+    expect(seen?.sharedToken).toBeUndefined();
+    const renderings = [
+      JSON.stringify(seen),
+      inspect(seen, { depth: 5 }),
+      JSON.stringify(token),
+      inspect(token),
+    ];
+    for (const rendering of renderings) {
+      expect(rendering).toContain('[redacted]');
+      expect(rendering.includes(provider.issued[0] as string)).toBe(false);
+    }
+  });
+
+  it('keeps the secret in request.internal, never on the context', async () => {
+    const { options, secretName } = optionsFor();
+    const middleware = sharedToken(options);
+    let request: Request<unknown, unknown, Error, TestContext> | undefined;
+    const handler = middy<unknown, unknown, Error, TestContext>(middleware.retrying(async () => 'ok'))
+      .use(middleware as unknown as MiddlewareObj<unknown, unknown, Error, TestContext>)
+      .use({
+        before: (current) => {
+          request = current;
+        },
+      });
+
+    await handler({}, lambdaContext());
+
+    const internal = (request?.internal ?? {}) as Record<string, unknown>;
+    const secret = await internal[`lambda-shared-token:${secretName}`];
+    expect(secret).toMatchObject({ clientSecret: CLIENT_SECRET, salt: SALT });
+    for (const rendering of [JSON.stringify(request?.context), inspect(request?.context, { depth: 5 })]) {
+      expect(rendering).not.toContain(CLIENT_SECRET);
+      expect(rendering).not.toContain(SALT);
+    }
+  });
+
+  it('hands the retry the refreshed token on the context after a 401', async () => {
+    const { options, provider, metrics } = optionsFor();
+    const versions: number[] = [];
+    const handler = withSharedToken(async (_event, context) => {
+      const token = (context as TestContext).sharedToken as AccessToken;
+      versions.push(token.version);
+      if (versions.length === 1) throw Object.assign(new Error('unauthorized'), { statusCode: 401 });
+      return token.version;
+    }, options);
+
+    const result = await handler({}, lambdaContext());
+
+    expect(result).toBe(2);
+    expect(versions).toEqual([1, 2]);
+    expect(provider.calls).toBe(2);
+    expect(metrics.names.filter((name) => name === MetricName.RetrySucceeded)).toHaveLength(1);
+  });
+});
+
+describe('retrying(handler)', () => {
+  it('throws a TypeError saying to attach the middleware when it ran without it', async () => {
+    const { options } = optionsFor();
+    const middleware = sharedToken(options);
+    const handler = middleware.retrying(async () => 'ok');
+
+    const error = await rejectionOf(
+      Promise.resolve(handler({}, lambdaContext(), { signal: new AbortController().signal })),
+    );
+
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toMatch(
+      /did not run before this handler.*withSharedToken\(handler, options\)/,
+    );
+  });
+
+  it('refuses a handler that is not a function', () => {
+    const { options } = optionsFor();
+
+    expect(() => sharedToken(options).retrying('handler' as never)).toThrow(TypeError);
+  });
+});
+
+describe('after and onError', () => {
+  it('flush the metrics once per invocation, successful or not', async () => {
+    const { options, metrics } = optionsFor();
+    let fail = false;
+    const handler = withSharedToken(async () => {
+      if (fail) throw new Error('handler failed');
+      return 'ok';
+    }, options);
+
+    await handler({}, lambdaContext());
+    const afterSuccess = metrics.flushes;
+    fail = true;
+    await rejectionOf(handler({}, lambdaContext()));
+
+    expect(afterSuccess).toBe(1);
+    expect(metrics.flushes).toBe(2);
+  });
+
+  it('flush the metrics when the middleware itself fails (a missing secret)', async () => {
+    const { options, metrics, secretName } = optionsFor();
+    secrets.deleteSecret(secretName);
+    clearCache();
+    const handler = withSharedToken(async () => 'ok', options);
+
+    const error = await rejectionOf(handler({}, lambdaContext()));
+
+    expect(error).toMatchObject({ name: 'SecretError', secretName });
+    expect(metrics.flushes).toBe(1);
+  });
+
+  it("does not swallow the handler's error: the same object surfaces, after one run", async () => {
+    const { options, provider } = optionsFor();
+    const failure = Object.assign(new Error('upstream failed'), { statusCode: 500 });
+    let runs = 0;
+    const handler = withSharedToken(async () => {
+      runs++;
+      throw failure;
+    }, options);
+
+    const error = await rejectionOf(handler({}, lambdaContext()));
+
+    expect(error).toBe(failure);
+    expect(runs).toBe(1);
+    expect(provider.calls).toBe(1);
+  });
+});
