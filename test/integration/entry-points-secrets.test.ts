@@ -23,6 +23,7 @@ import {
   type EntryPoint,
   NEW_SALT,
   querySalesforce,
+  ROTATED_CLIENT_SECRET,
   rejectionOf,
   SALT,
   secretJson,
@@ -32,7 +33,6 @@ import {
 } from '../support/entry-points.js';
 
 const world = useLocalWorld();
-const ROTATED_CLIENT_SECRET = 'client-secret-rotated-3e9a1c4b';
 
 beforeEach(() => {
   world.provider.resetStats();
@@ -239,6 +239,40 @@ describe.each(ENTRY_POINTS)('through the %s entry point', (label: string, entry:
       }
     },
   );
+
+  it('fetches the secret again at a later invalid_client, once a rotation done at the provider first reaches the secret', async () => {
+    const { tokenType, secretName } = uniqueNames(`${label}-provider-first`);
+    world.secrets.putSecret(secretName, secretJson());
+    const frontDoor = await startForwarder(world.provider.instanceUrl);
+    const rotated = await startOAuthProvider({ clientId: CLIENT_ID, clientSecret: ROTATED_CLIENT_SECRET });
+    try {
+      const container = entry.container(world, {
+        tokenType,
+        secretName,
+        provider: oauth2ClientCredentials({ tokenUrl: `${frontDoor.origin}/oauth2/token` }),
+        // No shared back-off between the two refreshes: the test is about the secret, not the back-off.
+        options: { failureBackoffMs: 0 },
+      });
+      const api = (token: AccessToken) => callApi(`${frontDoor.origin}/api/data`, token);
+      await container.invoke(api);
+      // The operator rotates at the provider first; Secrets Manager still holds the old secret.
+      frontDoor.switchTo(rotated.instanceUrl);
+      const beforeUpdate = await rejectionOf(container.invoke(api));
+      expect(beforeUpdate).toMatchObject({ name: 'HttpError', statusCode: 403 });
+      // Then updates the secret.
+      world.secrets.putSecret(secretName, secretJson({ clientSecret: ROTATED_CLIENT_SECRET }));
+      const fetchesBefore = getSecretValueCalls(secretName);
+
+      const result = await container.invoke(api);
+
+      expect(result).toEqual({ ok: true });
+      expect(getSecretValueCalls(secretName)).toBe(fetchesBefore + 1);
+      expect(rotated.stats()).toMatchObject({ tokensIssued: 1 });
+    } finally {
+      await frontDoor.stop();
+      await rotated.stop();
+    }
+  });
 
   describe('bad secrets fail at once, naming the secret and the field, echoing no value (I6)', () => {
     function containerFor(secretName: string, tokenType: string): Container {

@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, createServer, request } from 'node:http';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, afterEach, beforeAll } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, expect } from '@jest/globals';
 import { clearCache } from '@middy/util';
 import type { Context } from 'aws-lambda';
 import { AccessToken } from '../../layer/access-token.js';
@@ -45,6 +45,7 @@ export const FAKE_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' }
 export const CLIENT_ID = 'entry-points-client';
 /** Secret values are distinctive, so a test can prove none of them reached any output. */
 export const CLIENT_SECRET = 'client-secret-7c1f9e2a';
+export const ROTATED_CLIENT_SECRET = 'client-secret-rotated-3e9a1c4b';
 export const SALT = 'salt-value-old-5b8d3e6f0a';
 export const NEW_SALT = 'salt-value-new-9a4c2f7e1d';
 
@@ -61,9 +62,13 @@ export interface LocalWorld {
   provider: LocalOAuthProvider;
 }
 
+/** Every container built since the last test ended. */
+const built: Container[] = [];
+
 /**
- * Starts the world before the enclosing block's tests, stops it after them; clears Middy's
- * secret cache after every test (its timer would keep Jest alive, and names are per test anyway).
+ * Starts the world before the enclosing block's tests, stops it after them. After every test:
+ * checks that no container logged a secret or a token the provider issued (I4), and clears
+ * Middy's secret cache (its timer would keep Jest alive, and names are per test anyway).
  */
 export function useLocalWorld(tableName = 'entry-points-access-tokens'): LocalWorld {
   const world = { tableName } as LocalWorld;
@@ -77,6 +82,11 @@ export function useLocalWorld(tableName = 'entry-points-access-tokens'): LocalWo
   }, 60_000);
   afterEach(() => {
     clearCache();
+    const secrets = [CLIENT_SECRET, ROTATED_CLIENT_SECRET, SALT, NEW_SALT, ...world.provider.issuedTokens()];
+    for (const container of built.splice(0)) {
+      const logged = container.logger?.text() ?? '';
+      for (const secret of secrets) expect(logged.includes(secret)).toBe(false);
+    }
   });
   afterAll(async () => {
     clearCache();
@@ -171,6 +181,11 @@ function commonOptions(world: LocalWorld, spec: ContainerSpec) {
   return { options, logger, metrics };
 }
 
+function remember(container: Container): Container {
+  built.push(container);
+  return container;
+}
+
 interface MiddlewareEvent {
   call: ApiCall<unknown>;
 }
@@ -189,13 +204,13 @@ export const middlewareEntry: EntryPoint = {
         awsClientOptions: { endpoint: world.secrets.endpoint, region: REGION, credentials: FAKE_CREDENTIALS },
       },
     );
-    return {
+    return remember({
       invoke: async <T>(call: ApiCall<T>, { remainingMs }: InvokeOptions = {}) =>
         (await handler({ call }, lambdaContext(spec.tokenType, remainingMs))) as T,
       sharedToken: handler.sharedToken,
       logger,
       metrics,
-    };
+    });
   },
 };
 
@@ -209,13 +224,13 @@ export const coreEntry: EntryPoint = {
         clientConfig: { endpoint: world.secrets.endpoint, region: REGION, credentials: FAKE_CREDENTIALS },
       }),
     });
-    return {
+    return remember({
       invoke: (call, { remainingMs } = {}) =>
         sharedToken.run(call, remainingMs === undefined ? {} : { deadline: Date.now() + remainingMs }),
       sharedToken,
       logger,
       metrics,
-    };
+    });
   },
 };
 
