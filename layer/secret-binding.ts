@@ -24,6 +24,8 @@ interface Bound {
   provider: TokenProvider;
 }
 
+const INVALID_CLIENT = 'invalid_client';
+
 /** Forced fetches remembered per secret generation; a cap keeps a hostile table from growing it. */
 const MAX_REMEMBERED_RELOADS = 64;
 
@@ -120,17 +122,19 @@ export class SecretBinding {
       return await this.current().provider.fetchToken(request);
     } catch (error) {
       if (!isInvalidClient(error)) throw error;
-      if (!(await this.reload('invalid_client'))) throw error;
+      if (!(await this.reload(INVALID_CLIENT))) throw error;
       return this.current().provider.fetchToken(request);
     }
   }
 
   /**
-   * One forced fetch of the secret per reason and secret generation, shared by concurrent
-   * callers. True when the secret changed (the caller should try again), false otherwise.
+   * One forced fetch of the secret per unknown key id and secret generation (a tampered item
+   * must not cost a fetch per read), shared by concurrent callers. True when the secret changed (the caller should try again), false otherwise.
    */
   private reload(reason: string): Promise<boolean> {
-    if (this.reloaded.has(reason)) return Promise.resolve(false);
+    // invalid_client is never memoised: credentials rotated at the provider first reach the
+    // secret later, and only the lease holder gets here, under the shared back-off.
+    if (reason !== INVALID_CLIENT && this.reloaded.has(reason)) return Promise.resolve(false);
     if (this.reloaded.size >= MAX_REMEMBERED_RELOADS) this.reloaded.clear();
     this.reloaded.add(reason);
     this.reloading ??= this.forceReload(reason).finally(() => {
@@ -146,7 +150,7 @@ export class SecretBinding {
     this.options.logger.info('provider secret fetched again', {
       tokenType: this.options.tokenType,
       secretName: this.options.secretName,
-      reason: reason === 'invalid_client' ? reason : 'unknown key id',
+      reason: reason === INVALID_CLIENT ? reason : 'unknown key id',
       changed,
     });
     return changed;

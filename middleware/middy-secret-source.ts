@@ -32,6 +32,8 @@ export class MiddySecretSource implements SecretSource {
   readonly cacheKey: string;
   private readonly before: (request: SecretRequest) => Promise<void>;
   private request: SecretRequest = { internal: {} };
+  /** `loadInto` just ran `before`: the next `load` reads its result instead of running it again. */
+  private primed = false;
 
   constructor(private readonly options: MiddySecretSourceOptions) {
     this.cacheKey = `lambda-shared-token:${options.secretName}`;
@@ -53,13 +55,25 @@ export class MiddySecretSource implements SecretSource {
   /** Called by the middleware's `before`: puts the secret's promise in `request.internal`. */
   async loadInto(request: SecretRequest): Promise<unknown> {
     this.request = request;
-    return this.load();
+    await this.before(request);
+    this.primed = true;
+    return this.read(request);
   }
 
+  /**
+   * The secret for the invocation under way. Right after `loadInto` it is the value just put in
+   * `request.internal` (Middy's `before` runs once per invocation, even with no cache); a forced
+   * load clears Middy's entry and fetches again.
+   */
   async load(options: { forceRefresh?: boolean } = {}): Promise<unknown> {
     if (options.forceRefresh) clearCache([this.cacheKey]);
     const request = this.request;
-    await this.before(request);
+    if (options.forceRefresh || !this.primed) await this.before(request);
+    this.primed = false;
+    return this.read(request);
+  }
+
+  private async read(request: SecretRequest): Promise<unknown> {
     try {
       return await request.internal[this.cacheKey];
     } catch (error) {

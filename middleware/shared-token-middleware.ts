@@ -16,7 +16,8 @@ export interface SharedTokenMiddlewareOptions extends Omit<SharedTokenOptions, '
   /**
    * Milliseconds a fetched secret is reused before Secrets Manager is asked again
    * (`@middy/secrets-manager`'s `cacheExpiry`; -1 keeps it for the container's life).
-   * A rotation is also picked up at once on `invalid_client` or an unknown key id.
+   * A rotation is also picked up at once on `invalid_client` or an unknown key id. At most
+   * 86_400_000 (Middy reads larger values as an absolute time).
    * @default 300_000
    */
   secretCacheExpiry?: number;
@@ -48,6 +49,8 @@ export interface SharedTokenMiddleware {
   /** The core this middleware adapts (for `clearCache`, or to get the token outside a handler). */
   readonly sharedToken: SharedToken;
 }
+
+const DAY_MS = 86_400_000;
 
 const MIDDLEWARE_OPTIONS = new Set([
   'contextKey',
@@ -89,8 +92,18 @@ export function sharedToken(options: SharedTokenMiddlewareOptions): SharedTokenM
   if (typeof contextKey !== 'string' || contextKey === '') {
     throw new TypeError('sharedToken option "contextKey" must be a non-empty string');
   }
-  if (typeof secretCacheExpiry !== 'number' || !(secretCacheExpiry === -1 || secretCacheExpiry >= 0)) {
-    throw new TypeError('sharedToken option "secretCacheExpiry" must be milliseconds >= 0, or -1 (forever)');
+  // Middy reads a cacheExpiry above one day as an absolute epoch-ms time: refuse it rather than
+  // fetch on every invocation.
+  if (
+    typeof secretCacheExpiry !== 'number' ||
+    !(
+      secretCacheExpiry === -1 ||
+      (Number.isInteger(secretCacheExpiry) && secretCacheExpiry >= 0 && secretCacheExpiry <= DAY_MS)
+    )
+  ) {
+    throw new TypeError(
+      `sharedToken option "secretCacheExpiry" must be whole milliseconds from 0 to ${DAY_MS}, or -1 (for the container's life)`,
+    );
   }
   if (typeof awsClientOptions !== 'object' || awsClientOptions === null) {
     throw new TypeError('sharedToken option "awsClientOptions" must be an object');

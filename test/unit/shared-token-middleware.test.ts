@@ -144,10 +144,17 @@ describe('sharedToken options', () => {
     ]);
   });
 
-  it('reuses the secret for a secretCacheExpiry longer than a day', async () => {
-    // Middy reads a cacheExpiry above 86_400_000 as an absolute epoch-ms expiry, not a duration.
-    const twoDays = 2 * 86_400_000;
-    const { options, secretName } = optionsFor({ secretCacheExpiry: twoDays });
+  it('refuses a secretCacheExpiry above a day, which Middy would read as an absolute time', () => {
+    // Middy reads a cacheExpiry above 86_400_000 as an epoch-ms expiry: two days would never cache.
+    const { options } = optionsFor({ secretCacheExpiry: 2 * 86_400_000 });
+
+    expect(() => withSharedToken(async () => 'ok', options)).toThrow(
+      'sharedToken option "secretCacheExpiry" must be whole milliseconds from 0 to 86400000',
+    );
+  });
+
+  it('reuses the secret for a whole day with secretCacheExpiry 86_400_000', async () => {
+    const { options, secretName } = optionsFor({ secretCacheExpiry: 86_400_000 });
     const handler = withSharedToken(async () => 'ok', options);
 
     for (let i = 0; i < 3; i++) await handler({}, lambdaContext());

@@ -324,17 +324,20 @@ describe('SharedToken: the secret and its rotation', () => {
     expect(source.forced).toBe(1);
   });
 
-  it('surfaces invalid_client when the fetched-again secret is the same, asking Secrets Manager once', async () => {
+  it('surfaces invalid_client when the fetched-again secret is the same, one fetch per failed refresh', async () => {
     const { shared, source, logger } = world.container();
     world.accepted.clientSecret = 'client-secret-value-2';
 
     const error = await rejectionOf(world.run(shared.getToken()));
+    expect(source.forced).toBe(1);
+    // After the shared back-off: the rotation may have reached the secret by now, so it is asked again.
     world.time.advance(HOUR_MS);
     await rejectionOf(world.run(shared.getToken()));
 
     expect(isSharedTokenError(error, 'TokenRefreshError')).toBe(true);
     expect((error as TokenRefreshError).oauthError).toBe('invalid_client');
-    expect(source.forced).toBe(1);
+    expect(source.forced).toBe(2);
+    expect(world.provider.calls).toBe(0);
     expect(logger.text()).not.toContain(CLIENT_SECRET);
   });
 
