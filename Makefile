@@ -1,6 +1,6 @@
 # The two commands of the README. Both install what is missing first (npm ci from the
 # lockfile), so a fresh clone needs nothing but Node 20, npm and (for DynamoDB Local) Java 17.
-.PHONY: demo test lint typecheck build clean
+.PHONY: demo test bench lint typecheck build clean
 
 NPM_INSTALL_STAMP := node_modules/.package-lock.json
 
@@ -17,6 +17,11 @@ build: $(NPM_INSTALL_STAMP)
 demo: build
 	@# The SDK notice about Node 20 is printed by every process; the README says it once.
 	AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true node .build/scripts/simulator/demo.js $(ARGS)
+
+# `make bench` (full, at most 10 minutes) or `make bench QUICK=1` (at most 90 s): this project
+# side by side with the alternatives; results in scripts/bench/results/.
+bench: build
+	AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true node .build/scripts/bench/bench.js $(if $(QUICK),--quick) $(ARGS)
 
 lint: $(NPM_INSTALL_STAMP)
 	npx biome check

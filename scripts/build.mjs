@@ -3,8 +3,9 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: ['scripts/simulator/demo.ts', 'scripts/simulator/container.ts'],
-  outdir: '.build/scripts/simulator',
+  entryPoints: ['scripts/simulator/demo.ts', 'scripts/simulator/container.ts', 'scripts/bench/bench.ts'],
+  outdir: '.build/scripts',
+  outbase: 'scripts',
   bundle: true,
   platform: 'node',
   format: 'esm',

@@ -43,7 +43,7 @@ async function prepare(config: ContainerConfig): Promise<void> {
   const invoker = await createInvoker(config, {
     refreshing: () => {
       providerCalls++;
-      send({ type: 'refreshing', index: config.index });
+      send({ type: 'refreshing', index: config.index, at: Date.now() });
     },
     answered: async () => {
       if (!config.holdProviderAnswer) return;
@@ -68,6 +68,7 @@ async function run(
   invoker: Invoker,
 ): Promise<Omit<ContainerResult, 'providerCalls' | 'rssBytes'>> {
   const overheadMs: number[] = [];
+  const tokenAt: (number | null)[] = [];
   const errors: Record<string, number> = {};
   let succeeded = 0;
   let failed = 0;
@@ -76,9 +77,11 @@ async function run(
     try {
       await invoker.invoke(Date.now() + config.invocationTimeoutMs);
       overheadMs.push(invoker.lastOverheadMs());
+      tokenAt.push(invoker.lastTokenAt());
       succeeded++;
     } catch (error) {
       failed++;
+      tokenAt.push(null);
       if (process.env.SIMULATOR_DEBUG) console.error(error);
       const name = errorLabel(error);
       errors[name] = (errors[name] ?? 0) + 1;
@@ -93,7 +96,7 @@ async function run(
     }
     if (config.thinkMs > 0) await new Promise((resolve) => setTimeout(resolve, config.thinkMs));
   }
-  return { index: config.index, succeeded, failed, errors, overheadMs, maxOverheadMs };
+  return { index: config.index, succeeded, failed, errors, overheadMs, maxOverheadMs, tokenAt };
 }
 
 /** `SalesforceApiError:INVALID_SESSION_ID`, `DataApiError:403`, `LockWaitTimeoutError`: names and codes only. */

@@ -13,6 +13,7 @@ import {
   type SharedTokenMiddlewareOptions,
   withSharedToken,
 } from '../../middleware/index.js';
+import { createAlternativeInvoker } from '../bench/alternatives/index.js';
 import type { ContainerConfig } from './protocol.js';
 
 export interface ProviderHooks {
@@ -29,9 +30,12 @@ export interface Invoker {
   invoke(deadline: number): Promise<void>;
   /** Time the last invocation spent outside the base handler (getting the token), failed ones included. */
   lastOverheadMs(): number;
+  /** Epoch ms when the last invocation's handler last started with a token in hand. */
+  lastTokenAt(): number | null;
 }
 
 export async function createInvoker(config: ContainerConfig, hooks: ProviderHooks): Promise<Invoker> {
+  if (config.strategy !== 'shared-token') return createAlternativeInvoker(config, hooks);
   const { handler: base, options } = await loadHandler(config);
   const tuned = {
     ...options,
@@ -42,7 +46,9 @@ export async function createInvoker(config: ContainerConfig, hooks: ProviderHook
   // Time in the base handler is the API call; the rest of an invocation is what the token cost.
   let inHandlerMs = 0;
   let overheadMs = 0;
+  let tokenAt: number | null = null;
   const timedBase: BaseHandler = async (event, context) => {
+    tokenAt = Date.now();
     const started = performance.now();
     try {
       return await base(event, context);
@@ -64,6 +70,7 @@ export async function createInvoker(config: ContainerConfig, hooks: ProviderHook
   return {
     async invoke(deadline) {
       inHandlerMs = 0;
+      tokenAt = null;
       const started = performance.now();
       try {
         await run(deadline);
@@ -72,6 +79,7 @@ export async function createInvoker(config: ContainerConfig, hooks: ProviderHook
       }
     },
     lastOverheadMs: () => overheadMs,
+    lastTokenAt: () => tokenAt,
   };
 }
 

@@ -8,9 +8,16 @@ export type ContainerApi =
 /** How the handler gets its token: the Middy middleware, or the core API (`SharedToken.run`). */
 export type Entry = 'middleware' | 'core';
 
+/**
+ * Who shares the token. `shared-token` is this project; the others are what users would build
+ * instead, for the benchmark (scripts/bench/alternatives/).
+ */
+export type Strategy = 'shared-token' | 'each-refreshes' | 'claim-or-fail' | 'process-single-flight';
+
 export interface ContainerConfig {
   index: number;
   entry: Entry;
+  strategy: Strategy;
   api: ContainerApi;
   tokenType: string;
   tableName: string;
@@ -54,11 +61,13 @@ export interface ContainerResult {
   maxOverheadMs: number;
   providerCalls: number;
   rssBytes: number;
+  /** Per invocation: epoch ms when the handler had its (last) token in hand; null for a failed one. */
+  tokenAt: (number | null)[];
 }
 
 export type ChildMessage =
   | { type: 'ready'; index: number }
-  | { type: 'refreshing'; index: number }
+  | { type: 'refreshing'; index: number; at: number }
   | { type: 'answered'; index: number }
   | { type: 'barrier'; index: number }
   | { type: 'progress'; index: number; done: number }

@@ -15,7 +15,14 @@ import { type LocalOAuthProvider, startOAuthProvider } from '../local-stack/oaut
 import { startSecretsManager } from '../local-stack/secrets-manager-server.js';
 import { createTokenTable, localDynamoClient } from '../local-stack/table.js';
 import { metricTotalsFromEmf } from './emf.js';
-import type { ChildMessage, ContainerConfig, ContainerResult, Entry, ParentMessage } from './protocol.js';
+import type {
+  ChildMessage,
+  ContainerConfig,
+  ContainerResult,
+  Entry,
+  ParentMessage,
+  Strategy,
+} from './protocol.js';
 import { summarize } from './report.js';
 
 export interface SimulationOptions {
@@ -31,6 +38,8 @@ export interface SimulationOptions {
   rateLimitRate?: number;
   /** How handlers get the token: the Middy middleware, or the core API. @default 'middleware' */
   entry?: Entry;
+  /** This project, or an alternative a user might build instead (for the benchmark). @default 'shared-token' */
+  strategy?: Strategy;
   /** @default 0 */
   providerLatencyMs?: number;
   /** SIGKILL the first container that starts a refresh, mid-refresh. @default false */
@@ -42,8 +51,8 @@ export interface SimulationOptions {
   freezeHolderMs?: number;
   /** When every container has done its first invocation, revoke every token: a storm of rejections of one version. */
   revokeAfterFirstInvocation?: boolean;
-  /** Put a bad item in the table before the containers start. */
-  seed?: 'tampered' | 'swapped' | 'wrong-salt';
+  /** Put a bad item (or a good but expired one) in the table before the containers start. */
+  seed?: 'tampered' | 'swapped' | 'wrong-salt' | 'expired';
   /** @default 'auto' (DynamoDB Local when Java is found, else dynalite) */
   engine?: DynamoEngine | 'auto';
   /** Use this DynamoDB instead of starting one. */
@@ -114,12 +123,30 @@ export interface SimulationReport {
   elapsedMs: number;
 }
 
-// Beside this file when it runs bundled (the demo); in .build/ when it runs from source (Jest).
-const CONTAINER_SCRIPT = ['./container.js', '../../.build/scripts/simulator/container.js']
+// Beside this file when it runs bundled (the demo), beside the bench's bundle, or in .build/ from source (Jest).
+const CONTAINER_SCRIPT = [
+  './container.js',
+  '../simulator/container.js',
+  '../../.build/scripts/simulator/container.js',
+]
   .map((relative) => fileURLToPath(new URL(relative, import.meta.url)))
   .find((path) => existsSync(path));
 
+/** The report, plus the raw per-container figures and fleet events the benchmark reads. */
+export interface DetailedSimulation {
+  report: SimulationReport;
+  results: ContainerResult[];
+  /** Epoch ms of each `refreshing` message: a lease holder asked the provider. */
+  refreshingAt: number[];
+  /** Epoch ms when the holder was SIGKILLed (killHolder). */
+  killedAt: number | undefined;
+}
+
 export async function runSimulation(options: SimulationOptions = {}): Promise<SimulationReport> {
+  return (await runSimulationDetailed(options)).report;
+}
+
+export async function runSimulationDetailed(options: SimulationOptions = {}): Promise<DetailedSimulation> {
   const settings = {
     containers: 20,
     invocations: 20,
@@ -127,6 +154,7 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
     rejectRate: 0,
     rateLimitRate: 0,
     entry: 'middleware' as Entry,
+    strategy: 'shared-token' as Strategy,
     providerLatencyMs: 0,
     killHolder: false,
     freezeHolderMs: 0,
@@ -185,13 +213,13 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
       secrets: { [secretName]: JSON.stringify({ clientId, clientSecret, salt }) },
     });
     stoppers.push(() => secretsManager.stop());
-    if (settings.seed)
-      await seedBadItem(directClient, settings.table, settings.tokenType, settings.seed, salt);
+    if (settings.seed) await seedItem(directClient, settings.table, settings.tokenType, settings.seed, salt);
     const initialVersion = await readVersion(directClient, settings.table, settings.tokenType);
 
     const ttlMs = settings.tokenTtlSeconds * 1000;
     const baseConfig: Omit<ContainerConfig, 'index'> = {
       entry: settings.entry,
+      strategy: settings.strategy,
       api: external
         ? { kind: 'generic', tokenUrl: settings.providerUrl!, apiUrl: settings.apiUrl! }
         : { kind: 'salesforce', instanceUrl: provider!.instanceUrl },
@@ -221,7 +249,7 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
     const secretsInOutput = secrets.filter((secret) => fleet.output.includes(secret)).length;
     const stats = provider?.stats();
     const counts = proxy.counts();
-    return summarize({
+    const report = summarize({
       engine: dynamo.engine,
       entry: settings.entry,
       containers: settings.containers,
@@ -240,6 +268,7 @@ export async function runSimulation(options: SimulationOptions = {}): Promise<Si
       secretsInOutput,
       elapsedMs: Math.round(performance.now() - started),
     });
+    return { report, results: fleet.results, refreshingAt: fleet.refreshingAt, killedAt: fleet.killedAt };
   } finally {
     for (const stop of stoppers.reverse()) await stop().catch(() => {});
   }
@@ -252,6 +281,8 @@ interface Fleet {
   output: string;
   /** Their stdout alone: the Powertools EMF documents are there. */
   stdout: string;
+  refreshingAt: number[];
+  killedAt: number | undefined;
 }
 
 /** Forks the containers, starts them together, collects their results. */
@@ -270,6 +301,8 @@ async function runFleet(
   const output: string[] = [];
   const stdout: string[] = [];
   let killed = 0;
+  let killedAt: number | undefined;
+  const refreshingAt: number[] = [];
   let frozen = 0;
   let atBarrier = 0;
   let providerCalls = 0;
@@ -336,8 +369,10 @@ async function runFleet(
             }
           } else if (message.type === 'refreshing') {
             providerCalls++;
+            refreshingAt.push(message.at);
             if (settings.killHolder && killed === 0) {
               killed++;
+              killedAt = Date.now();
               child.kill('SIGKILL');
             }
           }
@@ -363,11 +398,11 @@ async function runFleet(
       `${settings.containers - results.length - killed} container(s) ended without a result (timeout or crash)`,
     );
   }
-  return { results, killed, output: output.join(''), stdout: stdout.join('') };
+  return { results, killed, output: output.join(''), stdout: stdout.join(''), refreshingAt, killedAt };
 }
 
-/** Writes an item that must never be served: it has to count as missing (I5). */
-async function seedBadItem(
+/** Writes an item that must never be served (it has to count as missing, I5), or a good one that expired. */
+async function seedItem(
   client: DynamoDBClient,
   tableName: string,
   tokenType: string,
@@ -377,7 +412,12 @@ async function seedBadItem(
   const inOneHour = Math.floor(Date.now() / 1000) + 3600;
   const secret = `seeded-${randomBytes(16).toString('hex')}`;
   let accessToken: string;
-  if (kind === 'wrong-salt') {
+  let expiresAt = inOneHour;
+  if (kind === 'expired') {
+    // A good token that expired a minute ago: every container needs a new one at once.
+    accessToken = await new SaltCipher({ salts: [salt] }).encrypt(secret, tokenType);
+    expiresAt = inOneHour - 3660;
+  } else if (kind === 'wrong-salt') {
     accessToken = await new SaltCipher({ salts: [randomBytes(24).toString('base64url')] }).encrypt(
       secret,
       tokenType,
@@ -398,7 +438,7 @@ async function seedBadItem(
       Item: marshall({
         tokenType,
         accessToken,
-        expiresAt: inOneHour,
+        expiresAt,
         updatedAt: inOneHour - 3600,
         updating: false,
         version: 7,
