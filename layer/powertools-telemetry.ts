@@ -12,6 +12,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { type Clock, systemClock } from './clock.js';
 import {
   METRIC_NAMESPACE,
   MetricName,
@@ -45,11 +46,12 @@ const UNITS: Readonly<Record<MetricName, Unit>> = {
 /** {@link TokenMetrics} that buffers, plus the call that publishes the buffer. */
 export interface FlushableTokenMetrics extends TokenMetrics {
   /**
-   * Publishes what was recorded since the last flush: one EMF line per tokenType. Prints nothing
-   * when nothing was recorded, and never throws. Call it at the end of every invocation (the
-   * middleware does); an unflushed buffer is only published once a metric holds 100 values.
+   * Publishes what was recorded since the last flush: one EMF line per tokenType. Call it at the
+   * end of every invocation (the middleware does). Prints nothing when there is nothing to say,
+   * and never throws. Cache hits alone are held back until they are `cacheHitFlushIntervalMs`
+   * old, so a warm invocation writes nothing; `{ force: true }` publishes them too.
    */
-  flush(): void;
+  flush(options?: { force?: boolean }): void;
 }
 
 export interface PowertoolsMetricsOptions {
@@ -73,9 +75,26 @@ export interface PowertoolsMetricsOptions {
   serviceName?: string;
   /** Told about a data point dropped (bad value or tokenType) or a failed publish. @default silentLogger */
   logger?: TokenLogger;
+  /**
+   * How long counted cache hits may wait for a flush that has nothing else to publish. Counts are
+   * summed in memory (one data point per flush, so Sum stays exact); holding hits back keeps warm
+   * invocations free of output. Hits still held when a container is shut down are lost: at most
+   * this long's worth. 0 publishes them at every flush.
+   * @default 60_000 (CloudWatch's standard resolution)
+   */
+  cacheHitFlushIntervalMs?: number;
+  /** @default systemClock */
+  clock?: Clock;
 }
 
-const METRICS_OPTIONS = new Set(['metrics', 'namespace', 'serviceName', 'logger']);
+const METRICS_OPTIONS = new Set([
+  'metrics',
+  'namespace',
+  'serviceName',
+  'logger',
+  'cacheHitFlushIntervalMs',
+  'clock',
+]);
 const KNOWN_NAMES = new Set<string>(Object.values(MetricName));
 
 /**
@@ -109,46 +128,87 @@ export function createPowertoolsMetrics(options: PowertoolsMetricsOptions = {}):
   }
   const namespace = checkName(options.namespace ?? METRIC_NAMESPACE, 'namespace');
   const serviceName = checkName(options.serviceName ?? defaultServiceName(), 'serviceName');
-  return bufferedMetrics(namespace, serviceName, logger);
+  const interval = options.cacheHitFlushIntervalMs ?? 60_000;
+  if (typeof interval !== 'number' || !Number.isFinite(interval) || interval < 0) {
+    throw new TypeError('createPowertoolsMetrics option "cacheHitFlushIntervalMs" must be milliseconds >= 0');
+  }
+  return bufferedMetrics(namespace, serviceName, logger, interval, options.clock ?? systemClock);
 }
 
-function bufferedMetrics(namespace: string, serviceName: string, logger: TokenLogger): FlushableTokenMetrics {
-  const byTokenType = new Map<string, Metrics>();
+/** What one tokenType has recorded since its last publish. */
+interface Pending {
+  metrics: Metrics;
+  /** Count metrics, summed: one data point each per publish. */
+  counts: Map<MetricName, number>;
+  /** Epoch ms of the oldest cache hit not yet published. */
+  hitsSince: number | undefined;
+  /** Something other than a cache hit is waiting: publish at the next flush. */
+  eventful: boolean;
+}
 
-  function instanceFor(tokenType: string): Metrics {
-    let metrics = byTokenType.get(tokenType);
-    if (metrics === undefined) {
-      metrics = new Metrics({ namespace });
+function bufferedMetrics(
+  namespace: string,
+  serviceName: string,
+  logger: TokenLogger,
+  cacheHitFlushIntervalMs: number,
+  clock: Clock,
+): FlushableTokenMetrics {
+  const byTokenType = new Map<string, Pending>();
+
+  function pendingFor(tokenType: string): Pending {
+    let pending = byTokenType.get(tokenType);
+    if (pending === undefined) {
+      const metrics = new Metrics({ namespace });
       // Powertools always starts with a `service` default dimension; the set must be [tokenType].
       metrics.clearDefaultDimensions();
       metrics.setDefaultDimensions({ [TOKEN_TYPE_DIMENSION]: tokenType });
-      byTokenType.set(tokenType, metrics);
+      pending = { metrics, counts: new Map(), hitsSince: undefined, eventful: false };
+      byTokenType.set(tokenType, pending);
     }
-    return metrics;
+    return pending;
+  }
+
+  function publish(tokenType: string, pending: Pending): void {
+    try {
+      for (const [name, total] of pending.counts)
+        if (total > 0) pending.metrics.addMetric(name, MetricUnit.Count, total);
+      pending.counts.clear();
+      pending.hitsSince = undefined;
+      pending.eventful = false;
+      // An empty publish makes Powertools warn on stderr: skip it.
+      if (!pending.metrics.hasStoredMetrics()) return;
+      pending.metrics.addMetadata('service', serviceName);
+      pending.metrics.publishStoredMetrics();
+    } catch (error) {
+      logger.warn('could not publish token metrics', { tokenType, error: errorName(error) });
+    }
   }
 
   return {
     record: function recordPowertoolsMetric(name, value, tokenType) {
       if (!isRecordable(name, value, tokenType, logger)) return;
+      const pending = pendingFor(tokenType);
+      if (UNITS[name] === MetricUnit.Count) {
+        // The warm path lands here on every invocation: an addition, no Powertools call.
+        pending.counts.set(name, (pending.counts.get(name) ?? 0) + value);
+        if (name !== MetricName.TokenCacheHit) pending.eventful = true;
+        else pending.hitsSince ??= clock.now();
+        return;
+      }
       try {
-        const metrics = instanceFor(tokenType);
-        // Metadata is cleared by every publish, including the one Powertools does by itself when a
-        // metric reaches 100 values: set it with each data point so every document has it.
-        metrics.addMetadata('service', serviceName);
-        metrics.addMetric(name, UNITS[name], value);
+        // Durations keep every data point (their distribution matters); they are rare.
+        pending.metrics.addMetadata('service', serviceName);
+        pending.metrics.addMetric(name, UNITS[name], value);
+        pending.eventful = true;
       } catch (error) {
         dropped(logger, name, tokenType, error);
       }
     },
-    flush: function flushPowertoolsMetrics() {
-      for (const [tokenType, metrics] of byTokenType) {
-        // An empty publish makes Powertools warn on stderr: skip it.
-        if (!metrics.hasStoredMetrics()) continue;
-        try {
-          metrics.publishStoredMetrics();
-        } catch (error) {
-          logger.warn('could not publish token metrics', { tokenType, error: errorName(error) });
-        }
+    flush: function flushPowertoolsMetrics(options = {}) {
+      const now = clock.now();
+      for (const [tokenType, pending] of byTokenType) {
+        const hitsDue = pending.hitsSince !== undefined && now - pending.hitsSince >= cacheHitFlushIntervalMs;
+        if (options.force || pending.eventful || hitsDue) publish(tokenType, pending);
       }
     },
   };

@@ -69,6 +69,17 @@ export class SecretBinding {
     return this.bind(raw).secret;
   }
 
+  /**
+   * True when the source's cached secret is, without I/O, the one bound now: the caller may skip
+   * `update()`. False when the source cannot tell (no `peek`), or the secret changed or expired.
+   */
+  isCurrent(): boolean {
+    const bound = this.bound;
+    if (bound === undefined || this.options.secrets.peek === undefined) return false;
+    const raw = this.options.secrets.peek();
+    return raw !== undefined && raw === bound.raw;
+  }
+
   /** The secret in use; `update()` must have run once. */
   get secret(): ProviderSecret {
     return this.current().secret;

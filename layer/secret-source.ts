@@ -19,6 +19,11 @@ export interface SecretSource {
    * no salt decrypts the stored token: the secret may have rotated).
    */
   load(options?: { forceRefresh?: boolean }): Promise<unknown>;
+  /**
+   * Optional: the cached value when it is fetched and still fresh, without I/O or a promise;
+   * `undefined` otherwise. It lets a warm `getToken()` answer without awaiting anything.
+   */
+  peek?(): unknown;
 }
 
 interface SecretsManagerSourceBaseOptions {
@@ -61,6 +66,8 @@ interface CacheEntry {
   /** Epoch ms. */
   readonly expiresAt: number;
   settled: boolean;
+  /** The fetched value, once the promise has resolved. */
+  value?: string;
 }
 
 /**
@@ -121,8 +128,9 @@ export class SecretsManagerSource implements SecretSource {
     const fresh: CacheEntry = { promise, expiresAt: now + this.#cacheExpiryMs, settled: false };
     this.#entry = fresh;
     promise.then(
-      () => {
+      (value) => {
         fresh.settled = true;
+        fresh.value = value;
       },
       () => {
         // Only this fetch's own entry: a forceRefresh may have replaced it meanwhile.
@@ -130,6 +138,11 @@ export class SecretsManagerSource implements SecretSource {
       },
     );
     return promise;
+  }
+
+  peek(): string | undefined {
+    const entry = this.#entry;
+    return entry?.value !== undefined && this.#clock.now() < entry.expiresAt ? entry.value : undefined;
   }
 
   async #fetch(): Promise<string> {

@@ -79,7 +79,7 @@ export class SharedToken {
   private readonly manager: TokenManager;
   private readonly isRejection: RejectionPredicate;
   private readonly logger: TokenLogger;
-  private readonly metrics: TokenMetrics & { flush?(): void };
+  private readonly metrics: TokenMetrics & { flush?(options?: { force?: boolean }): void };
 
   constructor(options: SharedTokenOptions) {
     if (typeof options !== 'object' || options === null)
@@ -125,7 +125,16 @@ export class SharedToken {
   }
 
   /** A valid token: from memory on a warm invocation (the secret comes from its cache too). */
-  async getToken(options: GetTokenOptions = {}): Promise<AccessToken> {
+  getToken(options: GetTokenOptions = {}): Promise<AccessToken> {
+    // The warm path: secret unchanged in its cache, token fresh in memory. Nothing to await.
+    if (this.binding.isCurrent()) {
+      const token = this.manager.cachedToken(options);
+      if (token !== undefined) return Promise.resolve(token);
+    }
+    return this.getTokenAfterUpdate(options);
+  }
+
+  private async getTokenAfterUpdate(options: GetTokenOptions): Promise<AccessToken> {
     await this.binding.update();
     return this.manager.getToken(options);
   }
@@ -188,9 +197,12 @@ export class SharedToken {
     this.manager.clearCache();
   }
 
-  /** Publishes buffered metrics (Powertools EMF); call at the end of an invocation. */
-  flushMetrics(): void {
-    this.metrics.flush?.();
+  /**
+   * Publishes buffered metrics (Powertools EMF); call at the end of an invocation. Cache hits
+   * alone wait up to a minute (no output on a warm invocation); `{ force: true }` sends them now.
+   */
+  flushMetrics(options?: { force?: boolean }): void {
+    this.metrics.flush?.(options);
   }
 }
 

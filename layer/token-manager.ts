@@ -59,6 +59,22 @@ export class TokenManager {
   }
 
   /**
+   * Step 1 alone, synchronously: the token in memory when it is fresh and outside the
+   * refresh-ahead window (counted as a TokenCacheHit), else `undefined` and nothing counted:
+   * the caller then calls `getToken`. The warm path of an invocation is this call.
+   */
+  cachedToken(options: GetTokenOptions = {}): AccessToken | undefined {
+    const now = this.options.clock.now();
+    this.deadline(options, now);
+    const cached = this.cached;
+    if (!cached || now >= cached.expiresAt - Math.max(this.options.skewMs, this.options.refreshAheadMs)) {
+      return undefined;
+    }
+    this.metric(MetricName.TokenCacheHit);
+    return cached;
+  }
+
+  /**
    * Step 7: the provider answered 401/403 to `rejected`. Returns a token of a newer
    * generation; however many callers reject the same version, one provider call is made.
    */

@@ -34,6 +34,8 @@ export class MiddySecretSource implements SecretSource {
   private request: SecretRequest = { internal: {} };
   /** `loadInto` just ran `before`: the next `load` reads its result instead of running it again. */
   private primed = false;
+  /** The last cache entry seen resolved, and its value: what `peek` answers with. */
+  private seen: { promise: unknown; value: unknown } | undefined;
 
   constructor(private readonly options: MiddySecretSourceOptions) {
     this.cacheKey = `lambda-shared-token:${options.secretName}`;
@@ -73,9 +75,25 @@ export class MiddySecretSource implements SecretSource {
     return this.read(request);
   }
 
+  /**
+   * The value of Middy's current cache entry when this source has seen it resolve, without I/O;
+   * `undefined` when Middy replaced the entry (expired, cleared) or it is still pending.
+   */
+  peek(): unknown {
+    const entry = getCache(this.cacheKey) as { value?: Record<string, unknown>; expiry?: number };
+    const pending = entry.value?.[this.cacheKey];
+    if (pending === undefined || pending !== this.seen?.promise) return undefined;
+    if (entry.expiry !== undefined && this.options.cacheExpiry >= 0 && entry.expiry <= Date.now())
+      return undefined;
+    return this.seen.value;
+  }
+
   private async read(request: SecretRequest): Promise<unknown> {
+    const promise = request.internal[this.cacheKey];
     try {
-      return await request.internal[this.cacheKey];
+      const value = await promise;
+      this.seen = { promise, value };
+      return value;
     } catch (error) {
       throw secretReadError(this.options.secretName, error);
     }

@@ -3,7 +3,12 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: ['scripts/simulator/demo.ts', 'scripts/simulator/container.ts', 'scripts/bench/bench.ts'],
+  entryPoints: [
+    'scripts/simulator/demo.ts',
+    'scripts/simulator/container.ts',
+    'scripts/bench/bench.ts',
+    'scripts/bench/warm-path-worker.ts',
+  ],
   outdir: '.build/scripts',
   outbase: 'scripts',
   bundle: true,

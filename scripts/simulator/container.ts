@@ -56,6 +56,7 @@ async function prepare(config: ContainerConfig): Promise<void> {
   void nextMessage('go')
     .then(() => run(config, invoker))
     .then((partial) => {
+      invoker.finish?.();
       const result = { ...partial, providerCalls, rssBytes: process.memoryUsage().rss };
       // Keep-alive sockets of the SDK would hold the process open: exit once the parent has the result.
       process.send?.({ type: 'result', result } satisfies ChildMessage, () => process.exit(0));

@@ -32,6 +32,8 @@ export interface Invoker {
   lastOverheadMs(): number;
   /** Epoch ms when the last invocation's handler last started with a token in hand. */
   lastTokenAt(): number | null;
+  /** Before the container exits: publish what the metrics still hold (a real Lambda may lose it). */
+  finish?(): void;
 }
 
 export async function createInvoker(config: ContainerConfig, hooks: ProviderHooks): Promise<Invoker> {
@@ -57,11 +59,13 @@ export async function createInvoker(config: ContainerConfig, hooks: ProviderHook
     }
   };
   let run: (deadline: number) => Promise<unknown>;
+  let shared: SharedToken;
   if (config.entry === 'middleware') {
     const handler = withSharedToken(timedBase, tuned);
+    shared = handler.sharedToken;
     run = (deadline) => handler({}, lambdaContext(config, deadline));
   } else {
-    const shared = new SharedToken(tuned);
+    shared = new SharedToken(tuned);
     run = (deadline) =>
       shared
         .run((token) => timedBase({}, withToken(lambdaContext(config, deadline), token)), { deadline })
@@ -80,6 +84,7 @@ export async function createInvoker(config: ContainerConfig, hooks: ProviderHook
     },
     lastOverheadMs: () => overheadMs,
     lastTokenAt: () => tokenAt,
+    finish: () => shared.flushMetrics({ force: true }),
   };
 }
 

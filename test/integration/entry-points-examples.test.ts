@@ -86,6 +86,8 @@ describe('the middleware with the Powertools defaults', () => {
         if (invocation === 3 || invocation === 9) world.provider.revokeAll();
         await containers[invocation % 3]?.invoke(dataApi);
       }
+      // Cache hits alone wait up to a minute for a flush; a container shutting down would lose them.
+      for (const container of containers) container.sharedToken.flushMetrics({ force: true });
     });
     const documents = emfDocuments(stdout);
     const stats = world.provider.stats();

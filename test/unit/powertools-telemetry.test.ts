@@ -140,12 +140,13 @@ describe('createPowertoolsMetrics: the EMF it prints', () => {
       metrics.record(MetricName.TokenCacheHit, 1, 'webex');
       metrics.record(MetricName.TokenCacheHit, 1, 'salesforce');
       metrics.record(MetricName.LockWaitMs, 40, 'webex');
-      metrics.flush();
+      metrics.flush({ force: true });
     });
     const documents = emf(stdout);
     expect(documents).toHaveLength(2);
     const byType = Object.fromEntries(documents.map((document) => [document.tokenType, document]));
-    expect(byType.salesforce!.TokenCacheHit).toEqual([1, 1]);
+    // Counts are summed in memory: one data point per flush.
+    expect(byType.salesforce!.TokenCacheHit).toBe(2);
     expect(byType.salesforce!.LockWaitMs).toBeUndefined();
     expect(byType.webex!.TokenCacheHit).toBe(1);
     expect(byType.webex!.LockWaitMs).toBe(40);
@@ -154,16 +155,18 @@ describe('createPowertoolsMetrics: the EMF it prints', () => {
     }
   });
 
-  it('totals exactly N for N records, across the documents Powertools splits at 100 values', () => {
+  it('totals exactly N for N records, and N durations across the documents Powertools splits at 100 values', () => {
     const metrics = createPowertoolsMetrics();
     const records = 250;
     const { stdout } = capture(() => {
       for (let i = 0; i < records; i += 1) metrics.record(MetricName.TokenCacheHit, 1, 'salesforce');
       for (let i = 0; i < 7; i += 1) metrics.record(MetricName.TokenRefreshed, 1, 'webex');
-      metrics.flush();
+      for (let i = 0; i < records; i += 1) metrics.record(MetricName.LockWaitMs, 2, 'salesforce');
+      metrics.flush({ force: true });
     });
     const documents = emf(stdout);
     expect(documents.length).toBeGreaterThan(2);
+    expect(total(documents, 'LockWaitMs', 'salesforce')).toBe(2 * records);
     expect(total(documents, 'TokenCacheHit', 'salesforce')).toBe(records);
     expect(total(documents, 'TokenRefreshed', 'webex')).toBe(7);
     expect(total(documents, 'TokenCacheHit', 'webex')).toBe(0);
@@ -189,6 +192,56 @@ describe('createPowertoolsMetrics: the EMF it prints', () => {
     expect(second.stderr).toEqual([]);
   });
 
+  it('holds cache hits alone back at a flush, so a warm invocation prints nothing', () => {
+    let now = Date.UTC(2026, 10, 22, 12);
+    const metrics = createPowertoolsMetrics({ clock: { now: () => now } });
+    const warm = capture(() => {
+      for (let i = 0; i < 3; i += 1) {
+        metrics.record(MetricName.TokenCacheHit, 1, 'salesforce');
+        metrics.flush();
+        now += 1_000;
+      }
+    });
+    expect(warm.stdout).toEqual([]);
+
+    now += 60_000;
+    const due = capture(() => {
+      metrics.record(MetricName.TokenCacheHit, 1, 'salesforce');
+      metrics.flush();
+    });
+    expect(total(emf(due.stdout), 'TokenCacheHit', 'salesforce')).toBe(4);
+  });
+
+  it('publishes held-back cache hits with the next eventful flush', () => {
+    const metrics = createPowertoolsMetrics({ clock: { now: () => Date.UTC(2026, 10, 22, 12) } });
+    const { stdout } = capture(() => {
+      metrics.record(MetricName.TokenCacheHit, 1, 'salesforce');
+      metrics.flush();
+      metrics.record(MetricName.TokenCacheHit, 1, 'salesforce');
+      metrics.record(MetricName.TokenRefreshed, 1, 'salesforce');
+      metrics.flush();
+    });
+    const documents = emf(stdout);
+    expect(documents).toHaveLength(1);
+    expect(total(documents, 'TokenCacheHit', 'salesforce')).toBe(2);
+    expect(total(documents, 'TokenRefreshed', 'salesforce')).toBe(1);
+  });
+
+  it('publishes cache hits at every flush with cacheHitFlushIntervalMs 0', () => {
+    const metrics = createPowertoolsMetrics({ cacheHitFlushIntervalMs: 0 });
+    const { stdout } = capture(() => {
+      metrics.record(MetricName.TokenCacheHit, 1, 'salesforce');
+      metrics.flush();
+    });
+    expect(total(emf(stdout), 'TokenCacheHit', 'salesforce')).toBe(1);
+  });
+
+  it('refuses a negative cacheHitFlushIntervalMs', () => {
+    expect(() => createPowertoolsMetrics({ cacheHitFlushIntervalMs: -1 })).toThrow(
+      '"cacheHitFlushIntervalMs"',
+    );
+  });
+
   it('prints nothing before flush()', () => {
     const metrics = createPowertoolsMetrics();
     const { stdout } = capture(() => metrics.record(MetricName.TokenCacheHit, 1, 'salesforce'));
@@ -198,7 +251,7 @@ describe('createPowertoolsMetrics: the EMF it prints', () => {
   it('writes the service as metadata, not as a dimension: lambda-shared-token by default', () => {
     const metrics = createPowertoolsMetrics();
     const { stdout } = capture(() => {
-      metrics.record(MetricName.TokenCacheHit, 1, 'salesforce');
+      metrics.record(MetricName.TokenRefreshed, 1, 'salesforce');
       metrics.flush();
     });
     const [document] = emf(stdout);
@@ -211,9 +264,9 @@ describe('createPowertoolsMetrics: the EMF it prints', () => {
     const fromEnv = createPowertoolsMetrics();
     const fromOption = createPowertoolsMetrics({ serviceName: 'orders-api' });
     const { stdout } = capture(() => {
-      fromEnv.record(MetricName.TokenCacheHit, 1, 'salesforce');
+      fromEnv.record(MetricName.TokenRefreshed, 1, 'salesforce');
       fromEnv.flush();
-      fromOption.record(MetricName.TokenCacheHit, 1, 'salesforce');
+      fromOption.record(MetricName.TokenRefreshed, 1, 'salesforce');
       fromOption.flush();
     });
     expect(emf(stdout).map((document) => document.service)).toEqual(['orders-from-env', 'orders-api']);
@@ -334,7 +387,7 @@ describe('createPowertoolsMetrics: options', () => {
     const options = { nameSpace: 'SharedToken' } as unknown as PowertoolsMetricsOptions;
     expect(() => createPowertoolsMetrics(options)).toThrow(
       new TypeError(
-        'Unknown createPowertoolsMetrics option "nameSpace"; known options: metrics, namespace, serviceName, logger',
+        'Unknown createPowertoolsMetrics option "nameSpace"; known options: metrics, namespace, serviceName, logger, cacheHitFlushIntervalMs, clock',
       ),
     );
   });

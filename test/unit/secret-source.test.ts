@@ -382,3 +382,30 @@ describe('SecretsManagerSource: options', () => {
     expect(fake.commands).toHaveLength(1);
   });
 });
+
+describe('SecretsManagerSource.peek: the cached value without a promise', () => {
+  it('answers undefined before the first fetch has resolved, and the value after', async () => {
+    const clock = clockAt(T0);
+    const { client } = fakeClient({ SecretString: '{"salt":"peeked"}' });
+    const source = new SecretsManagerSource({ secretName: NAME, client, clock });
+
+    expect(source.peek()).toBeUndefined();
+    const loading = source.load();
+    expect(source.peek()).toBeUndefined();
+    await loading;
+
+    expect(source.peek()).toBe('{"salt":"peeked"}');
+  });
+
+  it('answers undefined once the cached value has expired, so the caller loads again', async () => {
+    const clock = clockAt(T0);
+    const { client } = fakeClient({ SecretString: 'first' });
+    const source = new SecretsManagerSource({ secretName: NAME, client, clock, cacheExpiryMs: 60_000 });
+    await source.load();
+
+    clock.time = T0 + 59_999;
+    expect(source.peek()).toBe('first');
+    clock.time = T0 + 60_000;
+    expect(source.peek()).toBeUndefined();
+  });
+});

@@ -33,11 +33,14 @@ class FakeSecretsManager {
   fetches = 0;
 
   /** A container's view: cached until a forced fetch (Middy's cache with a long expiry). */
-  source(): SecretSource & { forced: number } {
+  source(): SecretSource & { forced: number; loads: number } {
     let cached: string | undefined;
     const source = {
       forced: 0,
+      loads: 0,
+      peek: () => cached,
       load: async (options: { forceRefresh?: boolean } = {}) => {
+        source.loads++;
         if (options.forceRefresh) source.forced++;
         if (cached === undefined || options.forceRefresh) {
           this.fetches++;
@@ -249,6 +252,29 @@ describe('SharedToken: the secret and its rotation', () => {
 
     expect(world.secrets.fetches).toBe(1);
     expect(world.provider.calls).toBe(1);
+  });
+
+  it('answers a warm getToken from memory without asking the secret source for a promise', async () => {
+    const { shared, source } = world.container();
+    const first = await world.run(shared.getToken());
+    const loadsAfterColdStart = source.loads;
+
+    for (let i = 0; i < 5; i++) expect(await shared.getToken()).toBe(first);
+
+    expect(source.loads).toBe(loadsAfterColdStart);
+  });
+
+  it('loads the secret again on a warm call once the source no longer has it cached', async () => {
+    const { shared, source } = world.container();
+    await world.run(shared.getToken());
+    const loads = source.loads;
+    world.secrets.value = { ...world.secrets.value, clientId: 'client-2' };
+    await source.load({ forceRefresh: true });
+
+    const token = await world.run(shared.getToken());
+
+    expect(token.version).toBe(1);
+    expect(source.loads).toBe(loads + 2);
   });
 
   it('still reads tokens written under the old salt while the secret lists both', async () => {

@@ -78,6 +78,39 @@ describe('step 1: memory', () => {
   });
 });
 
+describe('step 1, synchronously: cachedToken', () => {
+  it('answers undefined with nothing in memory, and counts nothing', () => {
+    const { manager, metrics } = world.container();
+
+    expect(manager.cachedToken()).toBeUndefined();
+    expect(metrics.count(MetricName.TokenCacheHit)).toBe(0);
+  });
+
+  it('answers the token in memory and counts a TokenCacheHit', async () => {
+    const { manager, metrics } = world.container();
+    const token = await world.time.run(manager.getToken());
+
+    expect(manager.cachedToken()).toBe(token);
+    expect(metrics.count(MetricName.TokenCacheHit)).toBe(1);
+  });
+
+  it('answers undefined inside the refresh-ahead window, where getToken has work to do', async () => {
+    const { manager, metrics } = world.container();
+    const token = await world.time.run(manager.getToken());
+    world.time.advance(token.expiresAt - REFRESH_AHEAD_MS - world.time.now());
+
+    expect(manager.cachedToken()).toBeUndefined();
+    expect(metrics.count(MetricName.TokenCacheHit)).toBe(0);
+  });
+
+  it('refuses a deadline in epoch seconds, as getToken does', async () => {
+    const { manager } = world.container();
+    await world.time.run(manager.getToken());
+
+    expect(() => manager.cachedToken({ deadline: START_SECONDS })).toThrow('looks like epoch seconds');
+  });
+});
+
 describe('step 2: store', () => {
   it('uses a valid token another container committed, without calling the provider', async () => {
     const other = await warmContainer();
