@@ -1,10 +1,99 @@
 /**
  * What users would build instead of this project, run by the same simulated containers
- * against the same local stack, so the benchmark compares like with like.
+ * against the same local stack (table, secret, local Salesforce), so the benchmark compares
+ * like with like: the same SalesforceProvider, SaltCipher and example query; only the
+ * coordination between containers differs.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type ProviderToken, SalesforceProvider, SaltCipher } from '../../../layer/index.js';
 import type { Invoker, ProviderHooks } from '../../simulator/invoker.js';
 import type { ContainerConfig } from '../../simulator/protocol.js';
+import { alternativeInvoker, type QueryHandler } from './alternative-invoker.js';
+import { ClaimOrFail } from './claim-or-fail.js';
+import { EachRefreshes } from './each-refreshes.js';
+import { ProcessSingleFlight } from './process-single-flight.js';
+import { loadProviderSecret } from './provider-secret.js';
+import { TokenItem } from './token-item.js';
+import type { FetchProviderToken, TokenSource } from './token-source.js';
 
-export function createAlternativeInvoker(config: ContainerConfig, _hooks: ProviderHooks): Promise<Invoker> {
-  throw new Error(`strategy "${config.strategy}" is not implemented yet`);
+export { LockHeldError } from './claim-or-fail.js';
+
+export async function createAlternativeInvoker(
+  config: ContainerConfig,
+  hooks: ProviderHooks,
+): Promise<Invoker> {
+  if (config.strategy === 'shared-token') throw new Error('shared-token is this project, not an alternative');
+  if (config.api.kind !== 'salesforce') {
+    throw new Error(`strategy "${config.strategy}" runs the Salesforce example only (no --api-url)`);
+  }
+  const { instanceUrl } = config.api;
+  // Started at cold start and not awaited, as @middy/secrets-manager prefetches at import.
+  loadProviderSecret(config.secretName).catch(() => {});
+  // Imported only now: the example reads SALESFORCE_INSTANCE_URL at import (container.ts set it).
+  const example = await import('../../../examples/salesforce-query/query-accounts.js');
+  const client = new DynamoDBClient({});
+
+  let source: Promise<TokenSource> | undefined;
+  const tokenSource = (): Promise<TokenSource> => {
+    source ??= buildSource(config, instanceUrl, client, hooks).catch((error: unknown) => {
+      source = undefined;
+      throw error;
+    });
+    return source;
+  };
+  return alternativeInvoker(tokenSource, example.queryAccounts as QueryHandler);
+}
+
+async function buildSource(
+  config: ContainerConfig,
+  instanceUrl: string,
+  client: DynamoDBClient,
+  hooks: ProviderHooks,
+): Promise<TokenSource> {
+  const secret = await loadProviderSecret(config.secretName);
+  const cipher = new SaltCipher({ salts: [secret.salt] });
+  const provider = new SalesforceProvider({
+    instanceUrl,
+    clientId: secret.clientId,
+    clientSecret: secret.clientSecret,
+  });
+  const { tokenType, tableName } = config;
+  const fetchToken: FetchProviderToken = async (): Promise<ProviderToken> => {
+    hooks.refreshing();
+    const token = await provider.fetchToken({
+      tokenType,
+      signal: AbortSignal.timeout(config.manager.leaseMs),
+    });
+    await hooks.answered();
+    return token;
+  };
+  const skewMs = config.manager.skewMs;
+  switch (config.strategy) {
+    case 'each-refreshes':
+      return new EachRefreshes({
+        item: new TokenItem({ client, tableName, tokenType, cipher }),
+        fetchToken,
+        skewMs,
+      });
+    case 'process-single-flight':
+      return new ProcessSingleFlight(
+        new EachRefreshes({
+          item: new TokenItem({ client, tableName, tokenType, cipher }),
+          fetchToken,
+          skewMs,
+        }),
+      );
+    case 'claim-or-fail':
+      return new ClaimOrFail({
+        client,
+        tableName,
+        tokenType,
+        cipher,
+        fetchToken,
+        skewMs,
+        lockMs: config.manager.leaseMs,
+      });
+    default:
+      throw new Error(`unknown strategy "${config.strategy}"`);
+  }
 }
