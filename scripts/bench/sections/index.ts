@@ -1,11 +1,17 @@
 import type { BenchSectionRunner } from '../section.js';
+import { runAtScale } from './at-scale.js';
 import { runColdStart } from './cold-start.js';
 import { runExpiredToken } from './expired-token.js';
 import { runRejectionStorm } from './rejection-storm.js';
+import { runTakeover } from './takeover.js';
+import { runWaiters } from './waiters.js';
 
 /** Sections in the order the issue lists them; each file owns one measurement. */
 export const SECTIONS: Record<string, BenchSectionRunner> = {
   'expired-token': runExpiredToken,
   'rejection-storm': runRejectionStorm,
+  waiters: runWaiters,
+  takeover: runTakeover,
   'cold-start': runColdStart,
+  'at-scale': runAtScale,
 };
