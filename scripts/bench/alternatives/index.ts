@@ -5,7 +5,13 @@
  * coordination between containers differs.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type ProviderToken, SalesforceProvider, SaltCipher } from '../../../layer/index.js';
+import {
+  isSharedTokenError,
+  type ProviderToken,
+  SalesforceProvider,
+  SaltCipher,
+  TokenRefreshError,
+} from '../../../layer/index.js';
 import type { Invoker, ProviderHooks } from '../../simulator/invoker.js';
 import type { ContainerConfig } from '../../simulator/protocol.js';
 import { alternativeInvoker, type QueryHandler } from './alternative-invoker.js';
@@ -60,10 +66,21 @@ async function buildSource(
   const { tokenType, tableName } = config;
   const fetchToken: FetchProviderToken = async (): Promise<ProviderToken> => {
     hooks.refreshing();
-    const token = await provider.fetchToken({
-      tokenType,
-      signal: AbortSignal.timeout(config.manager.leaseMs),
-    });
+    let token: ProviderToken;
+    try {
+      token = await provider.fetchToken({ tokenType, signal: AbortSignal.timeout(config.manager.leaseMs) });
+    } catch (error) {
+      // As this project's lease holder does, so a failed refresh and a failed query have different names.
+      if (isSharedTokenError(error, 'TokenRefreshError')) throw error;
+      const reason = error instanceof Error ? error.name : 'unknown error';
+      throw new TokenRefreshError(
+        `The provider of "${tokenType}" failed to issue a token (${reason})`,
+        tokenType,
+        {
+          cause: error,
+        },
+      );
+    }
     await hooks.answered();
     return token;
   };
