@@ -23,6 +23,7 @@ const TARGET_CONTAINERS = 10_000;
 const REFRESH_MS = 1_000;
 /** Read → claim landed for the first container, in one AWS Region (a few ms per call): the model's claim window. */
 const CLAIM_WINDOW_MS = 10;
+const INVOCATION_TIMEOUT_MS = 60_000;
 
 type CallKind = 'read' | 'claim' | 'commit' | 'release' | 'other';
 interface Call {
@@ -33,7 +34,7 @@ interface Call {
 }
 
 export async function runAtScale(context: BenchContext): Promise<BenchSection> {
-  const containers = context.quick ? 30 : 300;
+  const containers = context.quick ? 16 : 300;
   const { pollInitialMs, pollMaxMs } = shippedPoll();
   const dynamo = await startDynamo({ engine: 'dynamodb-local' });
   const recorder = await startRecorder(dynamo.endpoint);
@@ -48,6 +49,9 @@ export async function runAtScale(context: BenchContext): Promise<BenchSection> {
       providerLatencyMs: REFRESH_MS,
       endpoint: recorder.endpoint,
       table: 'bench-at-scale',
+      // Hundreds of processes share 2 cores here, where each Lambda has its own: a 15 s timeout
+      // would fail invocations for want of CPU, not for anything the protocol does.
+      invocationTimeoutMs: INVOCATION_TIMEOUT_MS,
     });
   } finally {
     clearInterval(sampler);
@@ -97,6 +101,9 @@ export async function runAtScale(context: BenchContext): Promise<BenchSection> {
     elapsedMs: report.elapsedMs,
     providerCalls: report.providerTokenCalls,
     failed: report.failed,
+    errors: report.errors,
+    /** From the first call to the last: how long this machine took to bring every container through. */
+    firstToLastCallMs: Math.max(...fleetCalls.map((c) => c.at)) - start,
   };
   const scale = TARGET_CONTAINERS / containers;
   const extrapolated = {
@@ -113,8 +120,9 @@ export async function runAtScale(context: BenchContext): Promise<BenchSection> {
     id: 'at-scale',
     title: `At scale: ${TARGET_CONTAINERS.toLocaleString('en-US')} containers on one item (arithmetic in AT-SCALE.md)`,
     method:
-      `${containers} containers (the most this 2-core machine starts inside the time budget) start together with no ` +
-      `token; the provider answers in ${REFRESH_MS} ms; every DynamoDB call is time-stamped between the simulator's ` +
+      `${containers} containers (${context.quick ? 'QUICK: a small fleet' : 'the most this 2-core machine starts inside the time budget'}) start together with no ` +
+      `token; the provider answers in ${REFRESH_MS} ms; invocations time out after ${INVOCATION_TIMEOUT_MS / 1000} s ` +
+      `(not 15: hundreds of processes share 2 cores); every DynamoDB call is time-stamped between the simulator's ` +
       `proxy and ${dynamo.engine}. Rates are extrapolated linearly to ${TARGET_CONTAINERS.toLocaleString('en-US')} ` +
       'containers arriving with the same spread. The model rows are the expectation of the shipped poll schedule ' +
       `(${pollInitialMs} ms doubling to ${pollMaxMs} ms, equal jitter) for ${TARGET_CONTAINERS.toLocaleString('en-US')} ` +
@@ -161,9 +169,11 @@ export async function runAtScale(context: BenchContext): Promise<BenchSection> {
     notes: [
       `Measured: ${observed.reads} reads and ${observed.writes} writes (${observed.claims} claims, ` +
         `${observed.claimsFailed} of them failed conditions) for ${containers} containers; the commit landed ` +
-        `${observed.firstCallToCommitMs ?? 'n/a'} ms after the first call; reads per second, second by second: ` +
-        `${observed.readsPerSecondBySecond.join(', ')}. Largest GetItem answer ${observed.largestItemAnswerBytes} bytes ` +
-        '(JSON, so the item is smaller): 1 RCU per consistent read, 1 WCU per write.',
+        `${observed.firstCallToCommitMs ?? 'n/a'} ms after the first call and the last call ` +
+        `${observed.firstToLastCallMs} ms after it: 2 cores bring ${containers} processes through slowly, so most ` +
+        'arrive after the commit and read once; that spread is what the linear extrapolation keeps. Reads per ' +
+        `second, second by second: ${observed.readsPerSecondBySecond.join(', ')}. Largest GetItem answer ` +
+        `${observed.largestItemAnswerBytes} bytes (JSON, so the item is smaller): 1 RCU per consistent read, 1 WCU per write.`,
       `Claims: the layer reads first and claims only when it sees no live lease, so only containers whose read ` +
         'lands before the first claim write (one read and one write of the first container) send a conditional ' +
         `write. Here ${observed.claims} of ${containers} did: the first claim was answered ${observed.claimWindowMs} ms ` +
