@@ -156,18 +156,21 @@ export class TokenStore {
       ':token': request.accessToken,
       ':expiresAt': request.expiresAt,
       ':updatedAt': request.updatedAt,
+      ':zero': 0,
       ':one': 1,
       ':false': false,
     };
     let set =
-      'SET accessToken = :token, expiresAt = :expiresAt, updatedAt = :updatedAt, version = version + :one, updating = :false';
+      'SET accessToken = :token, expiresAt = :expiresAt, updatedAt = :updatedAt, version = if_not_exists(version, :zero) + :one, updating = :false';
     if (request.refreshToken !== undefined) {
       set += ', refreshToken = :refresh';
       values[':refresh'] = request.refreshToken;
     }
     const result = await this.conditionalUpdate(tokenType, 'commit', {
       UpdateExpression: `${set} REMOVE lockOwner, lockExpiresAt, failures, retryAfter`,
-      ConditionExpression: 'lockOwner = :owner',
+      // Or the item is gone: TTL may delete an expired item while its refresh is under way, and
+      // nobody holds a newer token then. Refusing would cost a second provider call (I1).
+      ConditionExpression: 'lockOwner = :owner OR attribute_not_exists(tokenType)',
       ExpressionAttributeValues: marshall(values),
       ReturnValues: 'ALL_NEW',
     });

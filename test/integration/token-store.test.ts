@@ -3,7 +3,7 @@
  * evaluated by DynamoDB Local (and dynalite, which returns no ALL_OLD item), not by us.
  */
 
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from '@jest/globals';
 import {
@@ -109,6 +109,29 @@ describe.each(['dynamodb-local', 'dynalite'] as DynamoEngine[])('TokenStore on %
     const record = await store.read(tokenType);
     expect(record).toMatchObject({ accessToken: 'ct-new', version: 1, updating: false });
     expect(record?.lockOwner).toBeUndefined();
+  });
+
+  it("commits the holder's token when TTL deleted the expired item during its lease", async () => {
+    const store = new TokenStore({ client: table.client, tableName: TABLE });
+    const tokenType = nextTokenType();
+    const now = Date.now();
+    await store.claim(tokenType, {
+      seenVersion: undefined,
+      owner: 'holder:1',
+      leaseExpiresAt: now + 5_000,
+      now,
+    });
+    await table.client.send(new DeleteItemCommand({ TableName: TABLE, Key: marshall({ tokenType }) }));
+
+    const committed = await store.commit(tokenType, {
+      owner: 'holder:1',
+      accessToken: 'ct-after-ttl',
+      expiresAt: 2_000_000_000,
+      updatedAt: 1_800_000_000,
+    });
+
+    expect(committed).toMatchObject({ accessToken: 'ct-after-ttl', version: 1, updating: false });
+    expect((await store.read(tokenType))?.lockOwner).toBeUndefined();
   });
 
   it('refuses a claim while a live lease is held, and grants it once the lease has ended', async () => {

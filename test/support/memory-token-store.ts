@@ -40,7 +40,8 @@ export interface MemoryTokenStoreOptions {
  *   `version = :seen` (or, for :seen = 0, a missing version or item) AND no live lease, where a
  *   lease is dead when `updating` is false or missing, `lockExpiresAt` is missing, or
  *   `lockExpiresAt < :now`. Sets updating, lockOwner, lockExpiresAt, version = if_not_exists(version, 0).
- * - commit: `lockOwner = :owner`; sets the token, expiresAt, updatedAt, version + 1,
+ * - commit: `lockOwner = :owner OR attribute_not_exists(tokenType)` (TTL may delete the item
+ *   mid-refresh); sets the token, expiresAt, updatedAt, version = if_not_exists(version, 0) + 1,
  *   updating = false, the refresh token when given; removes lockOwner, lockExpiresAt,
  *   failures and retryAfter.
  * - release: `lockOwner = :owner`; sets updating = false and, with a retryAfter,
@@ -120,28 +121,16 @@ export class MemoryTokenStore implements TokenRepository {
   async commit(tokenType: string, request: CommitRequest): Promise<TokenRecord | undefined> {
     this.counts.commits++;
     await this.enter({ op: 'commit', tokenType, request: copy(request) });
-    const item = this.items.get(tokenType);
-    if (item?.lockOwner === undefined || item.lockOwner !== request.owner) return undefined;
-    if (item.version === undefined) {
-      // DynamoDB refuses `version = version + :one` on an item without a version.
-      const cause = Object.assign(
-        new Error('The provided expression refers to an attribute that does not exist'),
-        {
-          name: 'ValidationException',
-        },
-      );
-      throw new TokenStoreError(
-        `DynamoDB commit of "${tokenType}" in table "memory" failed: ValidationException`,
-        tokenType,
-        { cause },
-      );
-    }
+    const found = this.items.get(tokenType);
+    // The item deleted (TTL) meanwhile is committed afresh, as DynamoDB does with attribute_not_exists.
+    const item: StoredItem = found ?? { tokenType, version: 0, lockOwner: request.owner };
+    if (item.lockOwner === undefined || item.lockOwner !== request.owner) return undefined;
     const next: StoredItem = {
       ...item,
       accessToken: request.accessToken,
       expiresAt: request.expiresAt,
       updatedAt: request.updatedAt,
-      version: item.version + 1,
+      version: (item.version ?? 0) + 1,
       updating: false,
       ...(request.refreshToken !== undefined && { refreshToken: request.refreshToken }),
     };

@@ -111,7 +111,7 @@ const SCENARIOS: [string, StoredItem | undefined, Step[]][] = [
     ],
   ],
   [
-    'commit on an item without a version fails as DynamoDB does',
+    'commit on an item without a version starts it at 1, as DynamoDB does with if_not_exists',
     { tokenType: 'k', updating: true, lockOwner: 'z' },
     [commit('z', 'c1'), read],
   ],

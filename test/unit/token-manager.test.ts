@@ -155,6 +155,28 @@ describe('step 2: store', () => {
   });
 });
 
+describe('TTL during a refresh', () => {
+  it('makes one provider call when TTL deletes the expired item while the holder refreshes it (I1)', async () => {
+    const { manager } = world.container();
+    await world.seedToken({
+      value: 'expired-token-secret',
+      expiresAtSeconds: START_SECONDS - 60,
+      version: 4,
+    });
+    const held = world.provider.holdNext();
+    const pending = manager.getToken();
+    await world.time.run(held.started);
+    world.store.delete(TOKEN_TYPE);
+    held.release();
+
+    const token = await world.time.run(pending);
+
+    expect(world.provider.calls).toBe(1);
+    expect(token.version).toBe(1);
+    expect(world.store.get(TOKEN_TYPE)).toMatchObject({ version: 1, updating: false });
+  });
+});
+
 describe('time units', () => {
   it('stores expiresAt and updatedAt in epoch seconds and hands out expiresAt in epoch milliseconds', async () => {
     world.provider.answerNext(() => ({
