@@ -3,6 +3,7 @@
  * request rates over time, and the expected read rate of a fleet that polls one item
  * with capped exponential back-off and equal jitter (the schedule of TokenManager.pollDelay).
  */
+import { resolveTokenManagerOptions } from '../../layer/token-manager-options.js';
 import { percentile } from '../simulator/report.js';
 
 export { percentile };
@@ -65,6 +66,18 @@ export interface PollSchedule {
   pollMaxMs: number;
 }
 
+/** The poll settings TokenManager resolves by default, read from the layer so the bench never drifts from them. */
+export function shippedPollSchedule(): PollSchedule {
+  const unused = {} as never;
+  const { pollInitialMs, pollMaxMs } = resolveTokenManagerOptions({
+    tokenType: 'bench',
+    store: unused,
+    cipher: unused,
+    provider: unused,
+  });
+  return { pollInitialMs, pollMaxMs };
+}
+
 export interface FleetReadModel extends PollSchedule {
   containers: number;
   /** Containers make their first read uniformly spread over this long; 0: all in the same instant. */
@@ -84,6 +97,8 @@ export interface FleetReads {
   readsPerContainer: number;
   /** The busiest slice, as reads per second. */
   peakReadsPerSecond: number;
+  /** Reads in the busiest 1 s window (sliding by 1 ms): what a per-second limit sees. */
+  busiestSecondReads: number;
 }
 
 /** Arrival instants a fleet spread over `spreadMs` is cut into (its weight is split evenly). */
@@ -119,16 +134,22 @@ export function modelFleetReads(model: FleetReadModel): FleetReads {
     addOneWaiter(readsAt, Math.round(at), refreshMs - at, weight, model);
   }
   const readsPerBucket = new Array<number>(Math.ceil(grid / bucketMs)).fill(0);
-  let totalReads = 0;
+  const prefix = new Float64Array(grid + 1);
   for (let t = 0; t < grid; t++) {
     readsPerBucket[Math.floor(t / bucketMs)]! += readsAt[t]!;
-    totalReads += readsAt[t]!;
+    prefix[t + 1] = prefix[t]! + readsAt[t]!;
   }
+  let busiestSecondReads = 0;
+  for (let t = 0; t < grid; t++) {
+    busiestSecondReads = Math.max(busiestSecondReads, prefix[Math.min(grid, t + 1000)]! - prefix[t]!);
+  }
+  const totalReads = prefix[grid]!;
   return {
     readsPerBucket,
     totalReads,
     readsPerContainer: containers === 0 ? 0 : totalReads / containers,
     peakReadsPerSecond: (Math.max(0, ...readsPerBucket) * 1000) / bucketMs,
+    busiestSecondReads,
   };
 }
 

@@ -141,6 +141,7 @@ describe('modelFleetReads', () => {
     expect(fleet.totalReads).toBeCloseTo(1_000, 6);
     expect(fleet.readsPerBucket.slice(0, 10).every((reads) => Math.abs(reads - 100) < 1e-6)).toBe(true);
     expect(fleet.peakReadsPerSecond).toBeCloseTo(1_000, 6);
+    expect(fleet.busiestSecondReads).toBeCloseTo(1_000, 6);
   });
 
   it('settles at one read per three quarters of the cap per waiter while a slow refresh lasts', () => {
@@ -175,6 +176,9 @@ describe('modelFleetReads', () => {
 
     // The first read at 0 and no poll before 25 ms.
     expect(fleet.readsPerBucket[0]).toBeCloseTo(500, 6);
+    // Reads at 0, 37, 112, 262 and 562 ms on average: five in the first second, and a sliding second holds no more.
+    expect(fleet.busiestSecondReads).toBeGreaterThan(5 * 500 * 0.95);
+    expect(fleet.busiestSecondReads).toBeLessThanOrEqual(fleet.totalReads);
     expect(fleet.readsPerBucket[1]).toBeCloseTo(0, 9);
     expect(fleet.readsPerContainer).toBeCloseTo(
       modelWaiter({ pollInitialMs: 50, pollMaxMs: 1_000 }, 1_000).reads,

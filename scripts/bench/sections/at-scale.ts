@@ -8,16 +8,21 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, createServer, type IncomingHttpHeaders, request } from 'node:http';
 import { freemem } from 'node:os';
-import { resolveTokenManagerOptions } from '../../../layer/token-manager-options.js';
 import { startDynamo } from '../../local-stack/dynamodb-local.js';
 import { listenOnLoopback } from '../../local-stack/loopback-server.js';
 import { runSimulationDetailed } from '../../simulator/simulation.js';
 import { type BenchContext, type BenchSection, round } from '../section.js';
-import { countPerBucket, expectedClaimWrites, modelFleetReads, peakRatePerSecond } from '../stats.js';
+import {
+  countPerBucket,
+  expectedClaimWrites,
+  modelFleetReads,
+  peakRatePerSecond,
+  shippedPollSchedule,
+} from '../stats.js';
 
 /** DynamoDB's ceiling for one partition, hence for one item, per second. */
-export const PARTITION_RCU_PER_S = 3_000;
-export const PARTITION_WCU_PER_S = 1_000;
+const PARTITION_RCU_PER_S = 3_000;
+const PARTITION_WCU_PER_S = 1_000;
 const TARGET_CONTAINERS = 10_000;
 /** The provider's answer time in the simulated run and in the model. */
 const REFRESH_MS = 1_000;
@@ -35,7 +40,7 @@ interface Call {
 
 export async function runAtScale(context: BenchContext): Promise<BenchSection> {
   const containers = context.quick ? 16 : 300;
-  const { pollInitialMs, pollMaxMs } = shippedPoll();
+  const { pollInitialMs, pollMaxMs } = shippedPollSchedule();
   const dynamo = await startDynamo({ engine: 'dynamodb-local' });
   const recorder = await startRecorder(dynamo.endpoint);
   const memory = new ChildMemorySampler();
@@ -177,7 +182,7 @@ export async function runAtScale(context: BenchContext): Promise<BenchSection> {
       `Claims: the layer reads first and claims only when it sees no live lease, so only containers whose read ` +
         'lands before the first claim write (one read and one write of the first container) send a conditional ' +
         `write. Here ${observed.claims} of ${containers} did: the first claim was answered ${observed.claimWindowMs} ms ` +
-        `after the first read, and ${observed.readsBeforeFirstClaim} reads landed in between (2 cores for ` +
+        `after the first read, and ${observed.readsBeforeFirstClaim} reads were answered in between (2 cores for ` +
         `${containers} fresh processes make that window wide). In one AWS Region it is a few ms; the model takes ` +
         `${CLAIM_WINDOW_MS} ms.`,
       `Where it breaks: the first reads alone cost ${TARGET_CONTAINERS.toLocaleString('en-US')} RCU, ` +
@@ -191,10 +196,7 @@ export async function runAtScale(context: BenchContext): Promise<BenchSection> {
         'DynamoDB throttles the excess (ProvisionedThroughputExceededException); the SDK retries it with back-off, ' +
         'and a call throttled on every attempt fails the invocation with TokenStoreError: the wait loop does not ' +
         'turn a throttled poll into one more poll.',
-      'What would fix it (not in the layer today): keep the token from expiring (refresh-ahead, or a scheduled ' +
-        'refresh), so a cold start reads once and never waits; treat a throttled poll as one more poll instead of ' +
-        'an error; eventually consistent reads for the polls (half an RCU; a stale answer only costs one more ' +
-        'poll); or copies of the item under several keys (several partitions) for readers.',
+      'What would fix it (not in the layer today), and what adaptive capacity and SDK retries do: AT-SCALE.md.',
       `Memory: ${observed.maxContainerRssMiB} MiB RSS per container at most, ${observed.pssPerContainerMiB} MiB ` +
         `proportional (shared pages split); the free memory now holds about ${observed.containersFittingInFreeMemory} ` +
         `more. Time, not memory, bounds the count on 2 cores: ${round(observed.elapsedMs / 1000)} s for this fleet. ` +
@@ -230,7 +232,7 @@ interface Scenario {
   arrivalSpreadMs: number;
   claimWrites: number;
   readsPerContainer: number;
-  /** Busiest second (sliding in 100 ms steps). */
+  /** Reads in the busiest second (a sliding window). */
   peakReadsPerSecond: number;
   totalReads: number;
 }
@@ -246,36 +248,25 @@ function modelScenarios(pollInitialMs: number, pollMaxMs: number): Scenario[] {
     ['one function: its burst of 1,000 in one instant', 1_000, 0],
   ];
   return arrivals.map(([name, containers, arrivalSpreadMs]) => {
-    const bucketMs = 100;
     const fleet = modelFleetReads({
       containers,
       arrivalSpreadMs,
       refreshMs: REFRESH_MS,
       pollInitialMs,
       pollMaxMs,
-      bucketMs,
+      bucketMs: 100,
       horizonMs: arrivalSpreadMs + REFRESH_MS + 2 * pollMaxMs + 1_000,
     });
-    let peak = 0;
-    for (let i = 0; i < fleet.readsPerBucket.length; i++) {
-      const second = fleet.readsPerBucket.slice(i, i + 1_000 / bucketMs).reduce((a, b) => a + b, 0);
-      peak = Math.max(peak, second);
-    }
     return {
       name,
       containers,
       arrivalSpreadMs,
       claimWrites: expectedClaimWrites(containers, arrivalSpreadMs, CLAIM_WINDOW_MS),
       readsPerContainer: fleet.readsPerContainer,
-      peakReadsPerSecond: peak,
+      peakReadsPerSecond: fleet.busiestSecondReads,
       totalReads: fleet.totalReads,
     };
   });
-}
-
-function shippedPoll(): { pollInitialMs: number; pollMaxMs: number } {
-  const dummy = {} as never;
-  return resolveTokenManagerOptions({ tokenType: 'bench', store: dummy, cipher: dummy, provider: dummy });
 }
 
 /** Memory of this process's children (the containers), from /proc (Linux), at the moment it was largest. */

@@ -4,7 +4,6 @@
  * cost, with the poll settings we ship and with other settings side by side? Measured with
  * real processes, and computed from the poll schedule for refreshes of other lengths.
  */
-import { resolveTokenManagerOptions } from '../../../layer/token-manager-options.js';
 import { startDynamo } from '../../local-stack/dynamodb-local.js';
 import { runSimulationDetailed } from '../../simulator/simulation.js';
 import { type BenchContext, type BenchSection, round } from '../section.js';
@@ -14,6 +13,7 @@ import {
   modelWaiter,
   type PollSchedule,
   type Spread,
+  shippedPollSchedule,
   spread,
   type WaiterModel,
 } from '../stats.js';
@@ -22,15 +22,8 @@ interface PollSetting extends PollSchedule {
   name: string;
 }
 
-/** The defaults TokenManager resolves, read from the layer itself so this section never drifts from them. */
 function shippedPollSetting(): PollSetting {
-  const dummy = {} as never;
-  const { pollInitialMs, pollMaxMs } = resolveTokenManagerOptions({
-    tokenType: 'bench',
-    store: dummy,
-    cipher: dummy,
-    provider: dummy,
-  });
+  const { pollInitialMs, pollMaxMs } = shippedPollSchedule();
   return { name: `shipped ${pollInitialMs} → ${pollMaxMs} ms`, pollInitialMs, pollMaxMs };
 }
 
