@@ -51,10 +51,13 @@ export class TokenStoreError extends SharedTokenError {
   constructor(
     message: string,
     readonly tokenType: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { throttled?: boolean },
   ) {
     super(message, options);
+    this.throttled = options?.throttled === true;
   }
+  /** DynamoDB throttled the call (the one item is hot): a waiter polls again instead of failing. */
+  readonly throttled: boolean;
 }
 
 /** The provider could not give a new token (HTTP failure, timeout, bad answer, shared back-off). */

@@ -140,7 +140,8 @@ export class TokenManager {
           this.metric(MetricName.LockContended);
         }
         await this.options.sleep(this.pollDelay(polls++, record, now, cutoff));
-        record = await this.read();
+        const polled = await this.poll();
+        if (polled !== null) record = polled;
         continue;
       }
       if (record?.retryAfter !== undefined && record.retryAfter > now)
@@ -236,6 +237,25 @@ export class TokenManager {
   private async read(): Promise<TokenRecord | undefined> {
     this.metric(MetricName.TokenStoreRead);
     return this.options.store.read(this.tokenType);
+  }
+
+  /**
+   * A waiter's read (step 6): eventually consistent, as a moment's lag only delays the waiter,
+   * and a throttled one is a poll that saw nothing new (`null`): with thousands of waiters on
+   * one item, throttling must cost time, not the invocation.
+   */
+  private async poll(): Promise<TokenRecord | undefined | null> {
+    this.metric(MetricName.TokenStoreRead);
+    try {
+      return await this.options.store.read(this.tokenType, { consistent: false });
+    } catch (error) {
+      if (!isSharedTokenError(error, 'TokenStoreError') || !(error as { throttled?: boolean }).throttled)
+        throw error;
+      this.options.logger.debug('token read throttled while waiting; polling again', {
+        tokenType: this.tokenType,
+      });
+      return null;
+    }
   }
 
   /** The record's token if it is present, unexpired, newer than a rejected version, and decrypts (I5). */

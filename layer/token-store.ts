@@ -95,13 +95,17 @@ export class TokenStore {
   }
 
   /** Consistent read: a refresh committed a moment ago by another container must be visible. */
-  async read(tokenType: string): Promise<TokenRecord | undefined> {
+  /**
+   * The item, strongly consistent unless `consistent: false`: a waiter's polls may read a
+   * moment behind (half the read capacity; the conditional claim still sees the truth).
+   */
+  async read(tokenType: string, options: { consistent?: boolean } = {}): Promise<TokenRecord | undefined> {
     const output = await this.send(tokenType, 'read', () =>
       this.client.send(
         new GetItemCommand({
           TableName: this.tableName,
           Key: marshall({ tokenType }),
-          ConsistentRead: true,
+          ConsistentRead: options.consistent ?? true,
         }),
       ),
     );
@@ -234,13 +238,20 @@ export class TokenStore {
       throw new TokenStoreError(
         `DynamoDB ${operation} of "${tokenType}" in table "${this.tableName}" failed: ${name}`,
         tokenType,
-        { cause: error },
+        { cause: error, throttled: THROTTLING.has(name) },
       );
     }
   }
 }
 
 type AttributeMap = Record<string, AttributeValue>;
+
+/** DynamoDB's answers for "too many requests on this item or table", after the SDK's own retries. */
+const THROTTLING = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+]);
 
 function isConditionFailure(error: unknown): error is ConditionalCheckFailedException {
   return (

@@ -213,7 +213,9 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
       secrets: { [secretName]: JSON.stringify({ clientId, clientSecret, salt }) },
     });
     stoppers.push(() => secretsManager.stop());
-    if (settings.seed) await seedItem(directClient, settings.table, settings.tokenType, settings.seed, salt);
+    const skewMs = Math.min(30_000, settings.tokenTtlSeconds * 1000 * 0.1);
+    if (settings.seed)
+      await seedItem(directClient, settings.table, settings.tokenType, settings.seed, salt, skewMs);
     const initialVersion = await readVersion(directClient, settings.table, settings.tokenType);
 
     const ttlMs = settings.tokenTtlSeconds * 1000;
@@ -235,7 +237,7 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
       holdProviderAnswer: settings.freezeHolderMs > 0,
       // Real-Lambda defaults (30 s skew, 5 min ahead) scaled down for seconds-long tokens.
       manager: {
-        skewMs: Math.min(30_000, ttlMs * 0.1),
+        skewMs,
         refreshAheadMs: Math.min(300_000, ttlMs * 0.3),
         leaseMs: settings.leaseMs,
         pollInitialMs: settings.pollInitialMs,
@@ -408,15 +410,18 @@ async function seedItem(
   tokenType: string,
   kind: NonNullable<SimulationOptions['seed']>,
   salt: string,
+  skewMs: number,
 ): Promise<void> {
   const inOneHour = Math.floor(Date.now() / 1000) + 3600;
   const secret = `seeded-${randomBytes(16).toString('hex')}`;
   let accessToken: string;
   let expiresAt = inOneHour;
   if (kind === 'expired') {
-    // A good token that expired a minute ago: every container needs a new one at once.
+    // A good token every container must replace at once: inside the skew, so expired for the
+    // protocol, but not yet past expiresAt, or DynamoDB Local's TTL would delete the item first.
     accessToken = await new SaltCipher({ salts: [salt] }).encrypt(secret, tokenType);
-    expiresAt = inOneHour - 3660;
+    const skewSeconds = Math.floor(skewMs / 1000);
+    expiresAt = skewSeconds >= 2 ? inOneHour - 3600 + skewSeconds - 1 : inOneHour - 3660;
   } else if (kind === 'wrong-salt') {
     accessToken = await new SaltCipher({ salts: [randomBytes(24).toString('base64url')] }).encrypt(
       secret,

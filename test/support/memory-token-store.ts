@@ -90,7 +90,7 @@ export class MemoryTokenStore implements TokenRepository {
     this.items.delete(tokenType);
   }
 
-  async read(tokenType: string): Promise<TokenRecord | undefined> {
+  async read(tokenType: string, _options?: { consistent?: boolean }): Promise<TokenRecord | undefined> {
     this.counts.reads++;
     await this.enter({ op: 'read', tokenType });
     const item = this.items.get(tokenType);

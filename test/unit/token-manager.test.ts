@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { AccessToken } from '../../layer/access-token.js';
-import { isSharedTokenError, LockWaitTimeoutError } from '../../layer/errors.js';
+import { isSharedTokenError, LockWaitTimeoutError, TokenStoreError } from '../../layer/errors.js';
 import { MetricName } from '../../layer/telemetry.js';
 import {
   type Container,
@@ -152,6 +152,75 @@ describe('step 2: store', () => {
 
     expect(next.value).toBe(recreated.value);
     expect(world.store.calls).toBe(callsBefore);
+  });
+});
+
+describe('step 6: polls while another container refreshes', () => {
+  it('polls with eventually consistent reads, after one strongly consistent first read', async () => {
+    const reads: (boolean | undefined)[] = [];
+    const read = world.store.read.bind(world.store);
+    world.store.read = (tokenType, options) => {
+      reads.push(options?.consistent);
+      return read(tokenType, options);
+    };
+    const hold = world.provider.holdNext();
+    const holder = world.container().manager.getToken();
+    await world.time.run(hold.started);
+    const waiter = world.container().manager.getToken();
+    world.time.at(START + 500, () => hold.release());
+
+    await world.time.run(Promise.all([holder, waiter]));
+
+    // The holder's first read, the waiter's first read, then the waiter's polls.
+    expect(reads.slice(0, 2)).toEqual([undefined, undefined]);
+    expect(reads.length).toBeGreaterThan(2);
+    expect(reads.slice(2).every((consistent) => consistent === false)).toBe(true);
+  });
+
+  it('treats a throttled poll as one that saw nothing new, and still gets the token', async () => {
+    const hold = world.provider.holdNext();
+    const holder = world.container().manager.getToken();
+    await world.time.run(hold.started);
+    let reads = 0;
+    world.store.beforeOperation = (event) => {
+      // The waiter's first read passes; its next three polls are throttled.
+      if (event.op === 'read' && ++reads >= 2 && reads <= 4) {
+        throw new TokenStoreError(
+          'DynamoDB read failed: ProvisionedThroughputExceededException',
+          TOKEN_TYPE,
+          {
+            throttled: true,
+          },
+        );
+      }
+    };
+    const waiter = world.container().manager.getToken();
+    world.time.at(START + 2_000, () => hold.release());
+
+    const [first, second] = await world.time.run(Promise.all([holder, waiter]));
+
+    expect(second.version).toBe(first.version);
+    expect(reads).toBeGreaterThan(4);
+    expect(world.provider.calls).toBe(1);
+  });
+
+  it('fails a waiter on a store error that is not throttling', async () => {
+    const hold = world.provider.holdNext();
+    const holder = world.container().manager.getToken();
+    await world.time.run(hold.started);
+    let reads = 0;
+    world.store.beforeOperation = (event) => {
+      if (event.op === 'read' && ++reads === 2) {
+        throw new TokenStoreError('DynamoDB read failed: AccessDeniedException', TOKEN_TYPE);
+      }
+    };
+    const waiter = world.container().manager.getToken();
+
+    const error = await world.time.run(rejectionOf(waiter));
+    hold.release();
+    await world.time.run(holder);
+
+    expect(isSharedTokenError(error, 'TokenStoreError')).toBe(true);
   });
 });
 

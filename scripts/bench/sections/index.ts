@@ -5,11 +5,13 @@ import { runExpiredToken } from './expired-token.js';
 import { runRejectionStorm } from './rejection-storm.js';
 import { runTakeover } from './takeover.js';
 import { runWaiters } from './waiters.js';
+import { runWarmPath } from './warm-path.js';
 
 /** Sections in the order the issue lists them; each file owns one measurement. */
 export const SECTIONS: Record<string, BenchSectionRunner> = {
   'expired-token': runExpiredToken,
   'rejection-storm': runRejectionStorm,
+  'warm-path': runWarmPath,
   waiters: runWaiters,
   takeover: runTakeover,
   'cold-start': runColdStart,
