@@ -3,15 +3,16 @@
  * instead, measured in one run on the embedded local stack. Prints a Markdown table, writes
  * the same figures as JSON and the chart as SVG to scripts/bench/results/.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { benchToMarkdown } from './markdown.js';
+import { benchToMarkdown, readmeSummary, replaceReadmeSummary } from './markdown.js';
 import type { BenchContext, BenchSection, BenchSectionRunner } from './section.js';
 import { SECTIONS } from './sections/index.js';
 
 const RESULTS = fileURLToPath(new URL('../../../scripts/bench/results/', import.meta.url));
+const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -46,6 +47,11 @@ async function main(): Promise<void> {
   writeFileSync(`${outDir}/bench${suffix}.md`, markdown);
   const chart = sections.find((section) => section.figures.chartSvg !== undefined)?.figures.chartSvg;
   if (typeof chart === 'string') writeFileSync(`${outDir}/provider-calls${suffix}.svg`, chart);
+  // A full run of every section is what the README shows; QUICK and partial runs leave it alone.
+  if (!quick && values.only === undefined && values.out === undefined) {
+    const readme = readFileSync(README, 'utf8');
+    writeFileSync(README, replaceReadmeSummary(readme, readmeSummary(sections, meta)));
+  }
   console.log(markdown);
   const failed = sections.flatMap((section) => section.checks.filter((check) => !check.ok));
   for (const check of failed) console.error(`MUST-HOLD FAILED: ${check.name}: ${check.detail}`);

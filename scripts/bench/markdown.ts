@@ -17,3 +17,32 @@ export function benchToMarkdown(sections: BenchSection[], meta: { mode: string; 
   }
   return `${parts.join('\n\n')}\n`;
 }
+
+export const README_START = '<!-- bench:start -->';
+export const README_END = '<!-- bench:end -->';
+
+/**
+ * The README's copy of the latest full run: each section's title and its first table (the
+ * headline figures); the notes and the other tables stay in bench.md, which it links.
+ */
+export function readmeSummary(
+  sections: BenchSection[],
+  meta: { mode: string; machine: string; date: string },
+): string {
+  const parts = [
+    `Latest full run (${meta.machine}, ${meta.date.slice(0, 10)}); every figure and note: [bench.md](scripts/bench/results/bench.md).`,
+  ];
+  for (const section of sections) {
+    const [first] = section.tables;
+    if (first) parts.push(`**${section.title}**`, tableToMarkdown(first));
+  }
+  return parts.join('\n\n');
+}
+
+/** `readme` with the text between the bench markers replaced; unchanged when the markers are missing. */
+export function replaceReadmeSummary(readme: string, summary: string): string {
+  const start = readme.indexOf(README_START);
+  const end = readme.indexOf(README_END);
+  if (start === -1 || end < start) return readme;
+  return `${readme.slice(0, start + README_START.length)}\n${summary}\n${readme.slice(end)}`;
+}

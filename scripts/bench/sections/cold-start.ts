@@ -208,7 +208,7 @@ function report(measured: Measured): BenchSection {
 
   return {
     id: 'cold-start',
-    title: '6. Cold start: bundle size and import time',
+    title: 'Cold start: bundle size and import time',
     method: `The layer entry (middleware/index.ts) bundled with esbuild as the layer ships it (ESM, node20, minified, @aws-sdk/* external), then imported in ${measured.rounds} fresh Node processes per variant, interleaved with the baseline.`,
     tables: [
       {
