@@ -132,7 +132,7 @@ export async function runAtScale(context: BenchContext): Promise<BenchSection> {
       'containers arriving with the same spread. The model rows are the expectation of the shipped poll schedule ' +
       `(${pollInitialMs} ms doubling to ${pollMaxMs} ms, equal jitter) for ${TARGET_CONTAINERS.toLocaleString('en-US')} ` +
       `containers, with claims from a ${CLAIM_WINDOW_MS} ms claim window. Limits: ${PARTITION_RCU_PER_S} RCU/s and ` +
-      `${PARTITION_WCU_PER_S} WCU/s per partition; 1 consistent read of an item up to 4 KB = 1 RCU; 1 write up to 1 KB = 1 WCU, failed conditions included.`,
+      `${PARTITION_WCU_PER_S} WCU/s per partition; 1 consistent read of an item up to 4 KB = 1 RCU (an eventually consistent poll: 0.5); 1 write up to 1 KB = 1 WCU, failed conditions included.`,
     tables: [
       {
         columns: [
@@ -194,9 +194,9 @@ export async function runAtScale(context: BenchContext): Promise<BenchSection> {
         `${burst.containers.toLocaleString('en-US')} sends ${round(burst.claimWrites)} claims (at the WCU limit) and ` +
         `${round(burst.peakReadsPerSecond)} reads in its busiest second (${over(burst.peakReadsPerSecond, PARTITION_RCU_PER_S)}). ` +
         'DynamoDB throttles the excess (ProvisionedThroughputExceededException); the SDK retries it with back-off, ' +
-        'and a call throttled on every attempt fails the invocation with TokenStoreError: the wait loop does not ' +
-        'turn a throttled poll into one more poll.',
-      'What would fix it (not in the layer today), and what adaptive capacity and SDK retries do: AT-SCALE.md.',
+        'and a poll throttled on every attempt is one more poll (the waiter reads again until its deadline); ' +
+        'polls are eventually consistent (0.5 RCU); a first read or claim throttled on every attempt fails the invocation.',
+      'What would go further, and what adaptive capacity and SDK retries do: AT-SCALE.md.',
       `Memory: ${observed.maxContainerRssMiB} MiB RSS per container at most, ${observed.pssPerContainerMiB} MiB ` +
         `proportional (shared pages split); the free memory now holds about ${observed.containersFittingInFreeMemory} ` +
         `more. Time, not memory, bounds the count on 2 cores: ${round(observed.elapsedMs / 1000)} s for this fleet. ` +
