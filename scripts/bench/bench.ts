@@ -18,8 +18,19 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     args: process.argv.slice(2),
     strict: true,
-    options: { quick: { type: 'boolean' }, only: { type: 'string' }, out: { type: 'string' } },
+    options: {
+      quick: { type: 'boolean' },
+      only: { type: 'string' },
+      out: { type: 'string' },
+      'readme-only': { type: 'boolean' },
+    },
   });
+  if (values['readme-only']) {
+    // Re-renders the README's copy from the last full run's JSON, without measuring anything.
+    const { meta, sections } = JSON.parse(readFileSync(`${RESULTS}/bench.json`, 'utf8'));
+    writeFileSync(README, replaceReadmeSummary(readFileSync(README, 'utf8'), readmeSummary(sections, meta)));
+    return;
+  }
   const quick = values.quick === true;
   const outDir = values.out ?? RESULTS;
   const context: BenchContext = { quick, log: (line) => process.stderr.write(`${line}\n`) };

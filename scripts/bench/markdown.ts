@@ -22,8 +22,8 @@ export const README_START = '<!-- bench:start -->';
 export const README_END = '<!-- bench:end -->';
 
 /**
- * The README's copy of the latest full run: each section's title and its first table (the
- * headline figures); the notes and the other tables stay in bench.md, which it links.
+ * The README's copy of the latest full run: each section's title and its headline tables
+ * (`readmeTables`, the first by default); the notes and the rest stay in bench.md, which it links.
  */
 export function readmeSummary(
   sections: BenchSection[],
@@ -33,8 +33,8 @@ export function readmeSummary(
     `Latest full run (${meta.machine}, ${meta.date.slice(0, 10)}); every figure and note: [bench.md](scripts/bench/results/bench.md).`,
   ];
   for (const section of sections) {
-    const [first] = section.tables;
-    if (first) parts.push(`**${section.title}**`, tableToMarkdown(first));
+    const tables = section.tables.slice(0, section.readmeTables ?? 1);
+    if (tables.length > 0) parts.push(`**${section.title}**`, ...tables.map(tableToMarkdown));
   }
   return parts.join('\n\n');
 }

@@ -26,6 +26,8 @@ export interface BenchSection {
   notes: string[];
   /** Every measured figure, for the JSON file (ratios and counts; times in ms). */
   figures: Record<string, unknown>;
+  /** How many of `tables` the README shows (the headline ones). @default 1 */
+  readmeTables?: number;
   /** Must-hold checks of the issue; a false one fails `make bench` after printing everything. */
   checks: { name: string; ok: boolean; detail: string }[];
 }

@@ -23,7 +23,9 @@ const section = (id: string, rows: (string | number)[][]): BenchSection => ({
 
 describe('bench Markdown', () => {
   it('renders a table with a header rule and one line per row', () => {
-    expect(tableToMarkdown({ columns: ['a', 'b'], rows: [[1, 'two']] })).toBe('| a | b |\n| --- | --- |\n| 1 | two |');
+    expect(tableToMarkdown({ columns: ['a', 'b'], rows: [[1, 'two']] })).toBe(
+      '| a | b |\n| --- | --- |\n| 1 | two |',
+    );
   });
 
   it('puts each section title and only its first table in the README summary', () => {

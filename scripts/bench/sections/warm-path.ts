@@ -118,6 +118,7 @@ export async function runWarmPath(context: BenchContext): Promise<BenchSection> 
       id: 'warm-path',
       title: 'Warm path: cost per invocation with the token in memory',
       method: `${config.blocks} interleaved blocks of ${config.blockSize} invocations per contender in one process (median of blocks); network calls counted by the local DynamoDB proxy, Secrets Manager and provider over all ${Object.keys(median).length * invocationsEach} measured invocations. A whole Middy invocation is compared with Middy invocations; one cached-credential call with one cached-credential call.`,
+      readmeTables: 2,
       tables: [
         {
           columns: ['whole Middy invocation', 'µs (median)', 'ours ÷ contender'],
