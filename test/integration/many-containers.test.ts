@@ -6,7 +6,11 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import type { Entry } from '../../scripts/simulator/protocol.js';
-import { type SimulationOptions, runSimulation as simulate } from '../../scripts/simulator/simulation.js';
+import {
+  type SimulationOptions,
+  runSimulation as simulate,
+  runSimulationDetailed as simulateDetailed,
+} from '../../scripts/simulator/simulation.js';
 
 // Seconds-long tokens and short leases keep each scenario within seconds.
 const FAST = { pollInitialMs: 25, pollMaxMs: 250 } as const;
@@ -50,9 +54,8 @@ describe.each<Entry>(['middleware', 'core'])('Many containers sharing one token 
   it('delays the others by at most the lease plus one poll when the holder is SIGKILLed mid-refresh', async () => {
     const leaseMs = 1_500;
     const providerLatencyMs = 400;
-    // The take-over's own refresh (claim, provider, commit) on a loaded 2-core machine.
-    const roundTripsMs = 300;
-    const report = await runSimulation({
+    const { report, refreshingAt, killedAt } = await simulateDetailed({
+      entry,
       containers: 20,
       invocations: 2,
       killHolder: true,
@@ -68,8 +71,12 @@ describe.each<Entry>(['middleware', 'core'])('Many containers sharing one token 
     expect(report.tokenGenerations).toBe(1);
     // The killed holder may have cost the one call it made, never more.
     expect(report.providerTokenCalls).toBeLessThanOrEqual(2);
+    // I2, measured where it applies: from the kill to a survivor refreshing in its place. The
+    // holder's lease began at its claim, just before the kill; the waiters wake at its end.
+    expect(refreshingAt).toHaveLength(2);
+    expect(refreshingAt[1]! - killedAt!).toBeLessThanOrEqual(leaseMs + FAST.pollMaxMs);
+    // And nobody took over early: a waiter waited about the whole lease.
     expect(report.maxWaitMs).toBeGreaterThanOrEqual(leaseMs - providerLatencyMs);
-    expect(report.maxWaitMs).toBeLessThanOrEqual(leaseMs + FAST.pollMaxMs + providerLatencyMs + roundTripsMs);
   }, 120_000);
 
   it('keeps the newer token when a frozen holder resumes after its lease was taken over', async () => {
