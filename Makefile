@@ -1,6 +1,6 @@
 # The two commands of the README. Both install what is missing first (npm ci from the
 # lockfile), so a fresh clone needs nothing but Node 20, npm and (for DynamoDB Local) Java 17.
-.PHONY: demo test bench lint typecheck build clean
+.PHONY: demo test bench lint typecheck build clean layer
 
 NPM_INSTALL_STAMP := node_modules/.package-lock.json
 
@@ -32,6 +32,13 @@ typecheck: $(NPM_INSTALL_STAMP)
 # JEST_ARGS lets .ci/run ask for Jest's JSON results; a plain `make test` needs none.
 test: lint typecheck build
 	node --experimental-vm-modules node_modules/jest/bin/jest.js $(JEST_ARGS)
+
+# `make layer`: the Lambda layer zip, .build/layer/lambda-shared-token-layer.zip (no @aws-sdk inside:
+# the runtime provides it). Prints its size, its contents and the publish command.
+layer: $(NPM_INSTALL_STAMP)
+	npx esbuild scripts/layer/build-layer.ts --bundle --platform=node --format=esm --target=node20 \
+		--packages=external --outfile=.build/scripts/layer/build-layer.js --log-level=warning
+	node .build/scripts/layer/build-layer.js
 
 clean:
 	rm -rf .build dist coverage

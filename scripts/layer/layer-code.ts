@@ -1,0 +1,119 @@
+/**
+ * The layer package's JavaScript: one esbuild run over the two entry points with code splitting,
+ * so `lambda-shared-token` and `lambda-shared-token/middleware` share one copy of the core (one
+ * `SharedToken` class, one per-container cache) and importing the core alone never loads Middy.
+ * Middy and Powertools are bundled in; `@aws-sdk/*` stays an import, for the runtime provides it.
+ */
+import { join, relative, sep } from 'node:path';
+import { build, type Metafile } from 'esbuild';
+import { LAYER_EXTERNALS, OWN_PACKAGE, packageOfInput, packageOfSpecifier } from '../bench/layer-bundle.js';
+
+/** The package's entry points: output name (under `dist/`) to source file. */
+export const LAYER_ENTRY_POINTS = { index: 'layer/index.ts', middleware: 'middleware/index.ts' } as const;
+
+export type LayerEntryName = keyof typeof LAYER_ENTRY_POINTS;
+
+/** A third-party package bundled into the code, for the license notice. */
+export interface BundledPackage {
+  name: string;
+  /** Its directory, absolute (the copy esbuild read, nested copies included). */
+  dir: string;
+}
+
+export interface LayerCode {
+  /** Package-relative path (`dist/index.js`, `dist/chunks/chunk-*.js`...) to the file's bytes. */
+  files: Map<string, Uint8Array>;
+  /**
+   * Packages whose code each entry point loads when imported, its shared chunks included
+   * (sorted; this project's own files count as `lambda-shared-token`).
+   */
+  packagesByEntry: Record<LayerEntryName, string[]>;
+  /** Packages the code still imports, `node:` builtins left out: only `@aws-sdk/*` ones (sorted). */
+  externalPackages: string[];
+  /** Third-party packages bundled in (sorted by name). */
+  bundledPackages: BundledPackage[];
+}
+
+/** Bundles both entry points in memory (nothing is written). */
+export async function bundleLayerCode(projectRoot: string): Promise<LayerCode> {
+  // A nominal output directory: esbuild names the outputs after it; write: false keeps them in memory.
+  const outdir = join(projectRoot, '.build', 'layer', 'package', 'dist');
+  const result = await build({
+    absWorkingDir: projectRoot,
+    entryPoints: { ...LAYER_ENTRY_POINTS },
+    outdir,
+    bundle: true,
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    minify: true,
+    external: [...LAYER_EXTERNALS],
+    sourcemap: false,
+    metafile: true,
+    write: false,
+    logLevel: 'warning',
+  });
+  const files = new Map<string, Uint8Array>();
+  for (const output of result.outputFiles) {
+    files.set(`dist/${relative(outdir, output.path).split(sep).join('/')}`, output.contents);
+  }
+  const metafile = result.metafile;
+  // The metafile names outputs, and the chunks they import, relative to the working directory.
+  const outName = (path: string): string => relative(outdir, join(projectRoot, path)).split(sep).join('/');
+  const outputs = Object.fromEntries(
+    Object.entries(metafile.outputs).map(([path, output]) => [outName(path), output]),
+  );
+  return {
+    files,
+    packagesByEntry: {
+      index: packagesLoadedBy('index.js', outputs, outName),
+      middleware: packagesLoadedBy('middleware.js', outputs, outName),
+    },
+    externalPackages: externalPackagesOf(metafile),
+    bundledPackages: bundledPackagesOf(projectRoot, metafile),
+  };
+}
+
+type Outputs = Record<string, Metafile['outputs'][string]>;
+
+/** The packages in `entry` and in every chunk it imports statically, transitively. */
+function packagesLoadedBy(entry: string, outputs: Outputs, outName: (path: string) => string): string[] {
+  const seen = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (name: string): void => {
+    const output = outputs[name];
+    if (output === undefined || seen.has(name)) return;
+    seen.add(name);
+    for (const input of Object.keys(output.inputs)) packages.add(packageOfInput(input));
+    for (const imported of output.imports) {
+      if (imported.external || imported.kind !== 'import-statement') continue;
+      visit(outName(imported.path));
+    }
+  };
+  visit(entry);
+  return [...packages].sort();
+}
+
+function externalPackagesOf(metafile: Metafile): string[] {
+  const names = new Set<string>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const imported of output.imports) {
+      if (imported.external && !imported.path.startsWith('node:'))
+        names.add(packageOfSpecifier(imported.path));
+    }
+  }
+  return [...names].sort();
+}
+
+function bundledPackagesOf(projectRoot: string, metafile: Metafile): BundledPackage[] {
+  const byName = new Map<string, string>();
+  for (const input of Object.keys(metafile.inputs)) {
+    const name = packageOfInput(input);
+    if (name === OWN_PACKAGE || byName.has(name)) continue;
+    const marker = `node_modules/${name}/`;
+    byName.set(name, join(projectRoot, input.slice(0, input.lastIndexOf(marker) + marker.length)));
+  }
+  return [...byName].map(([name, dir]) => ({ name, dir })).sort((a, b) => a.name.localeCompare(b.name));
+}
