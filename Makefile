@@ -1,6 +1,6 @@
 # The two commands of the README. Both install what is missing first (npm ci from the
 # lockfile), so a fresh clone needs nothing but Node 20, npm and (for DynamoDB Local) Java 17.
-.PHONY: demo test bench lint typecheck build clean layer
+.PHONY: demo test bench lint typecheck build clean layer terraform-check
 
 NPM_INSTALL_STAMP := node_modules/.package-lock.json
 
@@ -30,8 +30,13 @@ typecheck: $(NPM_INSTALL_STAMP)
 	npx tsc --noEmit -p tsconfig.json
 
 # JEST_ARGS lets .ci/run ask for Jest's JSON results; a plain `make test` needs none.
-test: lint typecheck build
+test: lint typecheck build terraform-check
 	node --experimental-vm-modules node_modules/jest/bin/jest.js $(JEST_ARGS)
+
+# `make terraform-check`: examples/terraform formatted and valid, its table applied to DynamoDB
+# Local and the simulator run on it. One "skipped" line where terraform or a provider mirror is missing.
+terraform-check: build
+	@node scripts/terraform/check.mjs
 
 # `make layer`: the Lambda layer zip, .build/layer/lambda-shared-token-layer.zip (no @aws-sdk inside:
 # the runtime provides it). Prints its size, its contents and the publish command.

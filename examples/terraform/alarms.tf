@@ -1,0 +1,60 @@
+# Alarms that need a person: a tokenType whose refresh fails (bad credentials, a dead refresh
+# token, the provider down) and a refresher that crashes. Both go to one SNS topic.
+resource "aws_sns_topic" "alarms" {
+  count = var.alarm_topic_arn == null ? 1 : 0
+
+  # Not encrypted with aws/sns: CloudWatch cannot publish to a topic under that key, whose policy
+  # cannot be changed. The notifications hold alarm names and counts, never a secret.
+  name = "${local.name}-shared-token-alarms"
+  tags = var.tags
+}
+
+locals {
+  alarm_topic_arn = var.alarm_topic_arn == null ? aws_sns_topic.alarms[0].arn : var.alarm_topic_arn
+}
+
+# The layer publishes TokenRefreshFailed with the single dimension tokenType (no service
+# dimension: every function shares the token, so they share its metric), hence one alarm each.
+resource "aws_cloudwatch_metric_alarm" "token_refresh_failed" {
+  for_each = toset(var.token_types)
+
+  # CloudWatch alarm names take any printable character, `#` of a tenant's tokenType included.
+  alarm_name        = "${local.name}-token-refresh-failed-${each.value}"
+  alarm_description = "The shared ${each.value} token could not be refreshed: the provider refused the credentials (invalid_client, invalid_grant) or was unreachable. Lambdas keep a still-valid token, then fail. See the deploy guide's troubleshooting table."
+  namespace         = var.metric_namespace
+  metric_name       = "TokenRefreshFailed"
+  dimensions = {
+    tokenType = each.value
+  }
+  statistic           = "Sum"
+  period              = var.alarm_period_seconds
+  evaluation_periods  = 1
+  threshold           = var.refresh_failure_threshold
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  # No data point means no failure: the metric is only published when something happened.
+  treat_missing_data = "notBreaching"
+  alarm_actions      = [local.alarm_topic_arn]
+  ok_actions         = [local.alarm_topic_arn]
+  tags               = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "refresher_errors" {
+  count = local.refresher_enabled ? 1 : 0
+
+  alarm_name        = "${local.name}-shared-token-refresher-errors"
+  alarm_description = "The scheduled token refresher ${local.refresher_function_name} failed. Tokens are then refreshed on the request path; read its log for the tokenType and the error."
+  namespace         = "AWS/Lambda"
+  metric_name       = "Errors"
+  dimensions = {
+    FunctionName = local.refresher_function_name
+  }
+  statistic           = "Sum"
+  period              = var.alarm_period_seconds
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [local.alarm_topic_arn]
+  ok_actions          = [local.alarm_topic_arn]
+  tags                = var.tags
+}
