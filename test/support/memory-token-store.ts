@@ -1,4 +1,3 @@
-import { TokenStoreError } from '../../layer/errors.js';
 import type {
   ClaimRequest,
   ClaimResult,

@@ -28,7 +28,7 @@ const CORE = 'lambda-shared-token getToken() (warm)';
 
 export async function runWarmPath(context: BenchContext): Promise<BenchSection> {
   if (!WORKER) throw new Error('warm-path-worker.js is missing: run `node scripts/build.mjs` first');
-  const stops: (() => Promise<unknown> | void)[] = [];
+  const stops: (() => unknown)[] = [];
   try {
     const dynamo = await startDynamo({ engine: 'auto' });
     stops.push(() => dynamo.stop());
