@@ -119,9 +119,11 @@ export class TokenManager {
   }
 
   /** Steps 2, 4, 5 and 6 as one loop: read, then use, wait, or claim, until a usable token or the deadline. */
-  private async acquire(deadline: number, rejectedVersion: number | undefined): Promise<AccessToken> {
+  private async acquire(deadline: number, rejected: number | undefined): Promise<AccessToken> {
+    let rejectedVersion = rejected;
     const cutoff = deadline - this.options.deadlineMarginMs;
     let record = await this.read();
+    rejectedVersion = this.rejectionStillApplies(record, rejectedVersion);
     let waitStartedAt: number | undefined;
     let polls = 0;
     for (;;) {
@@ -149,6 +151,7 @@ export class TokenManager {
       const { claim, owner, leaseExpiresAt } = await this.claimLease(record?.version, now, cutoff - now);
       if (!claim.claimed) {
         record = claim.current; // Step 6: a loser re-evaluates what the winner left.
+        rejectedVersion = this.rejectionStillApplies(record, rejectedVersion);
         continue;
       }
       if (record?.updating) {
@@ -162,6 +165,7 @@ export class TokenManager {
       const fresh = await refreshAsHolder(this.options, claim.record, owner, leaseExpiresAt);
       if (fresh) return this.adopt(fresh);
       record = await this.read(); // Lease lost (I3): somebody took over; use what they commit.
+      rejectedVersion = this.rejectionStillApplies(record, rejectedVersion);
     }
   }
 
@@ -227,6 +231,21 @@ export class TokenManager {
     const leaseExpiresAt = now + Math.min(this.options.leaseMs, timeLeftMs);
     const claim = await this.options.store.claim(this.tokenType, { seenVersion, owner, leaseExpiresAt, now });
     return { claim, owner, leaseExpiresAt };
+  }
+
+  /**
+   * A rejected version, unless a strongly consistent read shows the item gone or at a lower
+   * version: TTL deleted it and versions started again at 1, so the rejection was of a token
+   * that no longer exists. Kept, it would make this container refuse every new token up to
+   * that number and refresh tokens the others are using.
+   */
+  private rejectionStillApplies(
+    record: TokenRecord | undefined,
+    rejected: number | undefined,
+  ): number | undefined {
+    if (rejected === undefined || (record !== undefined && record.version >= rejected)) return rejected;
+    if (this.rejectedUpTo !== undefined && this.rejectedUpTo <= rejected) this.rejectedUpTo = undefined;
+    return undefined;
   }
 
   /** Usable by this container: not within `skewMs` of its expiry (epoch ms). */

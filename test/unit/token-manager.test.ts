@@ -225,6 +225,24 @@ describe('step 6: polls while another container refreshes', () => {
 });
 
 describe('TTL during a refresh', () => {
+  it('uses the new tokens after TTL deleted the item and versions restarted below one it rejected', async () => {
+    await world.seedToken({ value: 'token-v5-secret', expiresAtSeconds: START_SECONDS + 3_600, version: 5 });
+    const { manager } = world.container();
+    const rejected = await world.time.run(manager.getToken());
+    await world.time.run(manager.refreshRejected(rejected));
+    expect(world.provider.calls).toBe(1);
+    // TTL deletes the item; another container starts it again at version 1.
+    world.store.delete(TOKEN_TYPE);
+    await world.seedToken({ value: 'token-v1-secret', expiresAtSeconds: START_SECONDS + 3_600, version: 1 });
+    manager.clearCache();
+
+    const token = await world.time.run(manager.getToken());
+
+    expect(token.version).toBe(1);
+    expect(token.value).toBe('token-v1-secret');
+    expect(world.provider.calls).toBe(1);
+  });
+
   it('makes one provider call when TTL deletes the expired item while the holder refreshes it (I1)', async () => {
     const { manager } = world.container();
     await world.seedToken({
