@@ -3,7 +3,8 @@
  *
  * Environment: DYNAMODB_TABLE_ACCESS_TOKENS (the token table), SALESFORCE_SECRET_NAME
  * (`/{env}/{service}/oauth/salesforce`, JSON with clientId, clientSecret, salt) and
- * SALESFORCE_INSTANCE_URL (the org's My Domain URL).
+ * SALESFORCE_INSTANCE_URL (the org's My Domain URL); optionally SALESFORCE_SESSION_SECONDS
+ * (the org's session timeout, default 7200).
  */
 import type { Context } from 'aws-lambda';
 import {
@@ -15,6 +16,9 @@ import {
 
 const instanceUrl = process.env.SALESFORCE_INSTANCE_URL;
 if (!instanceUrl) throw new Error("SALESFORCE_INSTANCE_URL is not set: set it to the org's My Domain URL");
+// Salesforce's token answers carry no expires_in: the session lasts the org's session timeout
+// (Setup > Session Settings). Tell the provider, or a token is believed for the 2-hour default.
+const sessionLifetimeSeconds = Number(process.env.SALESFORCE_SESSION_SECONDS ?? 7_200);
 const API_VERSION = 'v60.0';
 
 export interface QueryEvent {
@@ -47,5 +51,5 @@ export async function queryAccounts(event: QueryEvent, context: Context): Promis
 export const sharedTokenOptions: SharedTokenMiddlewareOptions = {
   tokenType: 'salesforce',
   secretName: process.env.SALESFORCE_SECRET_NAME ?? '',
-  provider: salesforce({ instanceUrl }),
+  provider: salesforce({ instanceUrl, sessionLifetimeSeconds }),
 };

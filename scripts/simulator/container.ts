@@ -37,7 +37,11 @@ async function prepare(config: ContainerConfig): Promise<void> {
     AWS_SECRET_ACCESS_KEY: 'local',
     POWERTOOLS_SERVICE_NAME: `simulated-${config.index}`,
     SALESFORCE_SECRET_NAME: config.secretName,
-    ...(config.api.kind === 'salesforce' && { SALESFORCE_INSTANCE_URL: config.api.instanceUrl }),
+    ...(config.api.kind === 'salesforce' && {
+      SALESFORCE_INSTANCE_URL: config.api.instanceUrl,
+      // The local Salesforce's session timeout, as an operator sets the org's.
+      SALESFORCE_SESSION_SECONDS: String(config.tokenTtlSeconds),
+    }),
   });
   let providerCalls = 0;
   const invoker = await createInvoker(config, {

@@ -25,6 +25,8 @@ export interface ContainerConfig {
   secretsEndpoint: string;
   /** The provider's credentials and salt are in this secret, served by the local Secrets Manager. */
   secretName: string;
+  /** How long the provider's tokens live: the Salesforce example's session timeout. */
+  tokenTtlSeconds: number;
   invocations: number;
   /** Pause between two invocations of one container. */
   thinkMs: number;

@@ -230,6 +230,7 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
       dynamoEndpoint: proxy.endpoint,
       secretsEndpoint: secretsManager.endpoint,
       secretName,
+      tokenTtlSeconds: settings.tokenTtlSeconds,
       invocations: settings.invocations,
       thinkMs: settings.thinkMs,
       invocationTimeoutMs: settings.invocationTimeoutMs,
