@@ -1,5 +1,5 @@
 import { AccessToken } from './access-token.js';
-import { fromEpochSeconds } from './clock.js';
+import { fromEpochSeconds, toEpochSeconds } from './clock.js';
 import { isSharedTokenError, LockWaitTimeoutError, TokenRefreshError } from './errors.js';
 import { refreshAsHolder } from './lease-holder.js';
 import { MetricName } from './telemetry.js';
@@ -148,7 +148,12 @@ export class TokenManager {
       }
       if (record?.retryAfter !== undefined && record.retryAfter > now)
         throw this.backingOff(record.retryAfter);
-      const { claim, owner, leaseExpiresAt } = await this.claimLease(record?.version, now, cutoff - now);
+      const { claim, owner, leaseExpiresAt } = await this.claimLease(
+        record?.version,
+        now,
+        cutoff - now,
+        record,
+      );
       if (!claim.claimed) {
         record = claim.current; // Step 6: a loser re-evaluates what the winner left.
         rejectedVersion = this.rejectionStillApplies(record, rejectedVersion);
@@ -202,6 +207,13 @@ export class TokenManager {
     // the provider answers, and a second container would refresh the same generation again.
     const timeLeft = deadline - this.options.deadlineMarginMs - now;
     if (timeLeft <= 0) return;
+    // A lease that would outlive the token could lose its item to TTL, and a second container
+    // would refresh again (I1); the token cannot be removed either, others still use it. So the
+    // early refresh is left out, and the refresh after expiry holds TTL off (claimLease).
+    if (!outlivesLease(toEpochSeconds(cached.expiresAt), now + Math.min(this.options.leaseMs, timeLeft))) {
+      this.refreshAheadNotBefore = cached.expiresAt;
+      return;
+    }
     const { claim, owner, leaseExpiresAt } = await this.claimLease(cached.version, now, timeLeft);
     if (claim.claimed) {
       const fresh = await refreshAsHolder(this.options, claim.record, owner, leaseExpiresAt);
@@ -225,11 +237,30 @@ export class TokenManager {
     );
   }
 
-  /** Step 4: one conditional write; the lease is the configured one, cut to the time the caller has left. */
-  private async claimLease(seenVersion: number | undefined, now: number, timeLeftMs: number) {
+  /**
+   * Step 4: one conditional write; the lease is the configured one, cut to the time the caller
+   * has left. When the item's token would expire before the lease ends (it is being replaced
+   * because it expired, or was rejected near its end), the claim also holds TTL off the item.
+   */
+  private async claimLease(
+    seenVersion: number | undefined,
+    now: number,
+    timeLeftMs: number,
+    record?: TokenRecord,
+  ) {
     const owner = `${this.options.ownerId}:${++this.claims}`;
     const leaseExpiresAt = now + Math.min(this.options.leaseMs, timeLeftMs);
-    const claim = await this.options.store.claim(this.tokenType, { seenVersion, owner, leaseExpiresAt, now });
+    const holdUntil =
+      record?.expiresAt !== undefined && !outlivesLease(record.expiresAt, leaseExpiresAt)
+        ? Math.ceil((leaseExpiresAt + TTL_MARGIN_MS) / 1000)
+        : undefined;
+    const claim = await this.options.store.claim(this.tokenType, {
+      seenVersion,
+      owner,
+      leaseExpiresAt,
+      now,
+      ...(holdUntil !== undefined && { holdUntil }),
+    });
     return { claim, owner, leaseExpiresAt };
   }
 
@@ -355,6 +386,14 @@ export class TokenManager {
   private metric(name: MetricName, value = 1): void {
     this.options.metrics.record(name, value, this.tokenType);
   }
+}
+
+/** Clock difference between this container and DynamoDB's TTL that the hold allows for. */
+const TTL_MARGIN_MS = 5_000;
+
+/** The token (expiresAt in epoch seconds) is still unexpired, for TTL, when the lease ends. */
+function outlivesLease(expiresAtSeconds: number, leaseExpiresAt: number): boolean {
+  return fromEpochSeconds(expiresAtSeconds) > leaseExpiresAt + TTL_MARGIN_MS;
 }
 
 function leaseIsLive(record: TokenRecord, now: number): boolean {

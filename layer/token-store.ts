@@ -48,6 +48,13 @@ export interface ClaimRequest {
   leaseExpiresAt: number;
   /** Epoch ms: a lease ending before this is dead and may be taken over. */
   now: number;
+  /**
+   * Epoch SECONDS. For a claim on an expired token: TTL (on `expiresAt`) could delete the item,
+   * and the lease with it, while the refresh runs; a second container would then claim the
+   * missing item and call the provider again. The claim sets `expiresAt` to this and removes the
+   * expired token, so TTL keeps off until the lease is over and nobody reads a stale token.
+   */
+  holdUntil?: number;
 }
 
 export interface CommitRequest {
@@ -137,9 +144,14 @@ export class TokenStore {
       ':zero': 0,
     };
     if (sawItem) Object.assign(values, { ':seen': seenVersion, ':false': false, ':now': now });
+    let update =
+      'SET updating = :true, lockOwner = :owner, lockExpiresAt = :lease, version = if_not_exists(version, :zero)';
+    if (request.holdUntil !== undefined) {
+      update += ', expiresAt = :hold REMOVE accessToken';
+      values[':hold'] = request.holdUntil;
+    }
     const result = await this.conditionalUpdate(tokenType, 'claim', {
-      UpdateExpression:
-        'SET updating = :true, lockOwner = :owner, lockExpiresAt = :lease, version = if_not_exists(version, :zero)',
+      UpdateExpression: update,
       ConditionExpression: condition,
       ExpressionAttributeValues: marshall(values),
       ReturnValues: 'ALL_NEW',

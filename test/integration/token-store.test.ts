@@ -134,6 +134,38 @@ describe.each(['dynamodb-local', 'dynalite'] as DynamoEngine[])('TokenStore on %
     expect((await store.read(tokenType))?.lockOwner).toBeUndefined();
   });
 
+  it('holds TTL off an expired item it claims: expiresAt moved past the lease, the stale token removed', async () => {
+    const store = new TokenStore({ client: table.client, tableName: TABLE });
+    const tokenType = nextTokenType();
+    const now = Date.now();
+    await store.claim(tokenType, {
+      seenVersion: undefined,
+      owner: 'first:1',
+      leaseExpiresAt: now + 1_000,
+      now,
+    });
+    await store.commit(tokenType, {
+      owner: 'first:1',
+      accessToken: 'ct-old',
+      expiresAt: 1_700_000_000,
+      updatedAt: 1_699_999_000,
+    });
+    const holdUntil = Math.ceil((now + 15_000) / 1000);
+
+    const claim = await store.claim(tokenType, {
+      seenVersion: 1,
+      owner: 'next:1',
+      leaseExpiresAt: now + 10_000,
+      now,
+      holdUntil,
+    });
+
+    expect(claim.claimed).toBe(true);
+    const record = await store.read(tokenType);
+    expect(record).toMatchObject({ expiresAt: holdUntil, version: 1, updating: true, lockOwner: 'next:1' });
+    expect(record?.accessToken).toBeUndefined();
+  });
+
   it('refuses a claim while a live lease is held, and grants it once the lease has ended', async () => {
     const store = new TokenStore({ client: table.client, tableName: TABLE });
     const tokenType = nextTokenType();

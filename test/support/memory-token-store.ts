@@ -38,7 +38,8 @@ export interface MemoryTokenStoreOptions {
  * - claim: `attribute_not_exists(tokenType)` when the caller saw no item; else
  *   `version = :seen` (or, for :seen = 0, a missing version or item) AND no live lease, where a
  *   lease is dead when `updating` is false or missing, `lockExpiresAt` is missing, or
- *   `lockExpiresAt < :now`. Sets updating, lockOwner, lockExpiresAt, version = if_not_exists(version, 0).
+ *   `lockExpiresAt < :now`. Sets updating, lockOwner, lockExpiresAt, version = if_not_exists(version, 0);
+ *   with `holdUntil`, also expiresAt = holdUntil and removes accessToken.
  * - commit: `lockOwner = :owner OR attribute_not_exists(tokenType)` (TTL may delete the item
  *   mid-refresh); sets the token, expiresAt, updatedAt, version = if_not_exists(version, 0) + 1,
  *   updating = false, the refresh token when given; removes lockOwner, lockExpiresAt,
@@ -112,6 +113,10 @@ export class MemoryTokenStore implements TokenRepository {
       lockExpiresAt: leaseExpiresAt,
       version: item?.version ?? 0,
     };
+    if (request.holdUntil !== undefined) {
+      next.expiresAt = request.holdUntil;
+      delete next.accessToken;
+    }
     this.items.set(tokenType, copy(next));
     this.applied.claims++;
     return { claimed: true, record: toRecord(next) };

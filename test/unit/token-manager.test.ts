@@ -225,6 +225,38 @@ describe('step 6: polls while another container refreshes', () => {
 });
 
 describe('TTL during a refresh', () => {
+  it('holds TTL off an expired item while refreshing it: no stale token, expiresAt past the lease', async () => {
+    await world.seedToken({
+      value: 'expired-token-secret',
+      expiresAtSeconds: START_SECONDS - 60,
+      version: 3,
+    });
+    const held = world.provider.holdNext();
+    const pending = world.container({ leaseMs: 4_000 }).manager.getToken();
+    await world.time.run(held.started);
+
+    const during = world.store.get(TOKEN_TYPE);
+
+    expect(during?.accessToken).toBeUndefined();
+    // Epoch seconds: the lease end (START + 4 s) plus the 5 s margin, rounded up.
+    expect(during?.expiresAt).toBe(START_SECONDS + 9);
+    held.release();
+    const token = await world.time.run(pending);
+    expect(world.store.get(TOKEN_TYPE)?.expiresAt).toBe(Math.floor(token.expiresAt / 1000));
+  });
+
+  it('does not refresh ahead when the lease would outlive the token (TTL could take the item)', async () => {
+    const { manager } = world.container({ leaseMs: 10_000, refreshAheadMs: 300_000, skewMs: 1_000 });
+    world.provider.lifetimeMs = 12_000;
+    const first = await world.time.run(manager.getToken());
+    world.time.advance(5_000); // inside the refresh-ahead window, 7 s before expiry: a 10 s lease would outlive it
+
+    const token = await world.time.run(manager.getToken());
+
+    expect(token).toBe(first);
+    expect(world.provider.calls).toBe(1);
+  });
+
   it('uses the new tokens after TTL deleted the item and versions restarted below one it rejected', async () => {
     await world.seedToken({ value: 'token-v5-secret', expiresAtSeconds: START_SECONDS + 3_600, version: 5 });
     const { manager } = world.container();
