@@ -210,7 +210,7 @@ export class TokenManager {
     // A lease that would outlive the token could lose its item to TTL, and a second container
     // would refresh again (I1); the token cannot be removed either, others still use it. So the
     // early refresh is left out, and the refresh after expiry holds TTL off (claimLease).
-    if (!outlivesLease(toEpochSeconds(cached.expiresAt), now + Math.min(this.options.leaseMs, timeLeft))) {
+    if (!outlivesLease(toEpochSeconds(cached.expiresAt), now + Math.min(this.options.leaseMs, timeLeft), 0)) {
       this.refreshAheadNotBefore = cached.expiresAt;
       return;
     }
@@ -251,7 +251,7 @@ export class TokenManager {
     const owner = `${this.options.ownerId}:${++this.claims}`;
     const leaseExpiresAt = now + Math.min(this.options.leaseMs, timeLeftMs);
     const holdUntil =
-      record?.expiresAt !== undefined && !outlivesLease(record.expiresAt, leaseExpiresAt)
+      record?.expiresAt !== undefined && !outlivesLease(record.expiresAt, leaseExpiresAt, TTL_MARGIN_MS)
         ? Math.ceil((leaseExpiresAt + TTL_MARGIN_MS) / 1000)
         : undefined;
     const claim = await this.options.store.claim(this.tokenType, {
@@ -391,9 +391,9 @@ export class TokenManager {
 /** Clock difference between this container and DynamoDB's TTL that the hold allows for. */
 const TTL_MARGIN_MS = 5_000;
 
-/** The token (expiresAt in epoch seconds) is still unexpired, for TTL, when the lease ends. */
-function outlivesLease(expiresAtSeconds: number, leaseExpiresAt: number): boolean {
-  return fromEpochSeconds(expiresAtSeconds) > leaseExpiresAt + TTL_MARGIN_MS;
+/** The token (expiresAt in epoch seconds) is still unexpired, for TTL, `marginMs` after the lease ends. */
+function outlivesLease(expiresAtSeconds: number, leaseExpiresAt: number, marginMs: number): boolean {
+  return fromEpochSeconds(expiresAtSeconds) > leaseExpiresAt + marginMs;
 }
 
 function leaseIsLive(record: TokenRecord, now: number): boolean {

@@ -9,7 +9,7 @@ const USAGE = `Usage: npm run demo -- [flags]
 
   --containers N            simulated Lambda containers, each a child process (default 25)
   --invocations N           invocations per container, one at a time (default 40)
-  --token-ttl SECONDS       lifetime of the tokens the local provider issues (default 2)
+  --token-ttl SECONDS       lifetime of the tokens the local provider issues (default 4)
   --reject-rate R           probability the data API revokes the token it is shown, 0..1 (default 0.005)
   --rate-limit-rate R       probability the data API answers 403 REQUEST_LIMIT_EXCEEDED, 0..1 (default 0);
                             such a 403 surfaces as it is and never causes a refresh
@@ -26,7 +26,7 @@ const USAGE = `Usage: npm run demo -- [flags]
   --api-url URL             with --provider-url: use this data API (GET with a Bearer token; 200, or
                             401/403, optionally with a JSON body; REQUEST_LIMIT_EXCEEDED is not a rejection)
   --think-ms MS             pause between two invocations of a container (default 25)
-  --lease-ms MS             longest lease of a refresher (default 10000)
+  --lease-ms MS             longest lease of a refresher (default: a quarter of the token's life, at most 10000)
   --invocation-timeout-ms MS  each invocation's deadline, like a Lambda timeout (default 15000)
   --json                    print the report as one JSON object on the last line of stdout
   --help                    this text`;
@@ -48,13 +48,12 @@ function parseFlags(argv: string[]): { options: SimulationOptions; json: boolean
   const options: SimulationOptions = {
     containers: integer(values.containers, '--containers', 1, 1000, 25),
     invocations: integer(values.invocations, '--invocations', 1, 1_000_000, 40),
-    tokenTtlSeconds: integer(values['token-ttl'], '--token-ttl', 1, 366 * 24 * 3600, 2),
+    tokenTtlSeconds: integer(values['token-ttl'], '--token-ttl', 1, 366 * 24 * 3600, 4),
     rejectRate: number(values['reject-rate'], '--reject-rate', 0, 1, 0.005),
     rateLimitRate: number(values['rate-limit-rate'], '--rate-limit-rate', 0, 1, 0),
     providerLatencyMs: integer(values['provider-latency'], '--provider-latency', 0, 600_000, 100),
     killHolder: values['kill-holder'] === true,
     thinkMs: integer(values['think-ms'], '--think-ms', 0, 600_000, 25),
-    leaseMs: integer(values['lease-ms'], '--lease-ms', 1, 600_000, 10_000),
     invocationTimeoutMs: integer(
       values['invocation-timeout-ms'],
       '--invocation-timeout-ms',
@@ -69,6 +68,8 @@ function parseFlags(argv: string[]): { options: SimulationOptions; json: boolean
     }
     options.engine = values.engine;
   }
+  if (values['lease-ms'] !== undefined)
+    options.leaseMs = integer(values['lease-ms'], '--lease-ms', 1, 600_000, 10_000);
   if (values.entry !== undefined) {
     if (values.entry !== 'middleware' && values.entry !== 'core') {
       throw new UsageError('--entry must be middleware or core');

@@ -67,7 +67,7 @@ export interface SimulationOptions {
   apiUrl?: string;
   /** Pause between two invocations of one container. @default 0 */
   thinkMs?: number;
-  /** @default 10_000 */
+  /** @default min(10_000, tokenTtl / 4): a real Lambda's 10 s lease, scaled down for seconds-long tokens */
   leaseMs?: number;
   /** @default 15_000 */
   invocationTimeoutMs?: number;
@@ -162,7 +162,6 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
     engine: 'auto' as const,
     table: 'demo-local-access-tokens',
     thinkMs: 0,
-    leaseMs: 10_000,
     invocationTimeoutMs: 15_000,
     pollInitialMs: 50,
     pollMaxMs: 1_000,
@@ -239,8 +238,9 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
       // Real-Lambda defaults (30 s skew, 5 min ahead) scaled down for seconds-long tokens.
       manager: {
         skewMs,
-        refreshAheadMs: Math.min(300_000, ttlMs * 0.3),
-        leaseMs: settings.leaseMs,
+        refreshAheadMs: Math.min(300_000, ttlMs * 0.5),
+        // A lease that outlives the token would rule out refreshing ahead (see TokenManager).
+        leaseMs: settings.leaseMs ?? Math.min(10_000, ttlMs / 4),
         pollInitialMs: settings.pollInitialMs,
         pollMaxMs: settings.pollMaxMs,
       },

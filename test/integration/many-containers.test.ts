@@ -147,6 +147,8 @@ describe.each<Entry>(['middleware', 'core'])('Many containers sharing one token 
       containers: 20,
       invocations: 40,
       tokenTtlSeconds: 2,
+      // Longer than the token: every refresh happens after expiry, under the TTL hold.
+      leaseMs: 2_000,
       rejectRate: 0.01,
       providerLatencyMs: 50,
       thinkMs: 20,
