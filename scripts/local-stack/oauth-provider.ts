@@ -11,6 +11,7 @@ import {
   mediaType,
   type OAuthProviderStats,
   ProviderState,
+  type ProviderStateOptions,
 } from './oauth-state.js';
 import {
   handleSalesforceQuery,
@@ -22,21 +23,7 @@ import {
 export type { InjectedAnswer } from './injected-answers.js';
 export type { OAuthProviderStats } from './oauth-state.js';
 
-export interface OAuthProviderOptions {
-  clientId: string;
-  clientSecret: string;
-  /** expires_in of issued tokens, and their real lifetime on this server; default 3600. */
-  tokenTtlSeconds?: number;
-  /** Delay before a token endpoint (OAuth2 or Salesforce) answers; default 0. */
-  latencyMs?: number;
-  /** 0..1: probability that the data API revokes the (live) token it is shown, then answers 403 (Salesforce: 401); default 0. */
-  rejectRate?: number;
-  /**
-   * 0..1: probability that the data API answers a live token with a 403 rate-limit error
-   * (`REQUEST_LIMIT_EXCEEDED`) and leaves the token live; drawn before rejectRate; default 0.
-   */
-  rateLimitRate?: number;
-  random?: () => number;
+export interface OAuthProviderOptions extends ProviderStateOptions {
   /** When true, tokens come with a refresh_token, and grant_type=refresh_token rotates it. Default false. */
   issueRefreshTokens?: boolean;
 }

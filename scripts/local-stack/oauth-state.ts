@@ -31,12 +31,20 @@ const emptyStats = (): OAuthProviderStats => ({
 /** How the data API judges a call: served, refused because of the token, or refused for the rate limit. */
 export type ApiVerdict = 'ok' | 'no-token' | 'rejected' | 'rate-limited';
 
+/** The local provider's settings; `startOAuthProvider` adds `issueRefreshTokens`. */
 export interface ProviderStateOptions {
   clientId: string;
   clientSecret: string;
+  /** expires_in of issued tokens, and their real lifetime on this server; default 3600. */
   tokenTtlSeconds?: number;
+  /** Delay before a token endpoint (OAuth2 or Salesforce) answers; default 0. */
   latencyMs?: number;
+  /** 0..1: probability that the data API revokes the (live) token it is shown, then answers 403 (Salesforce: 401); default 0. */
   rejectRate?: number;
+  /**
+   * 0..1: probability that the data API answers a live token with a 403 rate-limit error
+   * (`REQUEST_LIMIT_EXCEEDED`) and leaves the token live; drawn before rejectRate; default 0.
+   */
   rateLimitRate?: number;
   random?: () => number;
 }

@@ -14,6 +14,7 @@ import {
   withSharedToken,
 } from '../../middleware/index.js';
 import { createAlternativeInvoker } from '../bench/alternatives/index.js';
+import { InvocationTimer } from './invocation-timer.js';
 import type { ContainerConfig } from './protocol.js';
 
 export interface ProviderHooks {
@@ -45,19 +46,8 @@ export async function createInvoker(config: ContainerConfig, hooks: ProviderHook
     tokenType: config.tokenType,
     provider: hooked(options.provider, hooks),
   };
-  // Time in the base handler is the API call; the rest of an invocation is what the token cost.
-  let inHandlerMs = 0;
-  let overheadMs = 0;
-  let tokenAt: number | null = null;
-  const timedBase: BaseHandler = async (event, context) => {
-    tokenAt = Date.now();
-    const started = performance.now();
-    try {
-      return await base(event, context);
-    } finally {
-      inHandlerMs += performance.now() - started;
-    }
-  };
+  const timer = new InvocationTimer();
+  const timedBase: BaseHandler = timer.timeHandler(base);
   let run: (deadline: number) => Promise<unknown>;
   let shared: SharedToken;
   if (config.entry === 'middleware') {
@@ -72,18 +62,9 @@ export async function createInvoker(config: ContainerConfig, hooks: ProviderHook
         .finally(() => shared.flushMetrics());
   }
   return {
-    async invoke(deadline) {
-      inHandlerMs = 0;
-      tokenAt = null;
-      const started = performance.now();
-      try {
-        await run(deadline);
-      } finally {
-        overheadMs = performance.now() - started - inHandlerMs;
-      }
-    },
-    lastOverheadMs: () => overheadMs,
-    lastTokenAt: () => tokenAt,
+    invoke: (deadline) => timer.measure(() => run(deadline)),
+    lastOverheadMs: () => timer.lastOverheadMs(),
+    lastTokenAt: () => timer.lastTokenAt(),
     finish: () => shared.flushMetrics({ force: true }),
   };
 }

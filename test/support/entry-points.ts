@@ -40,6 +40,8 @@ import {
 } from '../../scripts/local-stack/index.js';
 import { listenOnLoopback } from '../../scripts/local-stack/loopback-server.js';
 
+export { rejectionOf } from './rejection-of.js';
+
 export const REGION = 'us-east-1';
 export const FAKE_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 export const CLIENT_ID = 'entry-points-client';
@@ -300,16 +302,6 @@ export class RecordingMetrics implements TokenMetrics {
   count(name: MetricName): number {
     return this.points.filter((point) => point.name === name).length;
   }
-}
-
-/** The rejection of `promise`; fails the test when it resolves. */
-export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection, but the promise resolved');
 }
 
 /** Everything written to stdout and stderr while `body` runs; nothing reaches the terminal. */

@@ -5,6 +5,7 @@
  */
 import type { Context } from 'aws-lambda';
 import { type AccessToken, isTokenRejection } from '../../../layer/index.js';
+import { InvocationTimer } from '../../simulator/invocation-timer.js';
 import type { Invoker } from '../../simulator/invoker.js';
 import type { TokenSource } from './token-source.js';
 
@@ -12,26 +13,14 @@ import type { TokenSource } from './token-source.js';
 export type QueryHandler = (event: unknown, context: Context) => Promise<unknown>;
 
 export function alternativeInvoker(source: () => Promise<TokenSource>, query: QueryHandler): Invoker {
-  let inHandlerMs = 0;
-  let overheadMs = 0;
-  let tokenAt: number | null = null;
-
-  const callApi = async (token: AccessToken, deadline: number): Promise<void> => {
-    tokenAt = Date.now();
-    const started = performance.now();
-    try {
-      await query({}, lambdaContext(token, deadline));
-    } finally {
-      inHandlerMs += performance.now() - started;
-    }
-  };
+  const timer = new InvocationTimer();
+  const callApi = timer.timeHandler(async (token: AccessToken, deadline: number) => {
+    await query({}, lambdaContext(token, deadline));
+  });
 
   return {
-    async invoke(deadline) {
-      inHandlerMs = 0;
-      tokenAt = null;
-      const started = performance.now();
-      try {
+    invoke: (deadline) =>
+      timer.measure(async () => {
         const tokens = await source();
         const token = await tokens.get();
         try {
@@ -40,12 +29,9 @@ export function alternativeInvoker(source: () => Promise<TokenSource>, query: Qu
           if (!isTokenRejection(error)) throw error;
           await callApi(await tokens.replaceRejected(token), deadline);
         }
-      } finally {
-        overheadMs = performance.now() - started - inHandlerMs;
-      }
-    },
-    lastOverheadMs: () => overheadMs,
-    lastTokenAt: () => tokenAt,
+      }),
+    lastOverheadMs: () => timer.lastOverheadMs(),
+    lastTokenAt: () => timer.lastTokenAt(),
   };
 }
 
