@@ -144,11 +144,13 @@ describe.each(['dynamodb-local', 'dynalite'] as DynamoEngine[])('TokenStore on %
       leaseExpiresAt: now + 1_000,
       now,
     });
+    // About to expire, not yet expired: the engine's TTL must not delete it before the claim.
+    const nowSeconds = Math.floor(now / 1000);
     await store.commit(tokenType, {
       owner: 'first:1',
       accessToken: 'ct-old',
-      expiresAt: 1_700_000_000,
-      updatedAt: 1_699_999_000,
+      expiresAt: nowSeconds + 2,
+      updatedAt: nowSeconds,
     });
     const holdUntil = Math.ceil((now + 15_000) / 1000);
 
