@@ -9,7 +9,7 @@ const USAGE = `Usage: npm run demo -- [flags]
 
   --containers N            simulated Lambda containers, each a child process (default 25)
   --invocations N           invocations per container, one at a time (default 40)
-  --token-ttl SECONDS       lifetime of the tokens the local provider issues (default 4)
+  --token-ttl SECONDS       lifetime of the tokens the local provider issues (default 8)
   --reject-rate R           probability the data API revokes the token it is shown, 0..1 (default 0.005)
   --rate-limit-rate R       probability the data API answers 403 REQUEST_LIMIT_EXCEEDED, 0..1 (default 0);
                             such a 403 surfaces as it is and never causes a refresh
@@ -48,7 +48,7 @@ function parseFlags(argv: string[]): { options: SimulationOptions; json: boolean
   const options: SimulationOptions = {
     containers: integer(values.containers, '--containers', 1, 1000, 25),
     invocations: integer(values.invocations, '--invocations', 1, 1_000_000, 40),
-    tokenTtlSeconds: integer(values['token-ttl'], '--token-ttl', 1, 366 * 24 * 3600, 4),
+    tokenTtlSeconds: integer(values['token-ttl'], '--token-ttl', 1, 366 * 24 * 3600, 8),
     rejectRate: number(values['reject-rate'], '--reject-rate', 0, 1, 0.005),
     rateLimitRate: number(values['rate-limit-rate'], '--rate-limit-rate', 0, 1, 0),
     providerLatencyMs: integer(values['provider-latency'], '--provider-latency', 0, 600_000, 100),
@@ -184,6 +184,11 @@ async function main(): Promise<void> {
   const report = await runSimulation(options);
   if (json) console.log(JSON.stringify(report));
   else printSummary(report);
+  // A demo in which nothing worked is a failed demo, whatever the report says of the rest.
+  if (report.invocations > 0 && report.succeeded === 0) {
+    console.error(`demo failed: none of the ${report.invocations} invocations succeeded`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((error: unknown) => {

@@ -8,7 +8,7 @@ import { CheckFailure, run, say, timed } from './terraform-cli.mjs';
 // ~3 s of invocations give a few generations, and the local data API's 403 to a superseded token
 // gives rejections, so "one provider call per generation" (I1) is checked across refreshes. No
 // random revocations: a revoked retry fails by design, and this check must not be flaky.
-const SIMULATOR_ARGS = '--containers 4 --invocations 20 --think-ms 150 --token-ttl 2 --reject-rate 0'.split(
+const SIMULATOR_ARGS = '--containers 4 --invocations 20 --think-ms 150 --token-ttl 4 --reject-rate 0'.split(
   ' ',
 );
 

@@ -19,12 +19,17 @@ describe('The demo CLI', () => {
   it('ends stdout with one JSON report and prints no client secret anywhere', () => {
     const clientSecret = `cli-secret-${randomBytes(12).toString('hex')}`;
 
-    const run = demo(['--containers', '3', '--invocations', '5', '--json'], {
-      SIMULATOR_CLIENT_SECRET: clientSecret,
-    });
+    // Tokens of a minute (leases of 10 s) and no revocation: this checks the CLI and its report on
+    // a machine that runs other suites beside it; timing under load is many-containers' business.
+    const run = demo(
+      ['--containers', '3', '--invocations', '5', '--token-ttl', '60', '--reject-rate', '0', '--json'],
+      { SIMULATOR_CLIENT_SECRET: clientSecret },
+    );
 
     expect(run.status).toBe(0);
     const report = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '');
+    // First, so that a failing run shows which errors the containers met.
+    expect({ failed: report.failed, errors: report.errors }).toEqual({ failed: 0, errors: {} });
     for (const field of [
       'engine',
       'containers',
@@ -54,14 +59,34 @@ describe('The demo CLI', () => {
   }, 120_000);
 
   it('runs the handlers through the core API with --entry core', () => {
-    const run = demo(['--containers', '2', '--invocations', '3', '--entry', 'core', '--json']);
+    const run = demo([
+      ...['--containers', '2', '--invocations', '3', '--entry', 'core'],
+      ...['--token-ttl', '60', '--reject-rate', '0', '--json'],
+    ]);
 
     expect(run.status).toBe(0);
     const report = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '');
+    expect({ failed: report.failed, errors: report.errors }).toEqual({ failed: 0, errors: {} });
     expect(report.entry).toBe('core');
     expect(report.succeeded).toBe(6);
     expect(report.metrics.TokenRefreshed).toBe(report.providerTokenCalls);
   }, 120_000);
+
+  it('exits 1 when no invocation succeeds, after its report', () => {
+    // Nothing listens on the discard port: every refresh fails with a connection refused.
+    const run = demo([
+      ...['--containers', '2', '--invocations', '2', '--json'],
+      ...['--provider-url', 'http://127.0.0.1:9/token', '--api-url', 'http://127.0.0.1:9/api'],
+    ]);
+
+    expect(run.status).toBe(1);
+    const report = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '');
+    expect(report).toMatchObject({ succeeded: 0, failed: 4, tokenGenerations: 0 });
+    // Each attempt failed, and the shared back-off kept the others from trying at once.
+    expect(report.metrics.TokenRefreshFailed).toBe(report.providerTokenCalls);
+    expect(Object.keys(report.errors)).toEqual(['TokenRefreshError']);
+    expect(run.output).toContain('demo failed: none of the 4 invocations succeeded');
+  });
 
   it.each([
     [['--containers', '0'], '--containers must be a number from 1 to 1000'],
