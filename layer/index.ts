@@ -112,3 +112,4 @@ export {
   TokenStore,
   type TokenStoreOptions,
 } from './token-store.js';
+export { parseTokenType, TENANT_SEPARATOR, type TokenTypeParts, tenantTokenType } from './token-type.js';
