@@ -100,6 +100,7 @@ export {
   type TokenLogger,
   type TokenMetrics,
 } from './telemetry.js';
+export { TenantTokens, type TenantTokensOptions } from './tenant-tokens.js';
 export { type GetTokenOptions, TokenManager } from './token-manager.js';
 export type { TokenManagerOptions } from './token-manager-options.js';
 export {
@@ -112,4 +113,11 @@ export {
   TokenStore,
   type TokenStoreOptions,
 } from './token-store.js';
-export { parseTokenType, TENANT_SEPARATOR, type TokenTypeParts, tenantTokenType } from './token-type.js';
+export {
+  checkSecretTenant,
+  checkTokenTypePart,
+  parseTokenType,
+  TENANT_SEPARATOR,
+  type TokenTypeParts,
+  tenantTokenType,
+} from './token-type.js';

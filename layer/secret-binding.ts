@@ -4,6 +4,7 @@ import type { ProviderFactory, TokenProvider, TokenRequest } from './providers/t
 import type { SecretSource } from './secret-source.js';
 import { type ProviderSecret, parseProviderSecret } from './secrets.js';
 import type { TokenLogger } from './telemetry.js';
+import { checkSecretTenant } from './token-type.js';
 
 /** Builds the cipher from the current secret (by default a SaltCipher over its salts). */
 export type CipherFactory = (secret: ProviderSecret) => TokenCipher;
@@ -92,6 +93,7 @@ export class SecretBinding {
 
   private bind(raw: unknown): Bound {
     const secret = parseProviderSecret(this.options.secretName, raw);
+    checkSecretTenant(this.options.tokenType, this.options.secretName, secret.optional('tenant'));
     const previous = this.bound;
     if (previous && previous.secret.fingerprint === secret.fingerprint) {
       previous.raw = raw;

@@ -1,0 +1,179 @@
+/**
+ * Tenants in one process: tokenType parts, the secret's tenant check, and TenantTokens'
+ * per-tenant SharedTokens. Cross-tenant reads against real servers: test/integration/tenants.test.ts.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { ConfigurationError, SecretError } from '../../layer/errors.js';
+import { functionProvider } from '../../layer/providers/function-provider.js';
+import type { SecretSource } from '../../layer/secret-source.js';
+import { TenantTokens, type TenantTokensOptions } from '../../layer/tenant-tokens.js';
+import { checkSecretTenant, parseTokenType, tenantTokenType } from '../../layer/token-type.js';
+import { RecordingLogger, RecordingMetrics } from '../support/entry-points.js';
+import { MemoryTokenStore } from '../support/memory-token-store.js';
+
+const SALT_A = 'tenant-a-salt-4f9c2e7b1d';
+const SALT_B = 'tenant-b-salt-8a3d6c0e5f';
+
+describe('tokenType parts', () => {
+  it.each([
+    ['salesforce', { provider: 'salesforce' }],
+    ['salesforce#tenant-42', { provider: 'salesforce', tenant: 'tenant-42' }],
+    ['salesforce#eu#7', { provider: 'salesforce', tenant: 'eu#7' }],
+    // Not a tenant: nothing on one side of the separator (a tokenType from before tenants).
+    ['#tenant', { provider: '#tenant' }],
+    ['salesforce#', { provider: 'salesforce#' }],
+  ])('reads %j as %j', (tokenType, parts) => {
+    expect(parseTokenType(tokenType)).toEqual(parts);
+  });
+
+  it('builds provider#tenant and reads it back', () => {
+    const tokenType = tenantTokenType('salesforce', 'acme.eu-1');
+    expect(tokenType).toBe('salesforce#acme.eu-1');
+    expect(parseTokenType(tokenType)).toEqual({ provider: 'salesforce', tenant: 'acme.eu-1' });
+  });
+
+  it.each([
+    ['salesforce', '', 'tenant'],
+    ['salesforce', 'a#b', 'tenant'],
+    ['salesforce', 'with space', 'tenant'],
+    ['salesforce', 'x'.repeat(129), 'tenant'],
+    ['sales#force', 'tenant-1', 'provider'],
+    ['', 'tenant-1', 'provider'],
+  ])('refuses provider %j with tenant %j, naming the %s', (provider, tenant, part) => {
+    expect(() => tenantTokenType(provider, tenant)).toThrow(ConfigurationError);
+    expect(() => tenantTokenType(provider, tenant)).toThrow(`the ${part} of a tenant tokenType`);
+  });
+});
+
+describe("the secret's tenant", () => {
+  it('accepts the secret of the same tenant, and a provider-wide secret for a provider-wide tokenType', () => {
+    expect(() => checkSecretTenant('salesforce#a', '/prod/s/oauth/a', 'a')).not.toThrow();
+    expect(() => checkSecretTenant('salesforce', '/prod/s/oauth/sf', undefined)).not.toThrow();
+  });
+
+  it.each([
+    [
+      'salesforce#b',
+      'a',
+      'secret "/prod/s/oauth/x" is tenant "a"\'s, but tokenType "salesforce#b" is tenant "b"',
+    ],
+    [
+      'salesforce#b',
+      undefined,
+      'secret "/prod/s/oauth/x" names no tenant, but tokenType "salesforce#b" is tenant "b"',
+    ],
+    [
+      'salesforce',
+      'a',
+      'secret "/prod/s/oauth/x" is tenant "a"\'s, but tokenType "salesforce" is a provider-wide tokenType',
+    ],
+  ])('refuses tokenType %j with a secret of tenant %j', (tokenType, secretTenant, message) => {
+    let error: unknown;
+    try {
+      checkSecretTenant(tokenType, '/prod/s/oauth/x', secretTenant);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SecretError);
+    expect((error as SecretError).message).toContain(message);
+    expect((error as SecretError).field).toBe('tenant');
+  });
+});
+
+/** A secret source per name, counting loads; the secrets as JSON, as Secrets Manager gives them. */
+function fakeSecrets(secrets: Record<string, Record<string, string>>) {
+  const loads: string[] = [];
+  const source = (secretName: string): SecretSource => ({
+    load: async () => {
+      loads.push(secretName);
+      const secret = secrets[secretName];
+      if (!secret) throw new Error(`no secret ${secretName}`);
+      return JSON.stringify(secret);
+    },
+  });
+  return { source, loads };
+}
+
+function tenantTokens(overrides: Partial<TenantTokensOptions> = {}) {
+  const issued: string[] = [];
+  const { source, loads } = fakeSecrets({
+    '/test/tenants/oauth/a': { tenant: 'a', clientId: 'client-a', salt: SALT_A },
+    '/test/tenants/oauth/b': { tenant: 'b', clientId: 'client-b', salt: SALT_B },
+    '/test/tenants/oauth/c': { tenant: 'a', clientId: 'client-c', salt: SALT_A },
+  });
+  const store = new MemoryTokenStore();
+  const logger = new RecordingLogger();
+  const metrics = new RecordingMetrics();
+  const tenants = new TenantTokens({
+    providerName: 'salesforce',
+    secretName: (tenant) => `/test/tenants/oauth/${tenant}`,
+    secrets: source,
+    provider: functionProvider(async ({ credentials }) => {
+      const token = `token-for-${credentials.require('clientId')}-${issued.length + 1}`;
+      issued.push(token);
+      return { accessToken: token, expiresAt: Date.now() + 3_600_000 };
+    }),
+    store,
+    logger,
+    metrics,
+    ...overrides,
+  });
+  return { tenants, store, issued, loads, logger, metrics };
+}
+
+describe('TenantTokens', () => {
+  it("gives each tenant its own tokenType, secret and token, with that tenant's credentials", async () => {
+    const { tenants, issued, loads } = tenantTokens();
+
+    const a = await tenants.forTenant('a').getToken();
+    const b = await tenants.forTenant('b').getToken();
+
+    expect(tenants.forTenant('a').tokenType).toBe('salesforce#a');
+    expect([a.tokenType, b.tokenType]).toEqual(['salesforce#a', 'salesforce#b']);
+    expect([a.value, b.value]).toEqual(['token-for-client-a-1', 'token-for-client-b-2']);
+    expect(issued).toHaveLength(2);
+    expect(loads).toEqual(['/test/tenants/oauth/a', '/test/tenants/oauth/b']);
+  });
+
+  it('keeps one SharedToken per tenant and drops the least recently used beyond maxTenants', () => {
+    const { tenants } = tenantTokens({ maxTenants: 2 });
+    const a = tenants.forTenant('a');
+    tenants.forTenant('b');
+    expect(tenants.forTenant('a')).toBe(a); // a is now the most recent
+    tenants.forTenant('x');
+
+    expect(tenants.tenants()).toEqual(['a', 'x']);
+    expect(tenants.forTenant('a')).toBe(a);
+  });
+
+  it("fails before any table or provider call when a tenant's secret names another tenant", async () => {
+    // Tenant c's secret is misconfigured: it is tenant a's.
+    const { tenants, store, issued } = tenantTokens();
+    const reads: string[] = [];
+    store.beforeOperation = (event) => {
+      reads.push(event.op);
+    };
+
+    await expect(tenants.forTenant('c').getToken()).rejects.toThrow(
+      'secret "/test/tenants/oauth/c" is tenant "a"\'s, but tokenType "salesforce#c" is tenant "c"',
+    );
+    expect(reads).toEqual([]);
+    expect(issued).toEqual([]);
+  });
+
+  it.each([
+    [{ tokenType: 'salesforce' }, 'TenantTokens takes "providerName"'],
+    [{ providerName: 'sales#force' }, 'the provider of a tenant tokenType'],
+    [{ secretName: '/test/tenants/oauth/a' }, 'option "secretName" must be a function of the tenant'],
+    [{ cipher: 'kms' }, 'TenantTokens option "cipher" must be a function'],
+    [{ maxTenants: 0 }, 'option "maxTenants" must be a whole number of at least 1'],
+    [{ tenantId: 'a' }, 'Unknown TenantTokens option "tenantId"'],
+  ])('refuses %j at construction', (overrides, message) => {
+    expect(() => tenantTokens(overrides as Partial<TenantTokensOptions>)).toThrow(message);
+  });
+
+  it('refuses a malformed tenant id, naming the part', () => {
+    const { tenants } = tenantTokens();
+    expect(() => tenants.forTenant('a#b')).toThrow('the tenant of a tenant tokenType');
+  });
+});
