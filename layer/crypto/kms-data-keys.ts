@@ -112,8 +112,10 @@ function kmsError(operation: 'GenerateDataKey' | 'Decrypt', cause: unknown): Kms
 }
 
 function errorName(error: unknown): string {
-  if (!(error instanceof Error)) return typeof error;
-  const { code } = error as { code?: unknown };
+  // Duck-typed: an error from another realm (a test VM, a bundled SDK copy) fails instanceof.
+  if (typeof error !== 'object' || error === null) return typeof error;
+  const { name, code } = error as { name?: unknown; code?: unknown };
   // Network failures surface as plain Errors with a Node code (ECONNREFUSED, ETIMEDOUT).
-  return error.name === 'Error' && typeof code === 'string' ? code : error.name;
+  if ((name === undefined || name === 'Error') && typeof code === 'string') return code;
+  return typeof name === 'string' ? name : 'Error';
 }
