@@ -111,6 +111,27 @@ export class DecryptError extends SharedTokenError {
   override name = 'DecryptError';
 }
 
+/**
+ * AWS KMS could not be asked, or refused to answer (unreachable, throttled, AccessDenied, key
+ * disabled or missing). Never a `DecryptError`: a KMS outage must not make every container treat
+ * the shared token as missing and refresh it. Carries the operation and the AWS error name; the
+ * SDK error is the `cause`.
+ */
+export class KmsError extends SharedTokenError {
+  override name = 'KmsError';
+  constructor(
+    message: string,
+    /** The KMS operation that failed. */
+    readonly operation: 'GenerateDataKey' | 'Decrypt',
+    options?: ErrorOptions & { code?: string },
+  ) {
+    super(message, options);
+    this.code = options?.code;
+  }
+  /** The AWS error name (`ThrottlingException`, `AccessDeniedException`, ...), when KMS answered one. */
+  readonly code: string | undefined;
+}
+
 /** The lease was taken over by another container before this one committed. Internal to the manager. */
 export class LeaseLostError extends SharedTokenError {
   override name = 'LeaseLostError';
@@ -133,5 +154,6 @@ const KNOWN_NAMES = new Set([
   'InvalidProviderResponseError',
   'LockWaitTimeoutError',
   'DecryptError',
+  'KmsError',
   'LeaseLostError',
 ]);

@@ -6,6 +6,16 @@
 export { AccessToken } from './access-token.js';
 export { type Clock, fromEpochSeconds, systemClock, toEpochSeconds } from './clock.js';
 export { ENV_TABLE_NAME, readEnvironment, type SharedTokenEnvironment } from './config.js';
+export {
+  DEFAULT_DATA_KEY_MAX_AGE_MS,
+  DEFAULT_DATA_KEY_MAX_USES,
+  DEFAULT_DECRYPT_CACHE_MAX_ENTRIES,
+  KmsCipher,
+  type KmsCipherOptions,
+  kmsCipher,
+} from './crypto/kms-cipher.js';
+export type { KmsClientLike } from './crypto/kms-data-keys.js';
+export { KMS_ENVELOPE_VERSION } from './crypto/kms-envelope.js';
 export { MIN_SALT_LENGTH, SaltCipher, type SaltCipherOptions } from './crypto/salt-cipher.js';
 export type { TokenCipher } from './crypto/token-cipher.js';
 export {
@@ -13,6 +23,7 @@ export {
   DecryptError,
   InvalidProviderResponseError,
   isSharedTokenError,
+  KmsError,
   LeaseLostError,
   LockWaitTimeoutError,
   SecretError,

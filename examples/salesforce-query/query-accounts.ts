@@ -4,11 +4,13 @@
  * Environment: DYNAMODB_TABLE_ACCESS_TOKENS (the token table), SALESFORCE_SECRET_NAME
  * (`/{env}/{service}/oauth/salesforce`, JSON with clientId, clientSecret, salt) and
  * SALESFORCE_INSTANCE_URL (the org's My Domain URL); optionally SALESFORCE_SESSION_SECONDS
- * (the org's session timeout, default 7200).
+ * (the org's session timeout, default 7200) and SHARED_TOKEN_KMS_KEY_ID (a KMS key id, ARN or
+ * alias: the token is then sealed by KMS envelope encryption instead of the secret's salt).
  */
 import type { Context } from 'aws-lambda';
 import {
   type AccessToken,
+  kmsCipher,
   SalesforceApiError,
   type SharedTokenMiddlewareOptions,
   salesforce,
@@ -20,6 +22,8 @@ if (!instanceUrl) throw new Error("SALESFORCE_INSTANCE_URL is not set: set it to
 // (Setup > Session Settings). Tell the provider, or a token is believed for the 2-hour default.
 const sessionLifetimeSeconds = Number(process.env.SALESFORCE_SESSION_SECONDS ?? 7_200);
 const API_VERSION = 'v60.0';
+// Optional: seal the token with a KMS data key (kms:GenerateDataKey and kms:Decrypt on this key).
+const kmsKeyId = process.env.SHARED_TOKEN_KMS_KEY_ID;
 
 export interface QueryEvent {
   /** SOQL; the default lists five accounts. */
@@ -52,4 +56,5 @@ export const sharedTokenOptions: SharedTokenMiddlewareOptions = {
   tokenType: 'salesforce',
   secretName: process.env.SALESFORCE_SECRET_NAME ?? '',
   provider: salesforce({ instanceUrl, sessionLifetimeSeconds }),
+  ...(kmsKeyId ? { cipher: kmsCipher({ keyId: kmsKeyId }) } : {}),
 };

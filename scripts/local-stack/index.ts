@@ -19,6 +19,8 @@ export type { DynamoCallCounts, DynamoProxy } from './dynamo-proxy.js';
 export { startDynamoProxy } from './dynamo-proxy.js';
 export type { DynamoCommand, DynamoEngine, RunningDynamo } from './dynamodb-local.js';
 export { javaAvailable, startDynamo } from './dynamodb-local.js';
+export type { KmsStats, LocalKms, LocalKmsKey, LocalKmsOptions } from './kms-server.js';
+export { startKms } from './kms-server.js';
 export type {
   InjectedAnswer,
   LocalOAuthProvider,

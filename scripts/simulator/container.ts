@@ -37,6 +37,10 @@ async function prepare(config: ContainerConfig): Promise<void> {
     AWS_SECRET_ACCESS_KEY: 'local',
     POWERTOOLS_SERVICE_NAME: `simulated-${config.index}`,
     SALESFORCE_SECRET_NAME: config.secretName,
+    ...(config.kms && {
+      AWS_ENDPOINT_URL_KMS: config.kms.endpoint,
+      SHARED_TOKEN_KMS_KEY_ID: config.kms.keyId,
+    }),
     ...(config.api.kind === 'salesforce' && {
       SALESFORCE_INSTANCE_URL: config.api.instanceUrl,
       // The local Salesforce's session timeout, as an operator sets the org's.

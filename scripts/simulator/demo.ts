@@ -16,6 +16,8 @@ const USAGE = `Usage: npm run demo -- [flags]
   --provider-latency MS     delay of the local token endpoint (default 100)
   --entry NAME              middleware (the example handler through Middy) | core (SharedToken.run)
                             (default middleware)
+  --cipher NAME             salt (the secret's salt, SaltCipher) | kms (KMS envelope encryption through a
+                            local KMS server; the report counts its calls) (default salt)
   --kill-holder             SIGKILL the first container that holds the lease, mid-refresh
   --engine NAME             dynamodb-local | dynalite (default: dynamodb-local when Java is found)
   --endpoint URL            use this DynamoDB instead of starting one
@@ -76,6 +78,12 @@ function parseFlags(argv: string[]): { options: SimulationOptions; json: boolean
     }
     options.entry = values.entry;
   }
+  if (values.cipher !== undefined) {
+    if (values.cipher !== 'salt' && values.cipher !== 'kms') {
+      throw new UsageError('--cipher must be salt or kms');
+    }
+    options.cipher = values.cipher;
+  }
   if (values.endpoint !== undefined) options.endpoint = url(values.endpoint, '--endpoint');
   if (values['provider-url'] !== undefined)
     options.providerUrl = url(values['provider-url'], '--provider-url');
@@ -107,6 +115,7 @@ function parse(argv: string[]) {
       'reject-rate': text,
       'rate-limit-rate': text,
       entry: text,
+      cipher: text,
       'provider-latency': text,
       'kill-holder': { type: 'boolean' },
       engine: text,
@@ -161,6 +170,15 @@ lambda-shared-token simulator (${report.engine}, handlers through the ${report.e
   }
   provider token calls ${report.providerTokenCalls} for ${report.tokenGenerations} token generations (${perGeneration.toFixed(2)} per generation)
   data API calls ${report.apiCalls}, of which rejected ${report.apiRejected}, rate-limited ${report.apiRateLimited}; secret fetches ${report.secretFetches}
+  tokens sealed with ${
+    report.cipher === 'kms'
+      ? `KMS envelope encryption: KMS calls ${report.kmsCalls} (${
+          Object.entries(report.kmsCallsByOperation)
+            .map(([name, count]) => `${name} ${count}`)
+            .join(', ') || 'none'
+        })`
+      : "the secret's salt"
+  }
   Powertools metrics: ${Object.entries(report.metrics)
     .map(([name, total]) => `${name} ${total}`)
     .join(', ')}

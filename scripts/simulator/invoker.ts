@@ -7,6 +7,7 @@
 import type { Context } from 'aws-lambda';
 import {
   type AccessToken,
+  kmsCipher,
   oauth2ClientCredentials,
   type ProviderFactory,
   SharedToken,
@@ -77,6 +78,10 @@ async function loadHandler(
     // The example's handler function and options; the entry point attaches them (handler.ts is
     // that one line for the middleware).
     const example = await import('../../examples/salesforce-query/query-accounts.js');
+    // The example reads SHARED_TOKEN_KMS_KEY_ID itself (container.ts sets it), as a deployed function does.
+    if (config.kms && example.sharedTokenOptions.cipher === undefined) {
+      throw new Error('the example did not pick up SHARED_TOKEN_KMS_KEY_ID: no KMS cipher');
+    }
     return { handler: example.queryAccounts as BaseHandler, options: example.sharedTokenOptions };
   }
   const { apiUrl, tokenUrl } = config.api;
@@ -87,6 +92,7 @@ async function loadHandler(
       tokenType: config.tokenType,
       secretName: config.secretName,
       provider: oauth2ClientCredentials({ tokenUrl }),
+      ...(config.kms && { cipher: kmsCipher({ keyId: config.kms.keyId }) }),
     },
   };
 }

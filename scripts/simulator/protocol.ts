@@ -14,6 +14,9 @@ export type Entry = 'middleware' | 'core';
  */
 export type Strategy = 'shared-token' | 'each-refreshes' | 'claim-or-fail' | 'process-single-flight';
 
+/** How the token is sealed in the table: the secret's salt (SaltCipher), or KMS envelope encryption. */
+export type CipherKind = 'salt' | 'kms';
+
 export interface ContainerConfig {
   index: number;
   entry: Entry;
@@ -25,6 +28,8 @@ export interface ContainerConfig {
   secretsEndpoint: string;
   /** The provider's credentials and salt are in this secret, served by the local Secrets Manager. */
   secretName: string;
+  /** The local KMS and its key, when the handler seals tokens with `kmsCipher` (`--cipher kms`). */
+  kms?: { endpoint: string; keyId: string };
   /** How long the provider's tokens live: the Salesforce example's session timeout. */
   tokenTtlSeconds: number;
   invocations: number;

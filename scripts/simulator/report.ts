@@ -1,10 +1,11 @@
 import type { MetricTotal } from './emf.js';
-import type { ContainerResult, Entry } from './protocol.js';
+import type { CipherKind, ContainerResult, Entry } from './protocol.js';
 import type { SimulationReport } from './simulation.js';
 
 export interface FleetFigures {
   engine: string;
   entry: Entry;
+  cipher: CipherKind;
   containers: number;
   invocations: number;
   results: ContainerResult[];
@@ -17,6 +18,8 @@ export interface FleetFigures {
   apiRejected: number;
   apiRateLimited: number;
   secretFetches: number;
+  /** Calls the local KMS server answered, by operation (empty with the salt cipher). */
+  kmsCallsByOperation: Record<string, number>;
   /** From the containers' Powertools EMF output. */
   metrics: Record<string, MetricTotal>;
   secretsInOutput: number;
@@ -45,6 +48,7 @@ export function summarize(figures: FleetFigures): SimulationReport {
   return {
     engine: figures.engine,
     entry: figures.entry,
+    cipher: figures.cipher,
     containers: figures.containers,
     invocations: figures.invocations,
     succeeded: results.reduce((total, r) => total + r.succeeded, 0),
@@ -62,6 +66,8 @@ export function summarize(figures: FleetFigures): SimulationReport {
     apiRejected: figures.apiRejected,
     apiRateLimited: figures.apiRateLimited,
     secretFetches: figures.secretFetches,
+    kmsCalls: Object.values(figures.kmsCallsByOperation).reduce((total, count) => total + count, 0),
+    kmsCallsByOperation: { ...figures.kmsCallsByOperation },
     cacheHits: sum('TokenCacheHit'),
     lockTakeovers: sum('LockTakeover'),
     leaseLost: sum('LeaseLost'),

@@ -11,12 +11,14 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { SaltCipher } from '../../layer/index.js';
 import { type DynamoProxy, startDynamoProxy } from '../local-stack/dynamo-proxy.js';
 import { type DynamoEngine, startDynamo } from '../local-stack/dynamodb-local.js';
+import { type LocalKms, startKms } from '../local-stack/kms-server.js';
 import { type LocalOAuthProvider, startOAuthProvider } from '../local-stack/oauth-provider.js';
 import { startSecretsManager } from '../local-stack/secrets-manager-server.js';
 import { createTokenTable, localDynamoClient } from '../local-stack/table.js';
 import { metricTotalsFromEmf } from './emf.js';
 import type {
   ChildMessage,
+  CipherKind,
   ContainerConfig,
   ContainerResult,
   Entry,
@@ -38,6 +40,11 @@ export interface SimulationOptions {
   rateLimitRate?: number;
   /** How handlers get the token: the Middy middleware, or the core API. @default 'middleware' */
   entry?: Entry;
+  /**
+   * How tokens are sealed: the secret's salt, or KMS envelope encryption through a local KMS
+   * server (the handlers get `kmsCipher`). @default 'salt'
+   */
+  cipher?: CipherKind;
   /** This project, or an alternative a user might build instead (for the benchmark). @default 'shared-token' */
   strategy?: Strategy;
   /** @default 0 */
@@ -86,6 +93,7 @@ export interface SimulationOptions {
 export interface SimulationReport {
   engine: string;
   entry: Entry;
+  cipher: CipherKind;
   containers: number;
   invocations: number;
   succeeded: number;
@@ -108,6 +116,10 @@ export interface SimulationReport {
   apiRateLimited: number;
   /** GetSecretValue calls the local Secrets Manager answered (one per cold container, plus rotations). */
   secretFetches: number;
+  /** KMS calls the local KMS server answered (GenerateDataKey + Decrypt); 0 with the salt cipher. */
+  kmsCalls: number;
+  /** The same calls by operation. */
+  kmsCallsByOperation: Record<string, number>;
   cacheHits: number;
   lockTakeovers: number;
   leaseLost: number;
@@ -122,6 +134,9 @@ export interface SimulationReport {
   maxContainerRssMiB: number;
   elapsedMs: number;
 }
+
+/** The alias of the local KMS key the containers seal tokens with (`--cipher kms`). */
+const KMS_KEY_ALIAS = 'alias/shared-token-simulator';
 
 // Beside this file when it runs bundled (the demo), beside the bench's bundle, or in .build/ from source (Jest).
 const CONTAINER_SCRIPT = [
@@ -154,6 +169,7 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
     rejectRate: 0,
     rateLimitRate: 0,
     entry: 'middleware' as Entry,
+    cipher: 'salt' as CipherKind,
     strategy: 'shared-token' as Strategy,
     providerLatencyMs: 0,
     killHolder: false,
@@ -212,6 +228,11 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
       secrets: { [secretName]: JSON.stringify({ clientId, clientSecret, salt }) },
     });
     stoppers.push(() => secretsManager.stop());
+    let kms: LocalKms | undefined;
+    if (settings.cipher === 'kms') {
+      kms = await startKms({ aliases: [KMS_KEY_ALIAS] });
+      stoppers.push(() => kms!.stop());
+    }
     const skewMs = Math.min(30_000, settings.tokenTtlSeconds * 1000 * 0.1);
     if (settings.seed)
       await seedItem(directClient, settings.table, settings.tokenType, settings.seed, salt, skewMs);
@@ -229,6 +250,7 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
       dynamoEndpoint: proxy.endpoint,
       secretsEndpoint: secretsManager.endpoint,
       secretName,
+      ...(kms && { kms: { endpoint: kms.endpoint, keyId: KMS_KEY_ALIAS } }),
       tokenTtlSeconds: settings.tokenTtlSeconds,
       invocations: settings.invocations,
       thinkMs: settings.thinkMs,
@@ -255,6 +277,7 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
     const report = summarize({
       engine: dynamo.engine,
       entry: settings.entry,
+      cipher: settings.cipher,
       containers: settings.containers,
       invocations: settings.containers * settings.invocations,
       results: fleet.results,
@@ -267,6 +290,7 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
       apiRejected: stats?.apiRejected ?? 0,
       apiRateLimited: stats?.apiRateLimited ?? 0,
       secretFetches: secretsManager.stats().byOperation.GetSecretValue ?? 0,
+      kmsCallsByOperation: kms?.stats().byOperation ?? {},
       metrics: metricTotalsFromEmf(fleet.stdout),
       secretsInOutput,
       elapsedMs: Math.round(performance.now() - started),

@@ -2,6 +2,7 @@ import type { BenchSectionRunner } from '../section.js';
 import { runAtScale } from './at-scale.js';
 import { runColdStart } from './cold-start.js';
 import { runExpiredToken } from './expired-token.js';
+import { runKmsCalls } from './kms-calls.js';
 import { runRejectionStorm } from './rejection-storm.js';
 import { runTakeover } from './takeover.js';
 import { runWaiters } from './waiters.js';
@@ -16,4 +17,5 @@ export const SECTIONS: Record<string, BenchSectionRunner> = {
   takeover: runTakeover,
   'cold-start': runColdStart,
   'at-scale': runAtScale,
+  'kms-calls': runKmsCalls,
 };

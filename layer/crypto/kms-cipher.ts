@@ -1,0 +1,303 @@
+/**
+ * KmsCipher: envelope encryption under an AWS KMS key. A data key from KMS GenerateDataKey
+ * (AES-256, bound to the EncryptionContext `{tokenType}`, plus `tenant` for a
+ * `provider#tenant` tokenType) seals the token with AES-256-GCM; the envelope carries the data
+ * key encrypted by KMS (format in kms-envelope.ts). Decrypting asks KMS Decrypt with the same
+ * context, so KMS itself refuses an item copied to another tokenType or tenant (I5).
+ *
+ * Cost and latency: the data key is cached, bounded by age AND by uses, so one container makes at
+ * most one GenerateDataKey per tokenType per cache period whatever its traffic (concurrent
+ * encrypts share the call in flight). Decrypted data keys are cached by their ciphertext (and
+ * tokenType), so a container reading the same token again does not ask KMS again.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { KMSClientConfig } from '@aws-sdk/client-kms';
+import { type Clock, systemClock } from '../clock.js';
+import { ConfigurationError, DecryptError } from '../errors.js';
+import type { CipherFactory } from '../secret-binding.js';
+import { parseTokenType } from '../token-type.js';
+import { KmsDataKeyCache } from './kms-data-key-cache.js';
+import { connectKms, type EncryptionContext, type KmsClientLike, type KmsDataKeys } from './kms-data-keys.js';
+import { additionalData, envelopeHeader, IV_LENGTH, parseKmsEnvelope, TAG_LENGTH } from './kms-envelope.js';
+import type { TokenCipher } from './token-cipher.js';
+
+/** Default of {@link KmsCipherOptions.dataKeyMaxAgeMs}: 5 minutes. */
+export const DEFAULT_DATA_KEY_MAX_AGE_MS = 300_000;
+/** Default of {@link KmsCipherOptions.dataKeyMaxUses}. */
+export const DEFAULT_DATA_KEY_MAX_USES = 1000;
+/** Default of {@link KmsCipherOptions.decryptCacheMaxEntries}. */
+export const DEFAULT_DECRYPT_CACHE_MAX_ENTRIES = 100;
+
+/** One AES-GCM key with random 96-bit IVs stays safe for 2^32 encryptions (NIST SP 800-38D). */
+const MAX_USES_LIMIT = 2 ** 32;
+const MAX_AGE_LIMIT_MS = 86_400_000;
+const MAX_ENTRIES_LIMIT = 100_000;
+
+const KNOWN_OPTIONS = [
+  'keyId',
+  'client',
+  'clientOptions',
+  'clock',
+  'dataKeyMaxAgeMs',
+  'dataKeyMaxUses',
+  'decryptCacheMaxEntries',
+] as const;
+
+// A key id (UUID or mrk-...), a key or alias ARN, or an alias name: what KMS accepts as KeyId.
+const KEY_ID =
+  /^(alias\/[A-Za-z0-9/_-]{1,250}|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]{1,250}|[A-Za-z0-9-]{1,128})$/;
+
+/** Options of {@link KmsCipher}. */
+export interface KmsCipherOptions {
+  /**
+   * The KMS key: key id, key ARN, alias name (`alias/tokens`) or alias ARN. Symmetric
+   * (SYMMETRIC_DEFAULT). The role needs `kms:GenerateDataKey` and `kms:Decrypt` on it.
+   */
+  keyId: string;
+  /**
+   * The KMS client. Give this or `clientOptions`, not both.
+   * @default a KMSClient built from `clientOptions` (region and endpoint from the environment, AWS_ENDPOINT_URL_KMS included)
+   */
+  client?: KmsClientLike;
+  /** Options of the KMSClient built when `client` is not given. @default {} */
+  clientOptions?: KMSClientConfig;
+  /** Time source for the ages of the cached data keys. @default systemClock */
+  clock?: Clock;
+  /**
+   * Longest a plaintext data key stays in memory, generated or decrypted, in milliseconds. One
+   * GenerateDataKey per tokenType per period and container at most.
+   * @default 300_000 (5 minutes)
+   */
+  dataKeyMaxAgeMs?: number;
+  /**
+   * Most tokens one generated data key encrypts before a new one is generated (1 = a KMS call
+   * per encryption). At most 2^32, the AES-GCM limit for random IVs.
+   * @default 1000
+   */
+  dataKeyMaxUses?: number;
+  /** Most decrypted data keys kept (least recently used evicted); 0 turns the decrypt cache off. @default 100 */
+  decryptCacheMaxEntries?: number;
+}
+
+/**
+ * Envelope encryption under a KMS key. Key material lives in `KeyObject`s inside private
+ * fields; the plaintext bytes KMS returns are zero-filled as soon as the KeyObject holds them,
+ * so neither `JSON.stringify` nor `util.inspect` of a cipher shows a key.
+ *
+ * @example
+ * const cipher = new KmsCipher({ keyId: 'alias/tokens' });
+ * const envelope = await cipher.encrypt(accessToken, 'salesforce');
+ */
+export class KmsCipher implements TokenCipher {
+  /** The key as configured: not secret, it names a key that only KMS can use. */
+  readonly keyId: string;
+  readonly #connect: () => Promise<KmsDataKeys>;
+  #kms: Promise<KmsDataKeys> | undefined;
+  readonly #cache: KmsDataKeyCache;
+
+  /**
+   * @throws ConfigurationError when the options are not an object, hold an unknown key, lack a
+   * valid `keyId`, give both `client` and `clientOptions`, or a number is out of range. The
+   * message names the option.
+   */
+  constructor(options: KmsCipherOptions) {
+    const checked = validateOptions(options);
+    this.keyId = checked.keyId;
+    this.#connect = () =>
+      connectKms({ keyId: checked.keyId, client: checked.client, clientOptions: checked.clientOptions });
+    this.#cache = new KmsDataKeyCache({
+      clock: checked.clock,
+      maxAgeMs: checked.dataKeyMaxAgeMs,
+      maxUses: checked.dataKeyMaxUses,
+      decryptMaxEntries: checked.decryptCacheMaxEntries,
+      generate: async (context) => (await this.#dataKeys()).generate(context),
+      decrypt: async (encrypted, context) => (await this.#dataKeys()).decrypt(encrypted, context),
+    });
+  }
+
+  /**
+   * Encrypts `plaintext` for the item of `tokenType` under the cached data key of that tokenType
+   * (a new one from KMS when it is too old or used up).
+   * @throws KmsError when KMS cannot give a data key. ConfigurationError when the SDK is missing.
+   * @throws TypeError when an argument is not a well-formed string or `tokenType` is empty.
+   */
+  async encrypt(plaintext: string, tokenType: string): Promise<string> {
+    requireWellFormed(plaintext, 'plaintext', true);
+    requireWellFormed(tokenType, 'tokenType', false);
+    const dataKey = await this.#cache.keyForEncrypt(tokenType, encryptionContext(tokenType));
+    const header = envelopeHeader(dataKey.encrypted);
+    const iv = randomBytes(IV_LENGTH);
+    const cipher = createCipheriv('aes-256-gcm', dataKey.key, iv, { authTagLength: TAG_LENGTH });
+    cipher.setAAD(additionalData(header, tokenType));
+    const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    return Buffer.concat([header, iv, ciphertext, cipher.getAuthTag()]).toString('base64');
+  }
+
+  /**
+   * Decrypts an envelope written by {@link KmsCipher.encrypt} for the same `tokenType`.
+   * @throws DecryptError when the envelope is malformed, KMS refuses its data key (another key,
+   * tokenType or tenant; altered), or the ciphertext does not authenticate. The message never
+   * holds the envelope, the plaintext or a key.
+   * @throws KmsError when KMS is unreachable, throttles, or denies access: not "missing".
+   */
+  async decrypt(envelope: string, tokenType: string): Promise<string> {
+    requireWellFormed(tokenType, 'tokenType', false);
+    const parts = parseKmsEnvelope(envelope);
+    const key = await this.#cache.keyForDecrypt(parts.encryptedKey, tokenType, encryptionContext(tokenType));
+    let plain: Buffer;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key, parts.iv, { authTagLength: TAG_LENGTH });
+      decipher.setAAD(additionalData(parts.header, tokenType));
+      decipher.setAuthTag(parts.tag);
+      plain = Buffer.concat([decipher.update(parts.ciphertext), decipher.final()]);
+    } catch (cause) {
+      throw new DecryptError('ciphertext does not authenticate for this tokenType and data key', { cause });
+    }
+    try {
+      return UTF8.decode(plain);
+    } catch (cause) {
+      throw new DecryptError('decrypted plaintext is not valid UTF-8', { cause });
+    }
+  }
+
+  /**
+   * One id for the KMS key. With {@link KmsCipher.keyIdOf} it tells SecretBinding that a failed
+   * decrypt is never cured by fetching the provider's secret again: the key lives in KMS.
+   */
+  keyIds(): string[] {
+    return [`kms:${this.keyId}`];
+  }
+
+  /** The KMS key id for any readable version 2 envelope; undefined for anything else. */
+  keyIdOf(envelope: string): string | undefined {
+    try {
+      parseKmsEnvelope(envelope);
+      return `kms:${this.keyId}`;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The SDK is loaded, and the client built, the first time a KMS call is needed. */
+  #dataKeys(): Promise<KmsDataKeys> {
+    this.#kms ??= this.#connect().catch((error: unknown) => {
+      this.#kms = undefined;
+      throw error;
+    });
+    return this.#kms;
+  }
+}
+
+/**
+ * A {@link CipherFactory} for SharedToken's `cipher` option. The cipher is built (and its options
+ * checked) at once, and the same one serves every generation of the provider's secret, so a
+ * secret rotation keeps the data-key caches.
+ *
+ * @example
+ * new SharedToken({ tokenType: 'salesforce', secretName, provider: salesforce(), cipher: kmsCipher({ keyId: 'alias/tokens' }) });
+ */
+export function kmsCipher(options: KmsCipherOptions): CipherFactory {
+  const cipher = new KmsCipher(options);
+  return () => cipher;
+}
+
+/** `{tokenType}`, plus `tenant` for `provider#tenant`: what KMS binds the data key to. */
+export function encryptionContext(tokenType: string): EncryptionContext {
+  const { tenant } = parseTokenType(tokenType);
+  return tenant === undefined ? { tokenType } : { tokenType, tenant };
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+interface CheckedOptions {
+  keyId: string;
+  client: KmsClientLike | undefined;
+  clientOptions: KMSClientConfig | undefined;
+  clock: Clock;
+  dataKeyMaxAgeMs: number;
+  dataKeyMaxUses: number;
+  decryptCacheMaxEntries: number;
+}
+
+function validateOptions(options: KmsCipherOptions): CheckedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigurationError('KmsCipher options must be an object with a "keyId"');
+  }
+  for (const name of Object.keys(options)) {
+    if (!(KNOWN_OPTIONS as readonly string[]).includes(name)) {
+      throw new ConfigurationError(
+        `KmsCipher got an unknown option "${name}"; known options: ${KNOWN_OPTIONS.join(', ')}`,
+      );
+    }
+  }
+  const { keyId, client, clientOptions, clock } = options;
+  if (typeof keyId !== 'string' || !KEY_ID.test(keyId)) {
+    throw new ConfigurationError(
+      'KmsCipher option "keyId" must be a KMS key id, key ARN, alias name ("alias/...") or alias ARN',
+    );
+  }
+  if (client !== undefined && clientOptions !== undefined) {
+    throw new ConfigurationError('KmsCipher takes "client" or "clientOptions", not both');
+  }
+  if (
+    client !== undefined &&
+    (typeof client !== 'object' || client === null || typeof client.send !== 'function')
+  ) {
+    throw new ConfigurationError('KmsCipher option "client" must be a KMSClient (an object with send())');
+  }
+  if (clientOptions !== undefined && (typeof clientOptions !== 'object' || clientOptions === null)) {
+    throw new ConfigurationError('KmsCipher option "clientOptions" must be an object (KMSClientConfig)');
+  }
+  if (
+    clock !== undefined &&
+    (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function')
+  ) {
+    throw new ConfigurationError('KmsCipher option "clock" must be an object with now() (epoch ms)');
+  }
+  return {
+    keyId,
+    client,
+    clientOptions,
+    clock: clock ?? systemClock,
+    dataKeyMaxAgeMs: integer(
+      options.dataKeyMaxAgeMs,
+      'dataKeyMaxAgeMs',
+      1,
+      MAX_AGE_LIMIT_MS,
+      DEFAULT_DATA_KEY_MAX_AGE_MS,
+    ),
+    dataKeyMaxUses: integer(
+      options.dataKeyMaxUses,
+      'dataKeyMaxUses',
+      1,
+      MAX_USES_LIMIT,
+      DEFAULT_DATA_KEY_MAX_USES,
+    ),
+    decryptCacheMaxEntries: integer(
+      options.decryptCacheMaxEntries,
+      'decryptCacheMaxEntries',
+      0,
+      MAX_ENTRIES_LIMIT,
+      DEFAULT_DECRYPT_CACHE_MAX_ENTRIES,
+    ),
+  };
+}
+
+function integer(value: unknown, name: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigurationError(`KmsCipher option "${name}" must be a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function requireWellFormed(value: unknown, name: string, emptyAllowed: boolean): asserts value is string {
+  if (typeof value !== 'string') {
+    throw new TypeError(`${name} must be a string (got ${value === null ? 'null' : typeof value})`);
+  }
+  if (!emptyAllowed && value.length === 0) throw new TypeError(`${name} must not be empty`);
+  // A lone surrogate would become U+FFFD in UTF-8: two distinct tokenTypes could share one AAD.
+  if (Buffer.from(value, 'utf8').toString('utf8') !== value) {
+    throw new TypeError(`${name} is not well-formed Unicode (it holds a lone surrogate)`);
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The two KMS calls KmsCipher makes, GenerateDataKey and Decrypt, behind the optional
+ * `@aws-sdk/client-kms`: loaded with a dynamic import the first time a cipher needs KMS, so a
+ * function that never uses KMS never loads (nor needs) the package. Failures become typed
+ * errors: "this data key is not ours" is a DecryptError (the token counts as missing, I5);
+ * everything else (unreachable, throttled, AccessDenied, key disabled or unknown) is a KmsError.
+ */
+import type { KMSClient, KMSClientConfig } from '@aws-sdk/client-kms';
+import { ConfigurationError, DecryptError, KmsError } from '../errors.js';
+
+/** A KMS client: the SDK's KMSClient, or anything that sends its commands the same way. */
+export type KmsClientLike = Pick<KMSClient, 'send'>;
+
+/** KMS EncryptionContext: names to values, all strings. */
+export type EncryptionContext = Record<string, string>;
+
+export interface GeneratedDataKey {
+  /** The AES-256 key itself. The caller zero-fills it once it has made a KeyObject of it. */
+  plaintext: Uint8Array;
+  /** The same key encrypted under the KMS key: what the envelope carries. */
+  encrypted: Uint8Array;
+}
+
+export interface KmsDataKeys {
+  generate(context: EncryptionContext): Promise<GeneratedDataKey>;
+  /** The plaintext data key; the caller zero-fills it. */
+  decrypt(encrypted: Uint8Array, context: EncryptionContext): Promise<Uint8Array>;
+}
+
+export const SDK_PACKAGE = '@aws-sdk/client-kms';
+
+/** KMS answers meaning "this ciphertext is not one of this key's, under this context". */
+const NOT_OURS = new Set(['InvalidCiphertextException', 'IncorrectKeyException']);
+
+const DATA_KEY_BYTES = 32;
+
+/**
+ * Loads the SDK and binds the calls to one KMS key.
+ * @throws ConfigurationError when `@aws-sdk/client-kms` is not installed.
+ */
+export async function connectKms(options: {
+  keyId: string;
+  client?: KmsClientLike;
+  clientOptions?: KMSClientConfig;
+}): Promise<KmsDataKeys> {
+  let sdk: typeof import('@aws-sdk/client-kms');
+  try {
+    sdk = await import('@aws-sdk/client-kms');
+  } catch (cause) {
+    throw sdkLoadError(cause);
+  }
+  const { keyId } = options;
+  const client: KmsClientLike = options.client ?? new sdk.KMSClient(options.clientOptions ?? {});
+  return {
+    async generate(context) {
+      const answer = await client
+        .send(
+          new sdk.GenerateDataKeyCommand({ KeyId: keyId, KeySpec: 'AES_256', EncryptionContext: context }),
+        )
+        .catch((cause: unknown) => {
+          throw kmsError('GenerateDataKey', cause);
+        });
+      const { Plaintext: plaintext, CiphertextBlob: encrypted } = answer;
+      if (plaintext?.length !== DATA_KEY_BYTES || encrypted === undefined || encrypted.length === 0) {
+        plaintext?.fill(0);
+        throw new KmsError(
+          'KMS GenerateDataKey answered without a 32-byte data key and its ciphertext',
+          'GenerateDataKey',
+        );
+      }
+      return { plaintext, encrypted };
+    },
+    async decrypt(encrypted, context) {
+      // KeyId pins the key: a ciphertext of any other KMS key is refused by KMS itself.
+      const answer = await client
+        .send(new sdk.DecryptCommand({ KeyId: keyId, CiphertextBlob: encrypted, EncryptionContext: context }))
+        .catch((cause: unknown) => {
+          if (NOT_OURS.has(errorName(cause))) {
+            throw new DecryptError(
+              `KMS refused the data key (${errorName(cause)}): written under another key or encryption context, or altered`,
+              { cause },
+            );
+          }
+          throw kmsError('Decrypt', cause);
+        });
+      const plaintext = answer.Plaintext;
+      if (plaintext?.length !== DATA_KEY_BYTES) {
+        plaintext?.fill(0);
+        throw new DecryptError('the data key KMS decrypted is not a 32-byte AES key');
+      }
+      return plaintext;
+    },
+  };
+}
+
+/** The error for a failed `import('@aws-sdk/client-kms')`: a ConfigurationError when it is missing. */
+export function sdkLoadError(cause: unknown): Error {
+  const code = (cause as { code?: unknown } | null)?.code;
+  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+    return new ConfigurationError(
+      `KmsCipher needs ${SDK_PACKAGE}, which is not installed: npm install ${SDK_PACKAGE} (the Lambda Node.js runtimes include it)`,
+      { cause },
+    );
+  }
+  return cause instanceof Error ? cause : new Error(String(cause));
+}
+
+function kmsError(operation: 'GenerateDataKey' | 'Decrypt', cause: unknown): KmsError {
+  const code = errorName(cause);
+  // The AWS error name only: the SDK's message is kept as the cause, never copied into ours.
+  return new KmsError(`KMS ${operation} failed: ${code}`, operation, { cause, code });
+}
+
+function errorName(error: unknown): string {
+  // Duck-typed: an error from another realm (a test VM, a bundled SDK copy) fails instanceof.
+  if (typeof error !== 'object' || error === null) return typeof error;
+  const { name, code } = error as { name?: unknown; code?: unknown };
+  // Network failures surface as plain Errors with a Node code (ECONNREFUSED, ETIMEDOUT).
+  if ((name === undefined || name === 'Error') && typeof code === 'string') return code;
+  return typeof name === 'string' ? name : 'Error';
+}
