@@ -90,4 +90,6 @@ export interface RefresherResult {
   failed: number;
   /** Token requests this child made (it held the lease). */
   providerCalls: number;
+  /** `tokenType:ErrorName` -> count, over the failed targets of all runs. */
+  errors: Record<string, number>;
 }

@@ -28,6 +28,7 @@ export async function runRefresherChild(
     deferred: 0,
     failed: 0,
     providerCalls: 0,
+    errors: {},
   };
   // Imported only now, like a Lambda's code: the environment is set.
   const { refreshTargetOptions } = await import('../../examples/scheduled-refresh/refresh-targets.js');
@@ -57,6 +58,10 @@ export async function runRefresherChild(
   const tally = (summary: RefreshSummary): void => {
     for (const key of ['refreshed', 'fresh', 'deferred', 'failed'] as const)
       result[key] += summary.counts[key];
+    for (const { tokenType, error } of summary.failed) {
+      const label = `${tokenType}:${error}`;
+      result.errors[label] = (result.errors[label] ?? 0) + 1;
+    }
   };
   const loop = async (): Promise<void> => {
     while (!stopped) {
