@@ -86,6 +86,15 @@ export class TokenRefreshError extends SharedTokenError {
   retryAfter: number | undefined;
 }
 
+/**
+ * The provider refused the OAuth2 refresh token (`invalid_grant`): revoked, expired, or rotated
+ * away. No retry can fix it; a person must put a new refresh token in the secret (see DEPLOY.md).
+ * Counted as `RefreshTokenExpired` besides `TokenRefreshFailed`, and logged as `refresh token expired`.
+ */
+export class RefreshTokenExpiredError extends TokenRefreshError {
+  override name = 'RefreshTokenExpiredError';
+}
+
 /** The provider answered, but not with a usable token (no access_token, nonsense expiry, not JSON). */
 export class InvalidProviderResponseError extends TokenRefreshError {
   override name = 'InvalidProviderResponseError';
@@ -151,6 +160,7 @@ const KNOWN_NAMES = new Set([
   'TableNotFoundError',
   'TokenStoreError',
   'TokenRefreshError',
+  'RefreshTokenExpiredError',
   'InvalidProviderResponseError',
   'LockWaitTimeoutError',
   'DecryptError',

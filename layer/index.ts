@@ -26,12 +26,14 @@ export {
   KmsError,
   LeaseLostError,
   LockWaitTimeoutError,
+  RefreshTokenExpiredError,
   SecretError,
   SharedTokenError,
   TableNotFoundError,
   TokenRefreshError,
   TokenStoreError,
 } from './errors.js';
+export { REFRESH_TOKEN_EXPIRED_MESSAGE } from './lease-holder.js';
 export {
   createPowertoolsLogger,
   createPowertoolsMetrics,
@@ -75,6 +77,7 @@ export type {
   TokenRequest,
 } from './providers/token-provider.js';
 export { MAX_EXPIRES_IN_SECONDS, parseTokenResponse } from './providers/token-response.js';
+export type { DeferReason, RefreshOutcome } from './refresh-outcome.js';
 export {
   httpStatusOf,
   isRateLimitError,
@@ -82,6 +85,17 @@ export {
   RATE_LIMIT_CODES,
   type RejectionPredicate,
 } from './rejection.js';
+export {
+  type RefreshSummary,
+  type RefreshTarget,
+  type RefreshTokensOptions,
+  type RemainingTime,
+  refreshTokens,
+  SCHEDULED_REFRESH_MESSAGE,
+  ScheduledRefreshError,
+  type ScheduledRefreshHandlerOptions,
+  scheduledRefreshHandler,
+} from './scheduled-refresh.js';
 export type { CipherFactory } from './secret-binding.js';
 export {
   DEFAULT_SECRET_CACHE_EXPIRY_MS,

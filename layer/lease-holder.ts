@@ -10,6 +10,11 @@ import type { TokenRecord } from './token-store.js';
 const COMMIT_SHARE = 0.2;
 const COMMIT_MARGIN_MAX_MS = 1_000;
 
+/** The one log line of a dead refresh token (level error): CloudWatch metric filters can match it. */
+export const REFRESH_TOKEN_EXPIRED_MESSAGE = 'refresh token expired';
+const REFRESH_TOKEN_EXPIRED_ACTION =
+  'put a new refresh token in the secret and delete the item of this tokenType (see the deploy guide)';
+
 /**
  * AAD of the refresh token: NUL cannot occur in a tokenType, so no access-token AAD equals it
  * and the two ciphertexts cannot be swapped within an item.
@@ -61,7 +66,7 @@ export async function refreshAsHolder(
       });
     });
     metrics.record(MetricName.TokenRefreshFailed, 1, tokenType);
-    logger.error('token refresh failed', {
+    const fields = {
       tokenType,
       version: claimed.version,
       lockOwner: owner,
@@ -70,7 +75,15 @@ export async function refreshAsHolder(
       oauthError: failure.oauthError,
       failures,
       backoffMs: backoff,
-    });
+    };
+    if (isSharedTokenError(failure, 'RefreshTokenExpiredError')) {
+      // Its own metric and its own message, so an alarm (or a metric filter on the message) can
+      // page a person: no retry fixes a dead refresh token.
+      metrics.record(MetricName.RefreshTokenExpired, 1, tokenType);
+      logger.error(REFRESH_TOKEN_EXPIRED_MESSAGE, { ...fields, action: REFRESH_TOKEN_EXPIRED_ACTION });
+    } else {
+      logger.error('token refresh failed', fields);
+    }
     failure.retryAfter = retryAfter;
     throw failure;
   }
@@ -164,6 +177,7 @@ function validateProviderToken(
 function asRefreshError(tokenType: string, error: unknown, budgetMs: number): TokenRefreshError {
   if (
     isSharedTokenError(error, 'TokenRefreshError') ||
+    isSharedTokenError(error, 'RefreshTokenExpiredError') ||
     isSharedTokenError(error, 'InvalidProviderResponseError')
   ) {
     return error as TokenRefreshError;

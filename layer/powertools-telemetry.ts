@@ -41,6 +41,7 @@ const UNITS: Readonly<Record<MetricName, Unit>> = {
   RetrySucceeded: MetricUnit.Count,
   DecryptFailed: MetricUnit.Count,
   LeaseLost: MetricUnit.Count,
+  RefreshTokenExpired: MetricUnit.Count,
 };
 
 /** {@link TokenMetrics} that buffers, plus the call that publishes the buffer. */

@@ -8,6 +8,7 @@ import {
   type FlushableTokenMetrics,
 } from './powertools-telemetry.js';
 import type { ProviderFactory } from './providers/token-provider.js';
+import type { RefreshOutcome } from './refresh-outcome.js';
 import { isTokenRejection, type RejectionPredicate } from './rejection.js';
 import { type CipherFactory, SecretBinding } from './secret-binding.js';
 import { type SecretSource, SecretsManagerSource } from './secret-source.js';
@@ -190,6 +191,15 @@ export class SharedToken {
         throw original;
       }
     }
+  }
+
+  /**
+   * For the scheduled refresher: refreshes the token when it is missing, expired or inside the
+   * refresh-ahead window, never otherwise; see `TokenManager.refreshIfDue`. Loads the secret first.
+   */
+  async refreshIfDue(options: GetTokenOptions = {}): Promise<RefreshOutcome> {
+    await this.binding.update();
+    return this.manager.refreshIfDue(options);
   }
 
   /** Forget the in-memory token (the next call reads the store). */

@@ -17,6 +17,8 @@ export const MetricName = {
   RetrySucceeded: 'RetrySucceeded',
   DecryptFailed: 'DecryptFailed',
   LeaseLost: 'LeaseLost',
+  /** The provider refused the refresh token (invalid_grant): a person must replace it. */
+  RefreshTokenExpired: 'RefreshTokenExpired',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 

@@ -2,6 +2,8 @@ import { AccessToken } from './access-token.js';
 import { fromEpochSeconds, toEpochSeconds } from './clock.js';
 import { isSharedTokenError, LockWaitTimeoutError, TokenRefreshError } from './errors.js';
 import { refreshAsHolder } from './lease-holder.js';
+import { leaseIsLive, outlivesLease, pollDelay, TTL_MARGIN_MS } from './lease-timing.js';
+import type { DeferReason, RefreshOutcome } from './refresh-outcome.js';
 import { MetricName } from './telemetry.js';
 import {
   type ResolvedTokenManagerOptions,
@@ -99,6 +101,53 @@ export class TokenManager {
   }
 
   /**
+   * The scheduled refresher's call. Reads the item (consistent read) and, when its token is
+   * missing, expired, undecryptable, rejected or inside `[expiresAt - refreshAheadMs, ...)`,
+   * refreshes it through the same claim, provider call and fenced commit as `getToken`, so the
+   * refresher and the Lambdas together still make one provider call per generation (I1). Outside
+   * the window the provider is never asked. Another container's live lease is not waited for
+   * (`deferred: lease-held`): the refresher has nothing to gain from that token, and the holder
+   * reports its own failure. A failed refresh throws, like `getToken`'s.
+   */
+  async refreshIfDue(options: GetTokenOptions = {}): Promise<RefreshOutcome> {
+    const cutoff = this.deadline(options, this.options.clock.now()) - this.options.deadlineMarginMs;
+    let record = await this.read();
+    const seenVersion = record?.version;
+    // Each round is one conditional write that somebody else's write made fail; three are plenty.
+    for (let round = 0; round < 3; round++) {
+      const now = this.options.clock.now();
+      const token = await this.usableToken(
+        record,
+        now,
+        this.rejectionStillApplies(record, this.rejectedUpTo),
+      );
+      if (token && round > 0 && token.version !== seenVersion) {
+        return { outcome: 'refreshed-by-other', version: token.version, expiresAt: token.expiresAt };
+      }
+      if (token && now < token.expiresAt - this.options.refreshAheadMs) {
+        this.adopt(token);
+        return { outcome: 'fresh', version: token.version, expiresAt: token.expiresAt };
+      }
+      if (record && leaseIsLive(record, now)) return deferred('lease-held', token);
+      if (record?.retryAfter !== undefined && record.retryAfter > now) return deferred('backing-off', token);
+      const timeLeft = cutoff - now;
+      if (timeLeft <= 0) return deferred('no-time-left', token);
+      // The rule of refresh-ahead (tryRefreshAhead): a still-valid token is only replaced early
+      // when it outlives the lease; TTL is held off only for a token that is already unusable.
+      const leaseEnd = now + Math.min(this.options.leaseMs, timeLeft);
+      if (token && !outlivesLease(toEpochSeconds(token.expiresAt), leaseEnd, 0))
+        return deferred('expires-within-lease', token);
+      const claimed = await this.claimAndRefresh(record, record?.version, now, timeLeft, !token);
+      if (claimed.claimed && claimed.token) {
+        return { outcome: 'refreshed', version: claimed.token.version, expiresAt: claimed.token.expiresAt };
+      }
+      // Lost the claim, or the lease before the commit (I3): look at what the other one left.
+      record = claimed.claimed ? await this.read() : claimed.current;
+    }
+    return deferred('lease-held', undefined);
+  }
+
+  /**
    * Concurrent callers share one round; a caller that joins it still gets its answer, or a
    * LockWaitTimeoutError, by its own deadline (the round may belong to a caller with more time).
    */
@@ -141,34 +190,20 @@ export class TokenManager {
           waitStartedAt = now;
           this.metric(MetricName.LockContended);
         }
-        await this.options.sleep(this.pollDelay(polls++, record, now, cutoff));
+        await this.options.sleep(pollDelay(this.options, polls++, record, now, cutoff));
         const polled = await this.poll();
         if (polled !== null) record = polled;
         continue;
       }
       if (record?.retryAfter !== undefined && record.retryAfter > now)
         throw this.backingOff(record.retryAfter);
-      const { claim, owner, leaseExpiresAt } = await this.claimLease(
-        record?.version,
-        now,
-        cutoff - now,
-        record,
-      );
-      if (!claim.claimed) {
-        record = claim.current; // Step 6: a loser re-evaluates what the winner left.
+      const round = await this.claimAndRefresh(record, record?.version, now, cutoff - now);
+      if (!round.claimed) {
+        record = round.current; // Step 6: a loser re-evaluates what the winner left.
         rejectedVersion = this.rejectionStillApplies(record, rejectedVersion);
         continue;
       }
-      if (record?.updating) {
-        this.metric(MetricName.LockTakeover);
-        this.options.logger.warn('lease taken over', {
-          tokenType: this.tokenType,
-          version: record.version,
-          lockOwner: owner,
-        });
-      }
-      const fresh = await refreshAsHolder(this.options, claim.record, owner, leaseExpiresAt);
-      if (fresh) return this.adopt(fresh);
+      if (round.token) return round.token;
       record = await this.read(); // Lease lost (I3): somebody took over; use what they commit.
       rejectedVersion = this.rejectionStillApplies(record, rejectedVersion);
     }
@@ -214,13 +249,10 @@ export class TokenManager {
       this.refreshAheadNotBefore = cached.expiresAt;
       return;
     }
-    const { claim, owner, leaseExpiresAt } = await this.claimLease(cached.version, now, timeLeft);
-    if (claim.claimed) {
-      const fresh = await refreshAsHolder(this.options, claim.record, owner, leaseExpiresAt);
-      if (fresh) this.adopt(fresh);
-      return;
-    }
-    const current = claim.current;
+    // No TTL hold: the token outlives the lease, and the others keep using it meanwhile.
+    const round = await this.claimAndRefresh(undefined, cached.version, now, timeLeft);
+    if (round.claimed) return;
+    const current = round.current;
     const newer =
       current && current.version > cached.version
         ? await this.usableToken(current, now, undefined)
@@ -235,6 +267,41 @@ export class TokenManager {
       current?.lockExpiresAt ?? 0,
       current?.retryAfter ?? 0,
     );
+  }
+
+  /**
+   * Steps 4 and 5, the one path to a commit for every caller: claim the lease over `seenVersion`
+   * and, when granted, refresh as its holder (provider call, commit fenced by lockOwner). `token`
+   * is undefined when the lease was lost before the commit (I3). `record` is the item as the
+   * caller saw it: a live-looking `updating` on it makes this a takeover, and `holdTtl` lets the
+   * claim hold TTL off an item whose token expires before the lease ends.
+   */
+  private async claimAndRefresh(
+    record: TokenRecord | undefined,
+    seenVersion: number | undefined,
+    now: number,
+    timeLeftMs: number,
+    holdTtl = true,
+  ): Promise<
+    { claimed: true; token: AccessToken | undefined } | { claimed: false; current: TokenRecord | undefined }
+  > {
+    const { claim, owner, leaseExpiresAt } = await this.claimLease(
+      seenVersion,
+      now,
+      timeLeftMs,
+      holdTtl ? record : undefined,
+    );
+    if (!claim.claimed) return { claimed: false, current: claim.current };
+    if (record?.updating) {
+      this.metric(MetricName.LockTakeover);
+      this.options.logger.warn('lease taken over', {
+        tokenType: this.tokenType,
+        version: record.version,
+        lockOwner: owner,
+      });
+    }
+    const fresh = await refreshAsHolder(this.options, claim.record, owner, leaseExpiresAt);
+    return { claimed: true, token: fresh && this.adopt(fresh) };
   }
 
   /**
@@ -351,16 +418,6 @@ export class TokenManager {
     return token;
   }
 
-  private pollDelay(attempt: number, record: TokenRecord, now: number, cutoff: number): number {
-    const { pollInitialMs, pollMaxMs, random } = this.options;
-    const base = Math.min(pollMaxMs, pollInitialMs * 2 ** attempt);
-    // Equal jitter: spreads a herd of waiters without ever polling in a tight loop.
-    let delay = base / 2 + (random() * base) / 2;
-    if (record.lockExpiresAt !== undefined)
-      delay = Math.min(delay, Math.max(1, record.lockExpiresAt - now + 1));
-    return Math.max(0, Math.min(delay, cutoff - now));
-  }
-
   private backingOff(retryAfter: number): TokenRefreshError {
     const seconds = Math.ceil((retryAfter - this.options.clock.now()) / 1000);
     return new TokenRefreshError(
@@ -388,18 +445,14 @@ export class TokenManager {
   }
 }
 
-/** Clock difference between this container and DynamoDB's TTL that the hold allows for. */
-const TTL_MARGIN_MS = 5_000;
-
-/** The token (expiresAt in epoch seconds) is still unexpired, for TTL, `marginMs` after the lease ends. */
-function outlivesLease(expiresAtSeconds: number, leaseExpiresAt: number, marginMs: number): boolean {
-  return fromEpochSeconds(expiresAtSeconds) > leaseExpiresAt + marginMs;
-}
-
-function leaseIsLive(record: TokenRecord, now: number): boolean {
-  return record.updating && record.lockExpiresAt !== undefined && record.lockExpiresAt >= now;
-}
-
 function errorName(error: unknown): string {
   return error instanceof Error ? error.name : typeof error;
+}
+
+function deferred(reason: DeferReason, token: AccessToken | undefined): RefreshOutcome {
+  return {
+    outcome: 'deferred',
+    reason,
+    ...(token && { version: token.version, expiresAt: token.expiresAt }),
+  };
 }

@@ -58,3 +58,26 @@ resource "aws_cloudwatch_metric_alarm" "refresher_errors" {
   ok_actions          = [local.alarm_topic_arn]
   tags                = var.tags
 }
+
+# A dead OAuth refresh token (invalid_grant: revoked, expired, rotated away) never heals by itself:
+# its own metric, so the alarm names the fix rather than "a refresh failed".
+resource "aws_cloudwatch_metric_alarm" "refresh_token_expired" {
+  for_each = toset(var.token_types)
+
+  alarm_name        = "${local.name}-refresh-token-expired-${each.value}"
+  alarm_description = "The provider refused the refresh token of ${each.value} (invalid_grant): it was revoked, expired or rotated away, and no retry fixes it. Put a new refresh token in the secret and delete the item of ${each.value}; the log line is \"refresh token expired\". See the deploy guide's troubleshooting table."
+  namespace         = var.metric_namespace
+  metric_name       = "RefreshTokenExpired"
+  dimensions = {
+    tokenType = each.value
+  }
+  statistic           = "Sum"
+  period              = var.alarm_period_seconds
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [local.alarm_topic_arn]
+  ok_actions          = [local.alarm_topic_arn]
+  tags                = var.tags
+}

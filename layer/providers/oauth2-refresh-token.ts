@@ -1,4 +1,4 @@
-import { isSharedTokenError, TokenRefreshError } from '../errors.js';
+import { isSharedTokenError, RefreshTokenExpiredError, TokenRefreshError } from '../errors.js';
 import {
   OAUTH2_SETTINGS,
   type OAuth2ClientCredentialsOptions,
@@ -87,11 +87,11 @@ function refreshTokenRejected(
   tokenType: string,
   stored: boolean,
   error: TokenRefreshError,
-): TokenRefreshError {
+): RefreshTokenExpiredError {
   const which = stored
     ? 'the rotated refresh token from the item'
     : 'the bootstrap refresh token from the secret';
-  return new TokenRefreshError(
+  return new RefreshTokenExpiredError(
     `The token endpoint of "${tokenType}" rejected ${which} (HTTP ${error.status} invalid_grant): it was revoked, ` +
       `expired or already rotated. Put a new refresh token in the secret and delete the item of "${tokenType}"`,
     tokenType,

@@ -6,6 +6,7 @@
  */
 import { createInvoker, type Invoker } from './invoker.js';
 import type { ChildMessage, ContainerConfig, ContainerResult, ParentMessage } from './protocol.js';
+import { runRefresherChild } from './refresher.js';
 
 const send = (message: ChildMessage): void => {
   process.send?.(message);
@@ -47,6 +48,7 @@ async function prepare(config: ContainerConfig): Promise<void> {
       SALESFORCE_SESSION_SECONDS: String(config.tokenTtlSeconds),
     }),
   });
+  if (config.refresher) return runRefresherChild(config, config.refresher, nextMessage);
   let providerCalls = 0;
   const invoker = await createInvoker(config, {
     refreshing: () => {

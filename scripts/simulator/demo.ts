@@ -30,6 +30,8 @@ const USAGE = `Usage: npm run demo -- [flags]
   --think-ms MS             pause between two invocations of a container (default 25)
   --lease-ms MS             longest lease of a refresher (default: a quarter of the token's life, at most 10000)
   --invocation-timeout-ms MS  each invocation's deadline, like a Lambda timeout (default 15000)
+  --refresher-every-ms MS   also run the scheduled refresher (examples/scheduled-refresh) in one more
+                            process, every MS ms (default: no refresher); local Salesforce only
   --json                    print the report as one JSON object on the last line of stdout
   --help                    this text`;
 
@@ -72,6 +74,18 @@ function parseFlags(argv: string[]): { options: SimulationOptions; json: boolean
   }
   if (values['lease-ms'] !== undefined)
     options.leaseMs = integer(values['lease-ms'], '--lease-ms', 1, 600_000, 10_000);
+  if (values['refresher-every-ms'] !== undefined) {
+    options.refresherEveryMs = integer(
+      values['refresher-every-ms'],
+      '--refresher-every-ms',
+      100,
+      3_600_000,
+      0,
+    );
+    if (values['provider-url'] !== undefined) {
+      throw new UsageError('--refresher-every-ms runs the Salesforce example: not with --provider-url');
+    }
+  }
   if (values.entry !== undefined) {
     if (values.entry !== 'middleware' && values.entry !== 'core') {
       throw new UsageError('--entry must be middleware or core');
@@ -126,6 +140,7 @@ function parse(argv: string[]) {
       'think-ms': text,
       'lease-ms': text,
       'invocation-timeout-ms': text,
+      'refresher-every-ms': text,
       json: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -184,8 +199,14 @@ lambda-shared-token simulator (${report.engine}, handlers through the ${report.e
     .join(', ')}
   DynamoDB reads ${report.dynamoReads}, writes ${report.dynamoWrites}; served from memory ${report.cacheHits}
   token overhead per invocation p50 ${report.overheadMsP50} ms, p99 ${report.overheadMsP99} ms; longest lock wait ${report.maxWaitMs} ms
-  lease take-overs ${report.lockTakeovers}, leases lost ${report.leaseLost}; secrets found in container output: ${report.secretsInOutput}
+  ${refresherLine(report)}lease take-overs ${report.lockTakeovers}, leases lost ${report.leaseLost}; secrets found in container output: ${report.secretsInOutput}
   took ${(report.elapsedMs / 1000).toFixed(1)} s`);
+}
+
+/** The scheduled refresher's line of the summary (with its own indent and newline), or nothing. */
+function refresherLine({ refresher }: SimulationReport): string {
+  if (!refresher) return '';
+  return `scheduled refresher every ${refresher.everyMs} ms: ${refresher.runs} runs, refreshed ${refresher.refreshed}, fresh ${refresher.fresh}, deferred ${refresher.deferred}, failed ${refresher.failed}; its provider calls ${refresher.providerCalls}\n  `;
 }
 
 async function main(): Promise<void> {

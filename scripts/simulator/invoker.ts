@@ -117,7 +117,7 @@ async function callDataApi(apiUrl: string, token: AccessToken): Promise<unknown>
   return body;
 }
 
-function hooked(factory: ProviderFactory, hooks: ProviderHooks): ProviderFactory {
+export function hooked(factory: ProviderFactory, hooks: ProviderHooks): ProviderFactory {
   return (credentials) => {
     const provider = factory(credentials);
     return {

@@ -41,6 +41,8 @@ export interface ContainerConfig {
   barrierAfterFirst: boolean;
   /** Hold the provider's answer until the parent says `proceed` (to freeze a holder between answer and commit). */
   holdProviderAnswer: boolean;
+  /** Only on the one extra child that runs the scheduled refresher (every `everyMs`) instead of invocations. */
+  refresher?: { everyMs: number; refreshAheadMs: number };
   manager: {
     skewMs: number;
     refreshAheadMs: number;
@@ -54,7 +56,8 @@ export type ParentMessage =
   | { type: 'config'; config: ContainerConfig }
   | { type: 'go' }
   | { type: 'continue' }
-  | { type: 'proceed' };
+  | { type: 'proceed' }
+  | { type: 'stop' };
 
 export interface ContainerResult {
   index: number;
@@ -78,4 +81,20 @@ export type ChildMessage =
   | { type: 'answered'; index: number }
   | { type: 'barrier'; index: number }
   | { type: 'progress'; index: number; done: number }
-  | { type: 'result'; result: ContainerResult };
+  | { type: 'result'; result: ContainerResult }
+  | { type: 'refresher-result'; result: RefresherResult };
+
+/** What the scheduled refresher child did: runs, and the sum of its runs' summaries. */
+export interface RefresherResult {
+  runs: number;
+  /** Runs that threw (some tokenType failed). */
+  failedRuns: number;
+  refreshed: number;
+  fresh: number;
+  deferred: number;
+  failed: number;
+  /** Token requests this child made (it held the lease). */
+  providerCalls: number;
+  /** `tokenType:ErrorName` -> count, over the failed targets of all runs. */
+  errors: Record<string, number>;
+}

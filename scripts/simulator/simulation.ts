@@ -23,8 +23,10 @@ import type {
   ContainerResult,
   Entry,
   ParentMessage,
+  RefresherResult,
   Strategy,
 } from './protocol.js';
+import { forkRefresher } from './refresher-process.js';
 import { summarize } from './report.js';
 
 export interface SimulationOptions {
@@ -84,6 +86,11 @@ export interface SimulationOptions {
   pollMaxMs?: number;
   /** @default 'salesforce' (the example's) */
   tokenType?: string;
+  /**
+   * Also run the scheduled refresher (examples/scheduled-refresh) in one more child process every
+   * this many ms, its window wider than the containers' by that interval. @default off
+   */
+  refresherEveryMs?: number;
   /** Called as containers report progress. */
   onProgress?: (done: number, total: number, providerCalls: number) => void;
   /** Kill everything and fail after this long. @default 300_000 */
@@ -130,6 +137,8 @@ export interface SimulationReport {
   metrics: Record<string, number>;
   /** Secret values (salt, client secret, issued tokens) found in anything the containers printed. */
   secretsInOutput: number;
+  /** What the scheduled refresher did, when it ran (`refresherEveryMs`). */
+  refresher?: RefresherResult & { everyMs: number };
   /** RSS of each container at its end, MiB (max). */
   maxContainerRssMiB: number;
   elapsedMs: number;
@@ -267,7 +276,27 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
         pollMaxMs: settings.pollMaxMs,
       },
     };
+    const refresher = settings.refresherEveryMs
+      ? forkRefresher(CONTAINER_SCRIPT, {
+          ...baseConfig,
+          index: settings.containers,
+          refresher: {
+            everyMs: settings.refresherEveryMs,
+            refreshAheadMs: Math.min(
+              baseConfig.manager.refreshAheadMs + settings.refresherEveryMs,
+              ttlMs * 0.75,
+            ),
+          },
+        })
+      : undefined;
+    if (refresher) {
+      stoppers.push(async () => refresher.kill());
+      await refresher.started;
+    }
     const fleet = await runFleet(settings, baseConfig, proxy, () => provider?.revokeAll());
+    const refresherResult = await refresher?.stop();
+    fleet.output += refresher?.output() ?? '';
+    fleet.stdout += refresher?.stdout() ?? '';
     const finalVersion = await readVersion(directClient, settings.table, settings.tokenType);
 
     const secrets = [salt, clientSecret, ...(provider?.issuedTokens() ?? [])];
@@ -295,6 +324,7 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
       secretsInOutput,
       elapsedMs: Math.round(performance.now() - started),
     });
+    if (refresherResult) report.refresher = { everyMs: settings.refresherEveryMs!, ...refresherResult };
     return { report, results: fleet.results, refreshingAt: fleet.refreshingAt, killedAt: fleet.killedAt };
   } finally {
     for (const stop of stoppers.reverse()) await stop().catch(() => {});

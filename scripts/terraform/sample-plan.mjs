@@ -59,6 +59,8 @@ const EXPECTED = {
     'aws_sns_topic.alarms[0]',
     'aws_cloudwatch_metric_alarm.token_refresh_failed["salesforce"]',
     'aws_cloudwatch_metric_alarm.token_refresh_failed["salesforce#tenant-42"]',
+    'aws_cloudwatch_metric_alarm.refresh_token_expired["salesforce"]',
+    'aws_cloudwatch_metric_alarm.refresh_token_expired["salesforce#tenant-42"]',
     'aws_cloudwatch_metric_alarm.refresher_errors[0]',
   ],
   minimal: [
@@ -66,6 +68,7 @@ const EXPECTED = {
     'aws_lambda_layer_version.shared_token',
     'aws_iam_policy.shared_token_access',
     'aws_cloudwatch_metric_alarm.token_refresh_failed["webex"]',
+    'aws_cloudwatch_metric_alarm.refresh_token_expired["webex"]',
   ],
 };
 

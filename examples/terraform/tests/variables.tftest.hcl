@@ -26,6 +26,10 @@ run "creates_the_defaults_without_the_optional_parts" {
     condition     = length(aws_sns_topic.alarms) == 1 && length(aws_cloudwatch_metric_alarm.token_refresh_failed) == 2
     error_message = "The module creates the topic and one TokenRefreshFailed alarm per tokenType."
   }
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.refresh_token_expired) == 2 && aws_cloudwatch_metric_alarm.refresh_token_expired["salesforce#tenant-42"].metric_name == "RefreshTokenExpired" && aws_cloudwatch_metric_alarm.refresh_token_expired["salesforce#tenant-42"].dimensions.tokenType == "salesforce#tenant-42"
+    error_message = "The module creates one RefreshTokenExpired alarm per tokenType, on that tokenType's dimension."
+  }
 }
 
 run "schedules_the_refresher_and_watches_its_errors" {
