@@ -1,4 +1,5 @@
 import { AccessToken } from './access-token.js';
+import { AuditEvent, auditFields } from './audit.js';
 import { fromEpochSeconds, toEpochSeconds } from './clock.js';
 import { InvalidProviderResponseError, isSharedTokenError, TokenRefreshError } from './errors.js';
 import type { ProviderToken } from './providers/token-provider.js';
@@ -67,9 +68,11 @@ export async function refreshAsHolder(
     });
     metrics.record(MetricName.TokenRefreshFailed, 1, tokenType);
     const fields = {
-      tokenType,
-      version: claimed.version,
-      lockOwner: owner,
+      ...auditFields(AuditEvent.Refresh, tokenType, {
+        version: claimed.version,
+        lockOwner: owner,
+        outcome: 'failed',
+      }),
       error: failure.name,
       status: failure.status,
       oauthError: failure.oauthError,
@@ -100,7 +103,14 @@ export async function refreshAsHolder(
   });
   if (!committed) {
     metrics.record(MetricName.LeaseLost, 1, tokenType);
-    logger.warn('lease lost before commit; the newer token stays', { tokenType, lockOwner: owner });
+    logger.warn(
+      'lease lost before commit; the newer token stays',
+      auditFields(AuditEvent.Refresh, tokenType, {
+        version: claimed.version,
+        lockOwner: owner,
+        outcome: 'lease-lost',
+      }),
+    );
     if (fresh.refreshToken !== undefined && fresh.refreshToken !== sentRefreshToken) {
       // The provider rotated the refresh token and this holder cannot store the new one: the
       // item keeps the old one, which the provider may refuse as rotated away.
@@ -116,10 +126,12 @@ export async function refreshAsHolder(
   }
   metrics.record(MetricName.TokenRefreshed, 1, tokenType);
   logger.info('token refreshed', {
-    tokenType,
-    version: committed.version,
+    ...auditFields(AuditEvent.Refresh, tokenType, {
+      version: committed.version,
+      lockOwner: owner,
+      outcome: 'committed',
+    }),
     expiresAt,
-    lockOwner: owner,
     providerMs: clock.now() - startedAt,
   });
   return new AccessToken(tokenType, fresh.accessToken, fromEpochSeconds(expiresAt), committed.version);
@@ -144,9 +156,13 @@ async function storedRefreshToken(
   } catch (error) {
     if (!isSharedTokenError(error, 'DecryptError')) throw error;
     options.metrics.record(MetricName.DecryptFailed, 1, options.tokenType);
-    options.logger.warn('stored refresh token does not decrypt; the provider is told so', {
-      tokenType: options.tokenType,
-    });
+    options.logger.warn(
+      'stored refresh token does not decrypt; the provider is told so',
+      auditFields(AuditEvent.DecryptFailure, options.tokenType, {
+        version: claimed.version,
+        outcome: 'provider-told',
+      }),
+    );
     return { refreshTokenUndecryptable: true };
   }
 }

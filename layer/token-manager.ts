@@ -1,4 +1,5 @@
 import { AccessToken } from './access-token.js';
+import { AuditEvent, auditFields } from './audit.js';
 import { fromEpochSeconds, toEpochSeconds } from './clock.js';
 import { isSharedTokenError, LockWaitTimeoutError, TokenRefreshError } from './errors.js';
 import { refreshAsHolder } from './lease-holder.js';
@@ -85,12 +86,18 @@ export class TokenManager {
     const now = this.options.clock.now();
     const deadline = this.deadline(options, now);
     this.metric(MetricName.ProviderRejected);
-    this.options.logger.warn('provider rejected token', { tokenType: this.tokenType, version });
+    const alreadyNewer =
+      this.cached !== undefined && this.cached.version > version && this.isFresh(this.cached.expiresAt, now);
+    this.options.logger.warn(
+      'provider rejected token',
+      auditFields(AuditEvent.Rejection, this.tokenType, {
+        version,
+        outcome: alreadyNewer ? 'already-newer' : 'refreshing',
+      }),
+    );
     // A getToken made while this refresh runs must not pick the rejected version from the store.
     this.rejectedUpTo = Math.max(this.rejectedUpTo ?? version, version);
-    if (this.cached && this.cached.version > version && this.isFresh(this.cached.expiresAt, now)) {
-      return this.cached;
-    }
+    if (alreadyNewer && this.cached) return this.cached;
     if (this.cached && this.cached.version <= version) this.cached = undefined;
     return this.singleFlight(`rejected:${version}`, deadline, () => this.acquire(deadline, version));
   }
@@ -294,11 +301,14 @@ export class TokenManager {
     if (!claim.claimed) return { claimed: false, current: claim.current };
     if (record?.updating) {
       this.metric(MetricName.LockTakeover);
-      this.options.logger.warn('lease taken over', {
-        tokenType: this.tokenType,
-        version: record.version,
-        lockOwner: owner,
-      });
+      this.options.logger.warn(
+        'lease taken over',
+        auditFields(AuditEvent.Takeover, this.tokenType, {
+          version: record.version,
+          lockOwner: owner,
+          outcome: 'claimed',
+        }),
+      );
     }
     const fresh = await refreshAsHolder(this.options, claim.record, owner, leaseExpiresAt);
     return { claimed: true, token: fresh && this.adopt(fresh) };
@@ -396,8 +406,10 @@ export class TokenManager {
         this.lastDecryptFailure = key;
         this.metric(MetricName.DecryptFailed);
         this.options.logger.warn('stored token does not decrypt; refreshing it', {
-          tokenType: this.tokenType,
-          version: record.version,
+          ...auditFields(AuditEvent.DecryptFailure, this.tokenType, {
+            version: record.version,
+            outcome: 'refreshing',
+          }),
           reason: error.message,
         });
       }
