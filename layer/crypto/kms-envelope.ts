@@ -17,6 +17,7 @@
  * top of that, so an item copied to another tokenType fails twice over (invariant I5).
  */
 import { DecryptError } from '../errors.js';
+import { decodeEnvelopeBase64 } from './envelope-base64.js';
 
 /** First byte of every KmsCipher envelope; SaltCipher's are 1, so the two are told apart. */
 export const KMS_ENVELOPE_VERSION = 2;
@@ -61,7 +62,7 @@ export function additionalData(header: Buffer, tokenType: string): Buffer {
  * truncated. The message says which, never quoting the envelope.
  */
 export function parseKmsEnvelope(envelope: unknown): KmsEnvelope {
-  const bytes = decodeBase64(envelope);
+  const bytes = decodeEnvelopeBase64(envelope);
   if (bytes.length === 0) throw new DecryptError('envelope is truncated: it is empty');
   const version = bytes.readUInt8(0);
   if (version !== KMS_ENVELOPE_VERSION) {
@@ -84,21 +85,3 @@ export function parseKmsEnvelope(envelope: unknown): KmsEnvelope {
     tag: bytes.subarray(bytes.length - TAG_LENGTH),
   };
 }
-
-/**
- * Strict base64: standard alphabet, padding required, no whitespace, canonical. (The same
- * rule as SaltCipher's: Buffer.from(..., 'base64') alone skips junk characters.)
- */
-function decodeBase64(envelope: unknown): Buffer {
-  if (typeof envelope !== 'string') {
-    throw new DecryptError(`envelope is not a string (got ${envelope === null ? 'null' : typeof envelope})`);
-  }
-  if (envelope.length % 4 !== 0 || !BASE64.test(envelope)) {
-    throw new DecryptError('envelope is not base64 text');
-  }
-  const bytes = Buffer.from(envelope, 'base64');
-  if (bytes.toString('base64') !== envelope) throw new DecryptError('envelope is not canonical base64 text');
-  return bytes;
-}
-
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

@@ -27,6 +27,7 @@ import {
   randomBytes as nodeRandomBytes,
 } from 'node:crypto';
 import { ConfigurationError, DecryptError } from '../errors.js';
+import { decodeEnvelopeBase64 } from './envelope-base64.js';
 import type { TokenCipher } from './token-cipher.js';
 
 /** Shortest salt accepted, in characters (Unicode code points). */
@@ -157,7 +158,7 @@ export class SaltCipher implements TokenCipher {
   keyIdOf(envelope: string): string | undefined {
     let bytes: Buffer;
     try {
-      bytes = decodeBase64(envelope);
+      bytes = decodeEnvelopeBase64(envelope);
     } catch {
       return undefined;
     }
@@ -201,7 +202,7 @@ export class SaltCipher implements TokenCipher {
    */
   async decrypt(envelope: string, tokenType: string): Promise<string> {
     requireWellFormed(tokenType, 'tokenType', false);
-    const bytes = decodeBase64(envelope);
+    const bytes = decodeEnvelopeBase64(envelope);
     if (bytes.length === 0) {
       throw new DecryptError('envelope is truncated: it is empty');
     }
@@ -298,27 +299,6 @@ function deriveKey(salt: string): DerivedKey {
 function additionalData(header: Buffer, tokenType: string): Buffer {
   return Buffer.concat([header, Buffer.from(tokenType, 'utf8')]);
 }
-
-/**
- * Strict base64: standard alphabet, padding required, no whitespace, and canonical (the
- * unused bits of the last character are zero). Buffer.from(..., 'base64') alone would skip
- * any junk character and accept almost anything.
- */
-function decodeBase64(envelope: unknown): Buffer {
-  if (typeof envelope !== 'string') {
-    throw new DecryptError(`envelope is not a string (got ${envelope === null ? 'null' : typeof envelope})`);
-  }
-  if (envelope.length % 4 !== 0 || !BASE64.test(envelope)) {
-    throw new DecryptError('envelope is not base64 text');
-  }
-  const bytes = Buffer.from(envelope, 'base64');
-  if (bytes.toString('base64') !== envelope) {
-    throw new DecryptError('envelope is not canonical base64 text');
-  }
-  return bytes;
-}
-
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function requireWellFormed(value: unknown, name: string, emptyAllowed: boolean): asserts value is string {
   if (typeof value !== 'string') {
