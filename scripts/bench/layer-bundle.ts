@@ -61,10 +61,17 @@ export interface LayerBundle {
  * setting to compare (the benchmark's unbundled variant sets `packages: 'external'`).
  */
 export function layerBuildOptions(projectRoot: string, outFile: string): BuildOptions {
+  return { ...layerEsbuildBase(projectRoot), entryPoints: [LAYER_ENTRY], outfile: outFile };
+}
+
+/**
+ * What every layer build shares, the shipped one (scripts/layer/layer-code.ts) and this
+ * benchmark's: minified ESM for Node 20 with `@aws-sdk/*` left to the runtime. One place, so
+ * the benchmark cannot drift from what `make layer` ships.
+ */
+export function layerEsbuildBase(projectRoot: string): BuildOptions {
   return {
     absWorkingDir: projectRoot,
-    entryPoints: [LAYER_ENTRY],
-    outfile: outFile,
     bundle: true,
     format: 'esm',
     platform: 'node',

@@ -6,7 +6,7 @@
  */
 import { join, relative, sep } from 'node:path';
 import { build, type Metafile } from 'esbuild';
-import { LAYER_EXTERNALS, OWN_PACKAGE, packageOfInput, packageOfSpecifier } from '../bench/layer-bundle.js';
+import { layerEsbuildBase, OWN_PACKAGE, packageOfInput, packageOfSpecifier } from '../bench/layer-bundle.js';
 
 /** The package's entry points: output name (under `dist/`) to source file. */
 export const LAYER_ENTRY_POINTS = { index: 'layer/index.ts', middleware: 'middleware/index.ts' } as const;
@@ -39,21 +39,13 @@ export async function bundleLayerCode(projectRoot: string): Promise<LayerCode> {
   // A nominal output directory: esbuild names the outputs after it; write: false keeps them in memory.
   const outdir = join(projectRoot, '.build', 'layer', 'package', 'dist');
   const result = await build({
-    absWorkingDir: projectRoot,
+    ...layerEsbuildBase(projectRoot),
     entryPoints: { ...LAYER_ENTRY_POINTS },
     outdir,
-    bundle: true,
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    minify: true,
-    external: [...LAYER_EXTERNALS],
-    sourcemap: false,
     metafile: true,
     write: false,
-    logLevel: 'warning',
   });
   const files = new Map<string, Uint8Array>();
   for (const output of result.outputFiles) {

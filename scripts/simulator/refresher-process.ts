@@ -2,7 +2,7 @@
  * Parent side of the simulated scheduled refresher: forks the one child that runs it, starts
  * it, and at the end stops it and collects what it did and printed.
  */
-import { fork } from 'node:child_process';
+import { forkLambdaProcess } from './lambda-process.js';
 import type { ChildMessage, ContainerConfig, ParentMessage, RefresherResult } from './protocol.js';
 
 export interface RefresherProcess {
@@ -17,25 +17,9 @@ export interface RefresherProcess {
 }
 
 export function forkRefresher(script: string, config: ContainerConfig): RefresherProcess {
-  const child = fork(script, [], {
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    execArgv: [],
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'production',
-      AWS_REGION: 'us-east-1',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      SIMULATOR_DEBUG: process.env.SIMULATOR_DEBUG,
-    },
-  });
   const stdout: string[] = [];
   const output: string[] = [];
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout.push(chunk.toString());
-    output.push(chunk.toString());
-  });
-  child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  if (process.env.SIMULATOR_DEBUG) child.stderr?.pipe(process.stderr);
+  const child = forkLambdaProcess(script, { stdout, output });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const message = <T extends ChildMessage['type']>(type: T) =>
     new Promise<Extract<ChildMessage, { type: T }>>((resolve, reject) => {

@@ -2,7 +2,7 @@
  * The simulator: N Lambda containers (child processes) share one token through the
  * real local stack. Used by `npm run demo`, by the integration tests and by the bench.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ import { type LocalOAuthProvider, startOAuthProvider } from '../local-stack/oaut
 import { startSecretsManager } from '../local-stack/secrets-manager-server.js';
 import { createTokenTable, localDynamoClient } from '../local-stack/table.js';
 import { metricTotalsFromEmf } from './emf.js';
+import { forkLambdaProcess } from './lambda-process.js';
 import type {
   ChildMessage,
   CipherKind,
@@ -372,25 +373,8 @@ async function runFleet(
   const exits: Promise<void>[] = [];
   const ready: Promise<void>[] = [];
   for (let index = 0; index < settings.containers; index++) {
-    const child = fork(CONTAINER_SCRIPT!, [], {
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      execArgv: [],
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'production',
-        AWS_REGION: 'us-east-1',
-        // Lambda's nodejs20.x prints the SDK's Node 20 notice once per container; here it is noise.
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        SIMULATOR_DEBUG: process.env.SIMULATOR_DEBUG,
-      },
-    });
+    const child = forkLambdaProcess(CONTAINER_SCRIPT!, { stdout, output });
     children.push(child);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output.push(chunk.toString());
-      stdout.push(chunk.toString());
-    });
-    child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-    if (process.env.SIMULATOR_DEBUG) child.stderr?.pipe(process.stderr);
     exits.push(new Promise((resolve) => child.once('exit', () => resolve())));
     ready.push(
       new Promise((resolve, reject) => {

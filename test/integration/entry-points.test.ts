@@ -190,7 +190,7 @@ describe.each(ENTRY_POINTS)('through the %s entry point', (label: string, entry:
       now,
     });
 
-    const error = await rejectionOf(container.invoke(dataApi, { remainingMs: 1_500 }));
+    const error = await rejectionOf<unknown>(container.invoke(dataApi, { remainingMs: 1_500 }));
 
     expect(error).toMatchObject({ name: 'LockWaitTimeoutError', tokenType: container.sharedToken.tokenType });
     expect((error as { waitedMs: number }).waitedMs).toBeLessThanOrEqual(1_500);

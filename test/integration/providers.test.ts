@@ -11,6 +11,7 @@ import {
 import type { ProviderCredentials, TokenRequest } from '../../layer/providers/token-provider.js';
 import type { LocalOAuthProvider } from '../../scripts/local-stack/index.js';
 import { startOAuthProvider } from '../../scripts/local-stack/index.js';
+import { rejectionOf } from '../support/rejection-of.js';
 
 // The real local provider on 127.0.0.1 and Node's real fetch; only the secret is an in-process stand-in.
 const CLIENT_ID = 'integration-client';
@@ -40,16 +41,6 @@ const request = (fields: Partial<TokenRequest> = {}): TokenRequest => ({
   signal: AbortSignal.timeout(5_000),
   ...fields,
 });
-
-/** The rejection of `promise`; fails the test when it resolves. */
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection, but the promise resolved');
-}
 
 async function callApi(url: string, accessToken: string): Promise<{ status: number; json: unknown }> {
   const response = await fetch(url, { headers: { authorization: `Bearer ${accessToken}` } });

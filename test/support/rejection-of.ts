@@ -1,9 +1,22 @@
-/** The rejection of `promise`; fails the test when it resolves. */
-export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+import { inspect } from 'node:util';
+
+/**
+ * The rejection of `promise`; fails the test when it resolves. Typed as an Error by default,
+ * for the common case; pass `unknown` to inspect something that may not be one.
+ */
+export async function rejectionOf<T = Error>(promise: Promise<unknown>): Promise<T> {
   try {
     await promise;
   } catch (error) {
-    return error;
+    return error as T;
   }
   throw new Error('expected a rejection, but the promise resolved');
 }
+
+/** Every way an error may reach a log line: what a secret must never appear in. */
+export const renderings = (error: Error): string[] => [
+  error.message,
+  String(error),
+  inspect(error, { depth: 5 }),
+  JSON.stringify(error),
+];

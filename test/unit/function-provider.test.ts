@@ -6,6 +6,7 @@ import {
   type TokenFunctionRequest,
 } from '../../layer/providers/function-provider.js';
 import type { ProviderCredentials, ProviderToken } from '../../layer/providers/token-provider.js';
+import { rejectionOf } from '../support/rejection-of.js';
 
 const NOW = Date.UTC(2026, 10, 22, 12);
 const API_KEY = 'api-key-secret-value';
@@ -26,16 +27,6 @@ function credentialsOf(secretName: string, values: Record<string, string>): Prov
 }
 
 const request = (signal: AbortSignal = new AbortController().signal) => ({ tokenType: 'legacy', signal });
-
-/** The rejection of `promise`; fails the test when it resolves. */
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection, but the promise resolved');
-}
 
 describe('functionProvider', () => {
   it.each([undefined, null, 'fetchToken', { fetchToken: () => undefined }])(

@@ -1,4 +1,3 @@
-import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
 import {
   ConfigurationError,
@@ -11,6 +10,8 @@ import {
   OAuth2RefreshTokenProvider,
 } from '../../layer/providers/oauth2-refresh-token.js';
 import type { TokenRequest } from '../../layer/providers/token-provider.js';
+import { fakeFetch, json } from '../support/fake-fetch.js';
+import { rejectionOf, renderings } from '../support/rejection-of.js';
 
 const NOW = Date.UTC(2026, 10, 22, 12);
 const TOKEN_URL = 'https://login.example.com/oauth2/token';
@@ -20,36 +21,6 @@ const BOOTSTRAP = 'bootstrap-refresh-token-value';
 const STORED = 'stored-rotated-refresh-token-value';
 const ROTATED = 'newly-rotated-refresh-token-value';
 const ACCESS_TOKEN = 'access-token-secret-value';
-
-interface Sent {
-  url: string;
-  method: string | undefined;
-  headers: Headers;
-  form: URLSearchParams;
-  signal: AbortSignal;
-}
-
-/** An in-process fetch: records what the provider sends and answers with `answer(sent)`. */
-function fakeFetch(answer: (sent: Sent) => Response | Promise<Response>) {
-  const sent: Sent[] = [];
-  const fetch = (async (input: string | URL | Request, init: RequestInit = {}) => {
-    const signal = init.signal as AbortSignal;
-    signal.throwIfAborted();
-    const request: Sent = {
-      url: String(input),
-      method: init.method,
-      headers: new Headers(init.headers),
-      form: new URLSearchParams(String(init.body)),
-      signal,
-    };
-    sent.push(request);
-    return answer(request);
-  }) as typeof globalThis.fetch;
-  return { fetch, sent };
-}
-
-const json = (status: number, payload: unknown) => () =>
-  new Response(JSON.stringify(payload), { status, headers: { 'content-type': 'application/json' } });
 
 const rotatingAnswer = json(200, {
   access_token: ACCESS_TOKEN,
@@ -75,24 +46,6 @@ const request = (fields: Partial<TokenRequest> = {}): TokenRequest => ({
   signal: new AbortController().signal,
   ...fields,
 });
-
-/** The rejection of `promise`; fails the test when it resolves. */
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection, but the promise resolved');
-}
-
-/** Every way an error may reach a log line. */
-const renderings = (error: Error): string[] => [
-  error.message,
-  String(error),
-  inspect(error, { depth: 5 }),
-  JSON.stringify(error),
-];
 
 describe('OAuth2RefreshTokenProvider request', () => {
   it('sends the rotated refresh token of the request, not the bootstrap one', async () => {

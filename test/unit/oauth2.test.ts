@@ -12,6 +12,7 @@ import {
   type OAuth2ClientCredentialsOptions,
   OAuth2ClientCredentialsProvider,
 } from '../../layer/providers/oauth2.js';
+import { rejectionOf } from '../support/rejection-of.js';
 
 const NOW = Date.UTC(2026, 10, 22, 12);
 const CLIENT_ID = 'client id/with:odd+chars';
@@ -77,16 +78,6 @@ const provider = (options: Partial<OAuth2ClientCredentialsOptions> = {}) =>
   });
 
 const request = (signal: AbortSignal = new AbortController().signal) => ({ tokenType: 'webex', signal });
-
-/** The rejection of `promise`; fails the test when it resolves. */
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection, but the promise resolved');
-}
 
 describe('OAuth2ClientCredentialsProvider request', () => {
   it('posts grant_type=client_credentials with the credentials in the form body by default', async () => {

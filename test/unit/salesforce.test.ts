@@ -9,6 +9,8 @@ import {
   SalesforceProvider,
 } from '../../layer/providers/salesforce.js';
 import type { TokenRequest } from '../../layer/providers/token-provider.js';
+import { fakeFetch, json } from '../support/fake-fetch.js';
+import { rejectionOf, renderings } from '../support/rejection-of.js';
 
 const NOW = Date.UTC(2026, 10, 22, 12);
 const INSTANCE_URL = 'https://acme.my.salesforce.com';
@@ -16,36 +18,6 @@ const CLIENT_ID = '3MVG9consumer-key';
 const CLIENT_SECRET = 'consumer-secret-value:+/= &%';
 const ACCESS_TOKEN = '00D000000000001!session-secret-value';
 const TWO_HOURS_MS = 7_200_000;
-
-interface Sent {
-  url: string;
-  method: string | undefined;
-  headers: Headers;
-  form: URLSearchParams;
-  signal: AbortSignal;
-}
-
-/** An in-process fetch: records what the provider sends and answers with `answer(sent)`. */
-function fakeFetch(answer: (sent: Sent) => Response | Promise<Response>) {
-  const sent: Sent[] = [];
-  const fetch = (async (input: string | URL | Request, init: RequestInit = {}) => {
-    const signal = init.signal as AbortSignal;
-    signal.throwIfAborted();
-    const request: Sent = {
-      url: String(input),
-      method: init.method,
-      headers: new Headers(init.headers),
-      form: new URLSearchParams(String(init.body)),
-      signal,
-    };
-    sent.push(request);
-    return answer(request);
-  }) as typeof globalThis.fetch;
-  return { fetch, sent };
-}
-
-const json = (status: number, payload: unknown) => () =>
-  new Response(JSON.stringify(payload), { status, headers: { 'content-type': 'application/json' } });
 
 /** Salesforce's answer to the client credentials flow: no expires_in, issued_at in epoch ms as a string. */
 const salesforceAnswer = (issuedAt: unknown = String(NOW)) =>
@@ -75,23 +47,6 @@ const request = (fields: Partial<TokenRequest> = {}): TokenRequest => ({
   signal: new AbortController().signal,
   ...fields,
 });
-
-/** The rejection of `promise`; fails the test when it resolves. */
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection, but the promise resolved');
-}
-
-const renderings = (error: Error): string[] => [
-  error.message,
-  String(error),
-  inspect(error, { depth: 5 }),
-  JSON.stringify(error),
-];
 
 describe('SalesforceProvider request', () => {
   it('posts the client credentials flow to the My Domain token endpoint, credentials in the form', async () => {
