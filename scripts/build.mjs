@@ -6,6 +6,7 @@ await build({
   entryPoints: [
     'scripts/simulator/demo.ts',
     'scripts/simulator/container.ts',
+    'scripts/chaos/chaos.ts',
     'scripts/bench/bench.ts',
     'scripts/bench/warm-path-worker.ts',
   ],

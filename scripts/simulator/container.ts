@@ -84,6 +84,7 @@ async function run(
   let succeeded = 0;
   let failed = 0;
   let maxOverheadMs = 0;
+  let firstRssBytes = 0;
   for (let i = 0; i < config.invocations; i++) {
     try {
       await invoker.invoke(Date.now() + config.invocationTimeoutMs);
@@ -98,6 +99,7 @@ async function run(
       errors[name] = (errors[name] ?? 0) + 1;
     }
     maxOverheadMs = Math.max(maxOverheadMs, invoker.lastOverheadMs());
+    if (i === 0) firstRssBytes = process.memoryUsage().rss;
     if ((i + 1) % 10 === 0 || i + 1 === config.invocations)
       send({ type: 'progress', index: config.index, done: i + 1 });
     if (i === 0 && config.barrierAfterFirst) {
@@ -107,7 +109,16 @@ async function run(
     }
     if (config.thinkMs > 0) await new Promise((resolve) => setTimeout(resolve, config.thinkMs));
   }
-  return { index: config.index, succeeded, failed, errors, overheadMs, maxOverheadMs, tokenAt };
+  return {
+    index: config.index,
+    succeeded,
+    failed,
+    errors,
+    overheadMs,
+    maxOverheadMs,
+    firstRssBytes,
+    tokenAt,
+  };
 }
 
 /** `SalesforceApiError:INVALID_SESSION_ID`, `DataApiError:403`, `LockWaitTimeoutError`: names and codes only. */

@@ -9,6 +9,7 @@ import {
   type AccessToken,
   kmsCipher,
   oauth2ClientCredentials,
+  oauth2RefreshToken,
   type ProviderFactory,
   SharedToken,
   type SharedTokenMiddlewareOptions,
@@ -46,6 +47,8 @@ export async function createInvoker(config: ContainerConfig, hooks: ProviderHook
     ...config.manager,
     tokenType: config.tokenType,
     provider: hooked(options.provider, hooks),
+    // A skewed container times everything (expiry, leases, back-off) on its own clock.
+    ...(config.clockOffsetMs !== 0 && { clock: { now: () => Date.now() + config.clockOffsetMs } }),
   };
   const timer = new InvocationTimer();
   const timedBase: BaseHandler = timer.timeHandler(base);
@@ -59,7 +62,9 @@ export async function createInvoker(config: ContainerConfig, hooks: ProviderHook
     shared = new SharedToken(tuned);
     run = (deadline) =>
       shared
-        .run((token) => timedBase({}, withToken(lambdaContext(config, deadline), token)), { deadline })
+        .run((token) => timedBase({}, withToken(lambdaContext(config, deadline), token)), {
+          deadline: deadline + config.clockOffsetMs,
+        })
         .finally(() => shared.flushMetrics());
   }
   return {
@@ -84,14 +89,15 @@ async function loadHandler(
     }
     return { handler: example.queryAccounts as BaseHandler, options: example.sharedTokenOptions };
   }
-  const { apiUrl, tokenUrl } = config.api;
+  const { apiUrl, tokenUrl, grant } = config.api;
   return {
     handler: async (_event, context) =>
       callDataApi(apiUrl, (context as Context & { sharedToken: AccessToken }).sharedToken),
     options: {
       tokenType: config.tokenType,
       secretName: config.secretName,
-      provider: oauth2ClientCredentials({ tokenUrl }),
+      provider:
+        grant === 'refresh_token' ? oauth2RefreshToken({ tokenUrl }) : oauth2ClientCredentials({ tokenUrl }),
       ...(config.kms && { cipher: kmsCipher({ keyId: config.kms.keyId }) }),
     },
   };

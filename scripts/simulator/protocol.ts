@@ -3,7 +3,7 @@
 /** Which handler a container runs: the Salesforce example, or a generic one for `--api-url`. */
 export type ContainerApi =
   | { kind: 'salesforce'; instanceUrl: string }
-  | { kind: 'generic'; tokenUrl: string; apiUrl: string };
+  | { kind: 'generic'; tokenUrl: string; apiUrl: string; grant?: 'client_credentials' | 'refresh_token' };
 
 /** How the handler gets its token: the Middy middleware, or the core API (`SharedToken.run`). */
 export type Entry = 'middleware' | 'core';
@@ -41,6 +41,8 @@ export interface ContainerConfig {
   barrierAfterFirst: boolean;
   /** Hold the provider's answer until the parent says `proceed` (to freeze a holder between answer and commit). */
   holdProviderAnswer: boolean;
+  /** Added to this container's clock (`Date.now`) in everything the library times: clock skew between containers. */
+  clockOffsetMs: number;
   /** Only on the one extra child that runs the scheduled refresher (every `everyMs`) instead of invocations. */
   refresher?: { everyMs: number; refreshAheadMs: number };
   manager: {
@@ -49,6 +51,7 @@ export interface ContainerConfig {
     leaseMs: number;
     pollInitialMs: number;
     pollMaxMs: number;
+    failureBackoffMs?: number;
   };
 }
 
@@ -71,6 +74,8 @@ export interface ContainerResult {
   maxOverheadMs: number;
   providerCalls: number;
   rssBytes: number;
+  /** RSS after the first invocation, so a long run shows whether memory stays flat. */
+  firstRssBytes: number;
   /** Per invocation: epoch ms when the handler had its (last) token in hand; null for a failed one. */
   tokenAt: (number | null)[];
 }

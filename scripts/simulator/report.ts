@@ -11,6 +11,8 @@ export interface FleetFigures {
   results: ContainerResult[];
   killed: number;
   providerTokenCalls: number;
+  tokensIssued: number;
+  refreshReplays: number;
   tokenGenerations: number;
   dynamoReads: number;
   dynamoWrites: number;
@@ -55,6 +57,8 @@ export function summarize(figures: FleetFigures): SimulationReport {
     failed: results.reduce((total, r) => total + r.failed, 0),
     killed: figures.killed,
     providerTokenCalls: figures.providerTokenCalls,
+    tokensIssued: figures.tokensIssued,
+    refreshReplays: figures.refreshReplays,
     tokenGenerations: figures.tokenGenerations,
     dynamoReads: figures.dynamoReads,
     dynamoWrites: figures.dynamoWrites,

@@ -13,7 +13,7 @@ import { type DynamoProxy, startDynamoProxy } from '../local-stack/dynamo-proxy.
 import { type DynamoEngine, startDynamo } from '../local-stack/dynamodb-local.js';
 import { type LocalKms, startKms } from '../local-stack/kms-server.js';
 import { type LocalOAuthProvider, startOAuthProvider } from '../local-stack/oauth-provider.js';
-import { startSecretsManager } from '../local-stack/secrets-manager-server.js';
+import { type LocalSecretsManager, startSecretsManager } from '../local-stack/secrets-manager-server.js';
 import { createTokenTable, localDynamoClient } from '../local-stack/table.js';
 import { metricTotalsFromEmf } from './emf.js';
 import { forkLambdaProcess } from './lambda-process.js';
@@ -29,6 +29,37 @@ import type {
 } from './protocol.js';
 import { forkRefresher } from './refresher-process.js';
 import { summarize } from './report.js';
+
+/** The running local stack, handed to a scenario's fault injections (`faults`). */
+export interface SimulationStack {
+  /** Undefined with an external provider (`providerUrl`). */
+  provider: LocalOAuthProvider | undefined;
+  /** The counting, fault-injecting proxy every container reaches DynamoDB through. */
+  dynamo: DynamoProxy;
+  /** A client that reaches DynamoDB directly, around the proxy (to tamper with the item). */
+  directDynamo: DynamoDBClient;
+  secretsManager: LocalSecretsManager;
+  kms: LocalKms | undefined;
+  tableName: string;
+  tokenType: string;
+  /** The fields of the provider's secret (clientId, clientSecret, salt, refreshToken): secret values, never print them. */
+  secret: Readonly<Record<string, string>>;
+}
+
+/**
+ * Faults a scenario injects into the running stack. `afterWarm` may return a promise the fleet does
+ * not wait for (it can keep injecting, e.g. end an outage later); the run waits for it before the
+ * stack stops, and fails when it failed.
+ */
+export interface SimulationFaults {
+  /** Before the containers start (they load their code, fetch their secret, then invoke); awaited. */
+  beforeStart?: (stack: SimulationStack) => void | Promise<void>;
+  /** When every container has done its first invocation (all warm, all holding the same token). */
+  afterWarm?: (stack: SimulationStack) => void | Promise<void>;
+}
+
+/** Which local provider the containers use: the Salesforce example, or a plain OAuth2 one (generic handler). */
+export type SimulationApi = 'salesforce' | 'oauth2' | 'oauth2-refresh-token';
 
 export interface SimulationOptions {
   /** @default 20 */
@@ -50,6 +81,17 @@ export interface SimulationOptions {
   cipher?: CipherKind;
   /** This project, or an alternative a user might build instead (for the benchmark). @default 'shared-token' */
   strategy?: Strategy;
+  /**
+   * The local provider: the Salesforce example's, OAuth2 client credentials, or OAuth2 refresh tokens
+   * that rotate on every use (the secret holds a bootstrap refresh token). @default 'salesforce'
+   */
+  api?: SimulationApi;
+  /** Clock offsets of the containers, ms, assigned in turn (container i gets `[i % length]`). @default [0] */
+  clockOffsetsMs?: number[];
+  /** First back-off after a failed refresh (doubles per failure). @default the library's (1000) */
+  failureBackoffMs?: number;
+  /** Faults to inject while the containers run (chaos scenarios). */
+  faults?: SimulationFaults;
   /** @default 0 */
   providerLatencyMs?: number;
   /** SIGKILL the first container that starts a refresh, mid-refresh. @default false */
@@ -62,7 +104,7 @@ export interface SimulationOptions {
   /** When every container has done its first invocation, revoke every token: a storm of rejections of one version. */
   revokeAfterFirstInvocation?: boolean;
   /** Put a bad item (or a good but expired one) in the table before the containers start. */
-  seed?: 'tampered' | 'swapped' | 'wrong-salt' | 'expired';
+  seed?: 'tampered' | 'truncated' | 'swapped' | 'wrong-salt' | 'expired';
   /** @default 'auto' (DynamoDB Local when Java is found, else dynalite) */
   engine?: DynamoEngine | 'auto';
   /** Use this DynamoDB instead of starting one. */
@@ -79,6 +121,8 @@ export interface SimulationOptions {
   thinkMs?: number;
   /** @default min(10_000, tokenTtl / 4): a real Lambda's 10 s lease, scaled down for seconds-long tokens */
   leaseMs?: number;
+  /** @default min(300_000, tokenTtl / 2): the library's 5 minutes, scaled down the same way */
+  refreshAheadMs?: number;
   /** @default 15_000 */
   invocationTimeoutMs?: number;
   /** @default 50 */
@@ -109,6 +153,10 @@ export interface SimulationReport {
   killed: number;
   /** Token requests the provider received. */
   providerTokenCalls: number;
+  /** Of those, the answers that carried a new token (injected failures did not). */
+  tokensIssued: number;
+  /** Refresh tokens presented after they had been rotated away (refused with invalid_grant). */
+  refreshReplays: number;
   /** Generations committed to the table during the run. */
   tokenGenerations: number;
   dynamoReads: number;
@@ -186,6 +234,8 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
     freezeHolderMs: 0,
     revokeAfterFirstInvocation: false,
     engine: 'auto' as const,
+    api: 'salesforce' as SimulationApi,
+    clockOffsetsMs: [0],
     table: 'demo-local-access-tokens',
     thinkMs: 0,
     invocationTimeoutMs: 15_000,
@@ -224,6 +274,7 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
       provider = await startOAuthProvider({
         clientId,
         clientSecret,
+        issueRefreshTokens: settings.api === 'oauth2-refresh-token',
         tokenTtlSeconds: settings.tokenTtlSeconds,
         latencyMs: settings.providerLatencyMs,
         rejectRate: settings.rejectRate,
@@ -234,9 +285,9 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
     // The credentials and the salt reach the containers the way they reach a Lambda: from Secrets Manager.
     const salt = randomBytes(24).toString('base64url');
     const secretName = `/demo/simulator/oauth/${settings.tokenType}`;
-    const secretsManager = await startSecretsManager({
-      secrets: { [secretName]: JSON.stringify({ clientId, clientSecret, salt }) },
-    });
+    const secret: Record<string, string> = { clientId, clientSecret, salt };
+    if (settings.api === 'oauth2-refresh-token') secret.refreshToken = provider!.issueBootstrapRefreshToken();
+    const secretsManager = await startSecretsManager({ secrets: { [secretName]: JSON.stringify(secret) } });
     stoppers.push(() => secretsManager.stop());
     let kms: LocalKms | undefined;
     if (settings.cipher === 'kms') {
@@ -254,7 +305,14 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
       strategy: settings.strategy,
       api: external
         ? { kind: 'generic', tokenUrl: settings.providerUrl!, apiUrl: settings.apiUrl! }
-        : { kind: 'salesforce', instanceUrl: provider!.instanceUrl },
+        : settings.api === 'salesforce'
+          ? { kind: 'salesforce', instanceUrl: provider!.instanceUrl }
+          : {
+              kind: 'generic',
+              tokenUrl: provider!.tokenUrl,
+              apiUrl: provider!.apiUrl,
+              grant: settings.api === 'oauth2' ? 'client_credentials' : 'refresh_token',
+            },
       tokenType: settings.tokenType,
       tableName: settings.table,
       dynamoEndpoint: proxy.endpoint,
@@ -265,17 +323,36 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
       invocations: settings.invocations,
       thinkMs: settings.thinkMs,
       invocationTimeoutMs: settings.invocationTimeoutMs,
-      barrierAfterFirst: settings.revokeAfterFirstInvocation,
+      barrierAfterFirst: settings.revokeAfterFirstInvocation || settings.faults?.afterWarm !== undefined,
+      clockOffsetMs: 0,
       holdProviderAnswer: settings.freezeHolderMs > 0,
       // Real-Lambda defaults (30 s skew, 5 min ahead) scaled down for seconds-long tokens.
       manager: {
         skewMs,
-        refreshAheadMs: Math.min(300_000, ttlMs * 0.5),
+        refreshAheadMs: settings.refreshAheadMs ?? Math.min(300_000, ttlMs * 0.5),
         // A lease that outlives the token would rule out refreshing ahead (see TokenManager).
         leaseMs: settings.leaseMs ?? Math.min(10_000, ttlMs / 4),
         pollInitialMs: settings.pollInitialMs,
         pollMaxMs: settings.pollMaxMs,
+        ...(settings.failureBackoffMs !== undefined && { failureBackoffMs: settings.failureBackoffMs }),
       },
+    };
+    const stack: SimulationStack = {
+      provider,
+      dynamo: proxy,
+      directDynamo: directClient,
+      secretsManager,
+      kms,
+      tableName: settings.table,
+      tokenType: settings.tokenType,
+      secret,
+    };
+    // Started by the fleet; awaited before the stack stops, so an injection never outlives its servers.
+    const injections: Promise<void>[] = [];
+    const inject = (hook: ((stack: SimulationStack) => void | Promise<void>) | undefined): Promise<void> => {
+      const injection = Promise.resolve().then(() => hook?.(stack));
+      injections.push(injection);
+      return injection;
     };
     const refresher = settings.refresherEveryMs
       ? forkRefresher(CONTAINER_SCRIPT, {
@@ -294,7 +371,14 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
       stoppers.push(async () => refresher.kill());
       await refresher.started;
     }
-    const fleet = await runFleet(settings, baseConfig, proxy, () => provider?.revokeAll());
+    const fleet = await runFleet(settings, baseConfig, proxy, {
+      beforeStart: () => inject(settings.faults?.beforeStart),
+      afterWarm: () => {
+        if (settings.revokeAfterFirstInvocation) provider?.revokeAll();
+        void inject(settings.faults?.afterWarm).catch(() => {}); // Its failure is reported by the await below.
+      },
+    });
+    await Promise.all(injections);
     const refresherResult = await refresher?.stop();
     fleet.output += refresher?.output() ?? '';
     fleet.stdout += refresher?.stdout() ?? '';
@@ -313,6 +397,8 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
       results: fleet.results,
       killed: fleet.killed,
       providerTokenCalls: stats?.tokenCalls ?? fleet.results.reduce((sum, r) => sum + r.providerCalls, 0),
+      tokensIssued: stats?.tokensIssued ?? fleet.results.reduce((sum, r) => sum + r.providerCalls, 0),
+      refreshReplays: stats?.refreshReplays ?? 0,
       tokenGenerations: finalVersion - initialVersion,
       dynamoReads: counts.reads,
       dynamoWrites: counts.writes,
@@ -348,10 +434,10 @@ async function runFleet(
   settings: Required<
     Pick<SimulationOptions, 'containers' | 'invocations' | 'killHolder' | 'freezeHolderMs' | 'timeoutMs'>
   > &
-    Pick<SimulationOptions, 'onProgress'>,
+    Pick<SimulationOptions, 'onProgress' | 'clockOffsetsMs'>,
   baseConfig: Omit<ContainerConfig, 'index'>,
   proxy: DynamoProxy,
-  revokeAll: () => void,
+  events: { beforeStart(): Promise<void>; afterWarm(): void },
 ): Promise<Fleet> {
   const children: ChildProcess[] = [];
   const results: ContainerResult[] = [];
@@ -372,6 +458,8 @@ async function runFleet(
 
   const exits: Promise<void>[] = [];
   const ready: Promise<void>[] = [];
+  // Before the containers load their code: a cold start must meet the fault too.
+  await events.beforeStart();
   for (let index = 0; index < settings.containers; index++) {
     const child = forkLambdaProcess(CONTAINER_SCRIPT!, { stdout, output });
     children.push(child);
@@ -392,9 +480,10 @@ async function runFleet(
               providerCalls,
             );
           } else if (message.type === 'barrier') {
-            // Everybody holds the same token now: revoke it, so all of them reject one version at once.
+            // Everybody holds the same token now: the moment for faults of warm containers
+            // (e.g. revoke it, so all of them reject one version at once).
             if (++atBarrier === settings.containers - killed) {
-              revokeAll();
+              events.afterWarm();
               resumeAll();
             }
           } else if (message.type === 'answered') {
@@ -420,7 +509,9 @@ async function runFleet(
         });
       }),
     );
-    child.send({ type: 'config', config: { ...baseConfig, index } } satisfies ParentMessage);
+    const offsets = settings.clockOffsetsMs ?? [0];
+    const clockOffsetMs = offsets[index % offsets.length] ?? 0;
+    child.send({ type: 'config', config: { ...baseConfig, index, clockOffsetMs } } satisfies ParentMessage);
   }
   const timer = setTimeout(() => {
     for (const child of children) child.kill('SIGKILL');
@@ -473,8 +564,12 @@ async function seedItem(
       await new SaltCipher({ salts: [salt] }).encrypt(secret, tokenType),
       'base64',
     );
-    envelope[envelope.length - 20]! ^= 0x01; // a bit of the ciphertext
-    accessToken = envelope.toString('base64');
+    if (kind === 'truncated') {
+      accessToken = envelope.subarray(0, envelope.length - 7).toString('base64'); // cut inside the tag
+    } else {
+      envelope[envelope.length - 20]! ^= 0x01; // a bit of the ciphertext
+      accessToken = envelope.toString('base64');
+    }
   }
   await client.send(
     new PutItemCommand({

@@ -1,0 +1,400 @@
+/**
+ * The chaos matrix: what breaks, when, and what the fleet must still do. Each scenario runs many
+ * containers (child processes) through the simulator against the local stack, with the fault
+ * injected into the real servers (provider, Secrets Manager, the proxy in front of DynamoDB Local)
+ * or into the processes themselves (SIGKILL, SIGSTOP, skewed clocks).
+ *
+ * The expected failures come from the protocol, not from a run: warm containers hold a token that
+ * is still valid while the fault lasts, so they must not fail at all (a failed refresh never
+ * throws away a valid token); cold ones have nothing to fall back on, so they fail with a typed
+ * error, fast, and recover when the fault ends.
+ */
+import type { InjectedAnswer } from '../local-stack/oauth-provider.js';
+import type { SimulationOptions, SimulationStack } from '../simulator/simulation.js';
+import { atLeast, atMost, type ChaosCheck, exactly } from './checks.js';
+import type { ScenarioExpectation } from './verdict.js';
+
+export interface ChaosScenario {
+  name: string;
+  /** What is injected, for the table. */
+  injected: string;
+  options: Omit<SimulationOptions, 'endpoint' | 'table' | 'engine'>;
+  expect: Omit<ScenarioExpectation, 'invocationTimeoutMs' | 'checks'> & { checks?: ChaosCheck[] };
+}
+
+const FAST_POLLS = { pollInitialMs: 25, pollMaxMs: 250 } as const;
+
+/**
+ * Warm containers whose token is refreshed ahead of expiry every second: the token lives 6 s,
+ * refresh-ahead opens 1 s after each commit, the token stays usable 5.4 s (10 % skew). A fault
+ * injected when all are warm hits the next refresh-ahead, and the 300 ms back-off leaves the
+ * next attempts 4 s of the token's life to succeed in.
+ */
+const WARM: ChaosScenario['options'] = {
+  containers: 8,
+  invocations: 25,
+  thinkMs: 200,
+  tokenTtlSeconds: 6,
+  refreshAheadMs: 5_000,
+  leaseMs: 2_000,
+  failureBackoffMs: 300,
+  ...FAST_POLLS,
+};
+
+/** Cold containers on an empty table, with tokens that outlive the run. */
+const COLD: ChaosScenario['options'] = {
+  containers: 8,
+  invocations: 2,
+  tokenTtlSeconds: 3600,
+  leaseMs: 2_000,
+  ...FAST_POLLS,
+};
+
+const failTokenNext =
+  (count: number, answer: InjectedAnswer) =>
+  (stack: SimulationStack): void =>
+    stack.provider!.failTokenNext(count, answer);
+
+const warmAndKeepsServing = { failed: { min: 0, max: 0 } } as const;
+
+export const SCENARIOS: ChaosScenario[] = [
+  {
+    name: 'holder-killed',
+    injected: 'SIGKILL of the lease holder mid-refresh',
+    options: { ...COLD, killHolder: true, providerLatencyMs: 400 },
+    expect: {
+      failed: { min: 0, max: 0 },
+      checks: [atLeast('lockTakeovers', 1), exactly('tokenGenerations', 1)],
+    },
+  },
+  {
+    name: 'holder-frozen',
+    injected: 'SIGSTOP of the holder past its lease, then SIGCONT',
+    options: { ...COLD, freezeHolderMs: 5_000 },
+    // Its lease was taken over; its commit must fail (I3), so its token is never served.
+    expect: { failed: { min: 0, max: 0 }, checks: [exactly('leaseLost', 1), exactly('tokenGenerations', 1)] },
+  },
+  {
+    name: 'provider-500',
+    injected: 'token endpoint HTTP 500, once',
+    options: {
+      ...WARM,
+      faults: { afterWarm: failTokenNext(1, { status: 500, body: { error: 'server_error' } }) },
+    },
+    expect: {
+      ...warmAndKeepsServing,
+      checks: [atLeast('TokenRefreshFailed', 1), atLeast('tokenGenerations', 2)],
+    },
+  },
+  {
+    name: 'provider-timeout',
+    injected: 'token endpoint never answers, once',
+    options: { ...WARM, faults: { afterWarm: failTokenNext(1, 'timeout') } },
+    expect: {
+      ...warmAndKeepsServing,
+      checks: [atLeast('TokenRefreshFailed', 1), atLeast('tokenGenerations', 2)],
+    },
+  },
+  {
+    name: 'provider-slow',
+    injected: 'token endpoint 3 s slow (lease 2 s) for 1.5 s',
+    options: {
+      ...WARM,
+      faults: {
+        afterWarm: async ({ provider }) => {
+          provider!.setLatency(3_000);
+          await sleep(1_500);
+          provider!.setLatency(0);
+        },
+      },
+    },
+    // The slow answer arrives after the holder gave up: counted, never committed.
+    expect: {
+      ...warmAndKeepsServing,
+      checks: [atLeast('TokenRefreshFailed', 1), atLeast('tokenGenerations', 2)],
+    },
+  },
+  {
+    name: 'provider-invalid-grant',
+    injected: 'token endpoint 400 invalid_grant, once',
+    options: {
+      ...WARM,
+      faults: { afterWarm: failTokenNext(1, { status: 400, body: { error: 'invalid_grant' } }) },
+    },
+    expect: {
+      ...warmAndKeepsServing,
+      checks: [atLeast('TokenRefreshFailed', 1), atLeast('tokenGenerations', 2)],
+    },
+  },
+  {
+    name: 'provider-invalid-client',
+    injected: 'token endpoint 401 invalid_client, once',
+    options: {
+      ...WARM,
+      faults: { afterWarm: failTokenNext(1, { status: 401, body: { error: 'invalid_client' } }) },
+    },
+    // invalid_client makes the holder read the secret again (rotated credentials) before it retries.
+    expect: { ...warmAndKeepsServing, checks: [atLeast('tokenGenerations', 2)] },
+  },
+  {
+    name: 'provider-malformed-json',
+    injected: 'token endpoint 200 with truncated JSON, once',
+    options: {
+      ...WARM,
+      faults: { afterWarm: failTokenNext(1, { status: 200, rawBody: '{"access_token":' }) },
+    },
+    expect: {
+      ...warmAndKeepsServing,
+      checks: [atLeast('TokenRefreshFailed', 1), atLeast('tokenGenerations', 2)],
+    },
+  },
+  ...(
+    [
+      ['0', 0],
+      ['negative', -60],
+      ['absurd', 1e12],
+    ] as const
+  ).map(
+    ([label, value]): ChaosScenario => ({
+      name: `expires-in-${label}`,
+      injected: `OAuth2 answer with expires_in ${value}, once`,
+      options: {
+        ...WARM,
+        api: 'oauth2',
+        faults: { afterWarm: ({ provider }) => provider!.setNextExpiresIn(value) },
+      },
+      expect: {
+        ...warmAndKeepsServing,
+        checks: [atLeast('TokenRefreshFailed', 1), atLeast('tokenGenerations', 2)],
+      },
+    }),
+  ),
+  {
+    name: 'refresh-token-rotation',
+    injected: 'rotating refresh tokens, a refresh every second',
+    options: { ...WARM, api: 'oauth2-refresh-token' },
+    // Each commit carries the rotated refresh token with the access token: nobody replays one.
+    expect: {
+      ...warmAndKeepsServing,
+      checks: [exactly('refreshReplays', 0), atLeast('tokenGenerations', 3)],
+    },
+  },
+  {
+    name: 'refresh-token-reused',
+    injected: 'bootstrap refresh token already rotated away',
+    options: {
+      ...COLD,
+      api: 'oauth2-refresh-token',
+      invocations: 3,
+      thinkMs: 300,
+      faults: { beforeStart: useBootstrapRefreshToken },
+    },
+    // No retry can fix a dead refresh token: one holder hears invalid_grant, the shared back-off
+    // (1 s, then 2 s) keeps the others from asking again within the run, everybody fails clearly.
+    expect: {
+      failed: { min: 'all', max: 'all' },
+      errors: /^(RefreshTokenExpiredError|TokenRefreshError)$/,
+      checks: [
+        atLeast('RefreshTokenExpired', 1),
+        atMost('providerTokenCalls', 2),
+        exactly('tokenGenerations', 0),
+      ],
+    },
+  },
+  {
+    name: 'dynamo-throttled',
+    injected: '40% of DynamoDB calls throttled, 3 s',
+    options: {
+      ...WARM,
+      faults: {
+        afterWarm: ({ dynamo }) => dynamo.inject({ kind: 'throttle', rate: 0.4, durationMs: 3_000 }),
+      },
+    },
+    expect: { ...warmAndKeepsServing, checks: [atLeast('tokenGenerations', 2)] },
+  },
+  {
+    name: 'dynamo-throttled-cold',
+    injected: '30% of DynamoDB calls throttled from the start',
+    options: {
+      ...COLD,
+      invocations: 3,
+      faults: { beforeStart: ({ dynamo }) => dynamo.inject({ kind: 'throttle', rate: 0.3 }) },
+    },
+    // The SDK retries a throttled call twice: a cold invocation fails only when all three
+    // attempts of one of its calls are throttled (2.7 % each), and never with an untyped error.
+    expect: {
+      failed: { min: 0, max: 8 },
+      errors: /^TokenStoreError$/,
+      checks: [exactly('tokenGenerations', 1)],
+    },
+  },
+  {
+    name: 'dynamo-connection-resets',
+    injected: '40% of DynamoDB connections reset, 3 s',
+    options: {
+      ...WARM,
+      faults: { afterWarm: ({ dynamo }) => dynamo.inject({ kind: 'reset', rate: 0.4, durationMs: 3_000 }) },
+    },
+    expect: { ...warmAndKeepsServing, checks: [atLeast('tokenGenerations', 2)] },
+  },
+  {
+    name: 'dynamo-latency',
+    injected: 'every DynamoDB call 400 ms late, cold start',
+    options: {
+      ...COLD,
+      faults: { beforeStart: ({ dynamo }) => dynamo.inject({ kind: 'latency', ms: 400, durationMs: 3_000 }) },
+    },
+    expect: { failed: { min: 0, max: 0 }, checks: [exactly('tokenGenerations', 1)] },
+  },
+  {
+    name: 'dynamo-unreachable-warm',
+    injected: 'DynamoDB unreachable once all are warm',
+    options: {
+      ...COLD,
+      invocations: 20,
+      thinkMs: 20,
+      faults: { afterWarm: ({ dynamo }) => dynamo.setReachable(false) },
+    },
+    // Zero network calls on a warm invocation: the outage is invisible.
+    expect: { failed: { min: 0, max: 0 }, checks: [exactly('tokenGenerations', 1)] },
+  },
+  {
+    name: 'dynamo-unreachable-cold',
+    injected: 'DynamoDB unreachable from the start',
+    options: { ...COLD, faults: { beforeStart: ({ dynamo }) => dynamo.setReachable(false) } },
+    expect: {
+      failed: { min: 'all', max: 'all' },
+      errors: /^TokenStoreError$/,
+      checks: [exactly('providerTokenCalls', 0)],
+    },
+  },
+  {
+    name: 'secrets-manager-down-warm',
+    injected: 'Secrets Manager stopped once all are warm',
+    options: { ...WARM, faults: { afterWarm: ({ secretsManager }) => secretsManager.stop() } },
+    // The refreshes after the outage began use the credentials each container cached at cold start.
+    expect: { ...warmAndKeepsServing, checks: [atLeast('tokenGenerations', 3)] },
+  },
+  {
+    name: 'secrets-manager-down-cold',
+    injected: 'Secrets Manager stopped before the cold starts',
+    options: { ...COLD, faults: { beforeStart: ({ secretsManager }) => secretsManager.stop() } },
+    expect: {
+      failed: { min: 'all', max: 'all' },
+      errors: /^SecretError$/,
+      checks: [exactly('providerTokenCalls', 0)],
+    },
+  },
+  ...(['tampered', 'truncated', 'swapped', 'wrong-salt'] as const).map(
+    (seed): ChaosScenario => ({
+      name: `ciphertext-${seed}`,
+      injected: {
+        tampered: 'one bit of the stored ciphertext flipped',
+        truncated: 'stored ciphertext cut short',
+        swapped: "another tokenType's ciphertext in the item",
+        'wrong-salt': 'ciphertext sealed with another salt',
+      }[seed],
+      options: { ...COLD, seed },
+      // Never served: counted as missing (I5), refreshed once, and the data API never sees garbage.
+      expect: {
+        failed: { min: 0, max: 0 },
+        checks: [atLeast('decryptFailed', 1), exactly('providerTokenCalls', 1), exactly('apiRejected', 0)],
+      },
+    }),
+  ),
+  {
+    name: 'clock-skew',
+    injected: 'container clocks -2 s, 0, +2 s',
+    // Leases longer than twice the skew, as the defaults are (10 s leases): a container 2 s ahead
+    // must not take over a live lease of one 2 s behind.
+    options: {
+      containers: 9,
+      invocations: 35,
+      thinkMs: 200,
+      tokenTtlSeconds: 20,
+      refreshAheadMs: 15_000,
+      leaseMs: 5_000,
+      clockOffsetsMs: [-2_000, 0, 2_000],
+      ...FAST_POLLS,
+    },
+    expect: {
+      failed: { min: 0, max: 0 },
+      checks: [atLeast('tokenGenerations', 2), exactly('lockTakeovers', 0)],
+    },
+  },
+  {
+    name: 'deadline-while-waiting',
+    injected: 'provider 5 s slow, invocations end after 1.2 s',
+    options: { ...COLD, invocations: 1, providerLatencyMs: 5_000, invocationTimeoutMs: 1_200 },
+    expect: { failed: { min: 'all', max: 'all' }, errors: /^(LockWaitTimeoutError|TokenRefreshError)$/ },
+  },
+  {
+    name: 'rate-limit-storm',
+    injected: '30% of API calls 403 REQUEST_LIMIT_EXCEEDED',
+    options: { ...COLD, invocations: 10, rateLimitRate: 0.3 },
+    // The token is fine: the 403 surfaces as it is, and nobody refreshes.
+    expect: {
+      failed: { min: 0, max: 'all' },
+      errors: /^SalesforceApiError:REQUEST_LIMIT_EXCEEDED$/,
+      checks: [
+        exactly('failed', 'apiRateLimited'),
+        exactly('providerTokenCalls', 1),
+        exactly('ProviderRejected', 0),
+      ],
+    },
+  },
+  {
+    name: 'auth-403-storm',
+    injected: 'token revoked while all 8 containers hold it',
+    options: { ...COLD, revokeAfterFirstInvocation: true, providerLatencyMs: 100 },
+    // Eight rejections of one version, one refresh, every invocation retried once and served.
+    expect: {
+      failed: { min: 0, max: 0 },
+      checks: [
+        exactly('providerTokenCalls', 2),
+        exactly('ProviderRejected', 8),
+        exactly('RetrySucceeded', 8),
+      ],
+    },
+  },
+  {
+    name: 'provider-down-then-back',
+    injected: 'token endpoint HTTP 503 three times, cold start',
+    options: {
+      ...COLD,
+      invocations: 15,
+      thinkMs: 150,
+      failureBackoffMs: 200,
+      faults: { beforeStart: failTokenNext(3, { status: 503, body: { error: 'temporarily_unavailable' } }) },
+    },
+    // The shared back-off (0.2, 0.4, 0.8 s) lets one container ask at a time: four calls in all,
+    // not one per container per invocation. Cold invocations fail until the fourth call; after
+    // it, every container is served.
+    expect: {
+      failed: { min: 1, max: 'all' },
+      errors: /^TokenRefreshError$/,
+      checks: [exactly('providerTokenCalls', 4), exactly('tokenGenerations', 1), atLeast('succeeded', 8)],
+    },
+  },
+];
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Somebody else used the bootstrap refresh token, so the provider rotated it away. */
+async function useBootstrapRefreshToken({ provider, secret }: SimulationStack): Promise<void> {
+  const response = await fetch(provider!.tokenUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: secret.refreshToken!,
+      client_id: secret.clientId!,
+      client_secret: secret.clientSecret!,
+    }),
+  });
+  await response.body?.cancel();
+  if (!response.ok) throw new Error(`the bootstrap refresh token was not accepted (HTTP ${response.status})`);
+  provider!.resetStats(); // That call was the scenario's, not the fleet's.
+}
