@@ -9,9 +9,10 @@ import { registerSecret } from '../../scripts/local-stack/secret-registry.js';
  *
  * @param label names the fixture in a failure ('salt', 'clientSecret'); never part of the value.
  * @param prefix a readable start for tests that look at the value ('salt-'); the default is none.
+ * @param suffix characters a test needs in the value (`:+/= &%` to exercise form encoding).
  */
-export function testSecret(label: string, prefix = ''): string {
-  const value = `${prefix}${randomBytes(18).toString('base64url')}`;
+export function testSecret(label: string, prefix = '', suffix = ''): string {
+  const value = `${prefix}${randomBytes(18).toString('base64url')}${suffix}`;
   registerSecret(value, `test:${label}`);
   return value;
 }
