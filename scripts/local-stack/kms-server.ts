@@ -8,6 +8,7 @@ import {
   startAwsJsonServer,
   validationError,
 } from './aws-json-server.js';
+import { registerSecret } from './secret-registry.js';
 
 /**
  * A local AWS KMS on 127.0.0.1 speaking the real JSON 1.1 protocol (`X-Amz-Target:
@@ -200,6 +201,9 @@ export async function startKms(options: LocalKmsOptions = {}): Promise<LocalKms>
       }
       const plaintext = randomBytes(spec === 'AES_128' ? 16 : spec === 'AES_256' ? 32 : (count as number));
       const blob = seal(key, plaintext, canonicalContext(input));
+      // The plaintext data key in the encodings a leak would take: base64 (as KMS answers) and hex.
+      registerSecret(plaintext.toString('base64'), `kms:${key.alias ?? key.keyId}:data-key`);
+      registerSecret(plaintext.toString('hex'), `kms:${key.alias ?? key.keyId}:data-key:hex`);
       return {
         KeyId: key.arn,
         Plaintext: plaintext.toString('base64'),

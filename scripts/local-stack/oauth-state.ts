@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { readBody } from './http-io.js';
 import { type InjectedAnswer, InjectedAnswerQueue } from './injected-answers.js';
 import { TokenRegistry } from './oauth-tokens.js';
+import { registerSecret } from './secret-registry.js';
 
 export interface OAuthProviderStats {
   /** Every request to a token endpoint (OAuth2 and Salesforce), injected answers included. */
@@ -68,6 +69,7 @@ export class ProviderState {
 
   constructor(options: ProviderStateOptions) {
     this.credentials = { clientId: options.clientId, clientSecret: options.clientSecret };
+    registerSecret(options.clientSecret, `oauth-provider:${options.clientId}:client-secret`);
     this.tokenTtlSeconds = options.tokenTtlSeconds ?? 3600;
     this.latencyMs = options.latencyMs ?? 0;
     this.rejectRate = options.rejectRate ?? 0;

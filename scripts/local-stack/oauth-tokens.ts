@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { registerSecret } from './secret-registry.js';
 
 export type RefreshTokenUse = 'rotated' | 'replayed' | 'unknown';
 
@@ -19,6 +20,7 @@ export class TokenRegistry {
 
   issueAccessToken(ttlSeconds: number): string {
     const token = randomToken();
+    registerSecret(token, 'oauth-provider:access-token');
     this.accessTokens.set(token, { expiresAtMs: Date.now() + ttlSeconds * 1000, revoked: false });
     return token;
   }
@@ -43,6 +45,7 @@ export class TokenRegistry {
 
   issueRefreshToken(): string {
     const token = randomToken();
+    registerSecret(token, 'oauth-provider:refresh-token');
     this.refreshTokens.set(token, true);
     return token;
   }

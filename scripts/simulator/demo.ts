@@ -228,6 +228,13 @@ async function main(): Promise<void> {
     console.error(`demo failed: none of the ${report.invocations} invocations succeeded`);
     process.exitCode = 1;
   }
+  // Issue 7's secret scan: one secret in the containers' output fails the run (the count, never the values).
+  if (report.secretsInOutput > 0) {
+    console.error(
+      `demo failed: ${report.secretsInOutput} secret value(s) (salt, client secret or issued tokens) found in the containers' output`,
+    );
+    process.exitCode = 1;
+  }
 }
 
 main().catch((error: unknown) => {

@@ -13,6 +13,7 @@ import { type DynamoProxy, startDynamoProxy } from '../local-stack/dynamo-proxy.
 import { type DynamoEngine, startDynamo } from '../local-stack/dynamodb-local.js';
 import { type LocalKms, startKms } from '../local-stack/kms-server.js';
 import { type LocalOAuthProvider, startOAuthProvider } from '../local-stack/oauth-provider.js';
+import { registerSecret } from '../local-stack/secret-registry.js';
 import { type LocalSecretsManager, startSecretsManager } from '../local-stack/secrets-manager-server.js';
 import { createTokenTable, localDynamoClient } from '../local-stack/table.js';
 import { metricTotalsFromEmf } from './emf.js';
@@ -284,6 +285,8 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
     }
     // The credentials and the salt reach the containers the way they reach a Lambda: from Secrets Manager.
     const salt = randomBytes(24).toString('base64url');
+    registerSecret(salt, 'simulator:salt');
+    registerSecret(clientSecret, 'simulator:client-secret');
     const secretName = `/demo/simulator/oauth/${settings.tokenType}`;
     const secret: Record<string, string> = { clientId, clientSecret, salt };
     if (settings.api === 'oauth2-refresh-token') secret.refreshToken = provider!.issueBootstrapRefreshToken();
@@ -544,6 +547,7 @@ async function seedItem(
 ): Promise<void> {
   const inOneHour = Math.floor(Date.now() / 1000) + 3600;
   const secret = `seeded-${randomBytes(16).toString('hex')}`;
+  registerSecret(secret, 'simulator:seeded-token');
   let accessToken: string;
   let expiresAt = inOneHour;
   if (kind === 'expired') {

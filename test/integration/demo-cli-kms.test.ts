@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
+import { scanText } from '../support/secret-scan.js';
 
 const DEMO = fileURLToPath(new URL('../../.build/scripts/simulator/demo.js', import.meta.url));
 
@@ -11,6 +12,9 @@ function demo(args: string[]) {
     encoding: 'utf8',
     timeout: 120_000,
   });
+  // The secret scan sees the child's output only through the test: scan it like the worker's own.
+  scanText(run.stdout, 'demo stdout');
+  scanText(run.stderr, 'demo stderr');
   return { status: run.status, stdout: run.stdout, output: `${run.stdout}${run.stderr}` };
 }
 

@@ -1,8 +1,9 @@
 /** The demo as a user runs it: a separate process, its whole output read back. */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
+import { scanText } from '../support/secret-scan.js';
+import { testSecret } from '../support/test-secrets.js';
 
 const DEMO = fileURLToPath(new URL('../../.build/scripts/simulator/demo.js', import.meta.url));
 
@@ -12,12 +13,15 @@ function demo(args: string[], env: Record<string, string> = {}) {
     encoding: 'utf8',
     timeout: 120_000,
   });
+  // The secret scan sees the child's output only through the test: scan it like the worker's own.
+  scanText(run.stdout, 'demo stdout');
+  scanText(run.stderr, 'demo stderr');
   return { status: run.status, stdout: run.stdout, output: `${run.stdout}${run.stderr}` };
 }
 
 describe('The demo CLI', () => {
   it('ends stdout with one JSON report and prints no client secret anywhere', () => {
-    const clientSecret = `cli-secret-${randomBytes(12).toString('hex')}`;
+    const clientSecret = testSecret('demo:clientSecret', 'cli-secret-');
 
     // Tokens of a minute (leases of 10 s) and no revocation: this checks the CLI and its report on
     // a machine that runs other suites beside it; timing under load is many-containers' business.

@@ -23,6 +23,7 @@ import {
   uniqueNames,
   useLocalWorld,
 } from '../support/entry-points.js';
+import { testSecret } from '../support/test-secrets.js';
 
 const world = useLocalWorld();
 
@@ -130,7 +131,7 @@ function setEnvironment(values: Record<string, string>): () => void {
 
 /** A small "reports" API: POST /tokens for an x-api-key, GET /reports/latest for a bearer token it issued. */
 class ReportsApi {
-  readonly apiKey = `api-key-${randomBytes(8).toString('hex')}`;
+  readonly apiKey = testSecret('reports:apiKey', 'api-key-');
   readonly issued = new Set<string>();
   readonly revoked = new Set<string>();
   tokenCalls = 0;

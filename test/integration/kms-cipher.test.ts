@@ -8,11 +8,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { KmsCipher, type KmsCipherOptions } from '../../layer/crypto/kms-cipher.js';
 import { DecryptError, isSharedTokenError, KmsError } from '../../layer/errors.js';
 import { type LocalKms, startKms } from '../../scripts/local-stack/index.js';
+import { testSecret } from '../support/test-secrets.js';
 
 const REGION = 'us-east-1';
 const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 const ALIAS = 'alias/shared-token';
-const TOKEN = '00Dxx0000001gPL!AR8AQJXg5oj8jXSgxJfA0lBog.dvvpvKKX6mOBbnRqa7EXAMPLEtoken';
+// The prefix keeps the original fixture's length (72 characters): padding tests depend on it.
+const TOKEN = testSecret('accessToken', '00Dxx0000001gPL!AR8AQJXg5oj8jXSgxJfA0lBog.dvvpvK');
 
 let kms: LocalKms;
 const clients: KMSClient[] = [];

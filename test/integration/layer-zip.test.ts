@@ -30,6 +30,7 @@ import {
 import { linkPackages, packageClosure } from '../../scripts/layer/package-closure.js';
 import { readZip, type ZipEntry } from '../../scripts/layer/zip.js';
 import { CLIENT_SECRET, SALT, secretJson, useLocalWorld } from '../support/entry-points.js';
+import { scanText } from '../support/secret-scan.js';
 
 const world = useLocalWorld('layer-zip-access-tokens');
 const SECRET_NAME = '/test/layer/oauth/salesforce';
@@ -212,6 +213,8 @@ describe('the Salesforce handler on the layer, end to end', () => {
   it('keeps only ciphertext in the table and no secret in anything the container printed', async () => {
     const { Items = [] } = await world.dynamoClient.send(new ScanCommand({ TableName: world.tableName }));
     const { stdout, stderr } = container.output();
+    scanText(stdout, 'layer container stdout');
+    scanText(stderr, 'layer container stderr');
     const issued = world.provider.issuedTokens();
 
     expect(Items.map((item) => item.tokenType?.S)).toEqual(['salesforce']);

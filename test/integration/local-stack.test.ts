@@ -22,10 +22,11 @@ import {
   startLocalStack,
   startOAuthProvider,
 } from '../../scripts/local-stack/index.js';
+import { testSecret } from '../support/test-secrets.js';
 
 const TABLE = 'test-access-tokens';
 const CLIENT_ID = 'local-client';
-const CLIENT_SECRET = 'local-secret+with/odd=chars';
+const CLIENT_SECRET = testSecret('clientSecret', 'local-secret+with/odd=chars-');
 
 const hasJava = await javaAvailable();
 if (!hasJava) console.warn('java is not on this machine: the DynamoDB Local tests are skipped');

@@ -12,10 +12,11 @@ import type { ProviderCredentials, TokenRequest } from '../../layer/providers/to
 import type { LocalOAuthProvider } from '../../scripts/local-stack/index.js';
 import { startOAuthProvider } from '../../scripts/local-stack/index.js';
 import { rejectionOf } from '../support/rejection-of.js';
+import { testSecret } from '../support/test-secrets.js';
 
 // The real local provider on 127.0.0.1 and Node's real fetch; only the secret is an in-process stand-in.
 const CLIENT_ID = 'integration-client';
-const CLIENT_SECRET = 'integration-secret+with/odd=chars';
+const CLIENT_SECRET = testSecret('clientSecret', 'integration-secret+with/odd=chars-');
 const SECRET_NAME = '/test/providers/oauth';
 
 /** An in-process ProviderCredentials over plain values, throwing SecretError as the real one does. */

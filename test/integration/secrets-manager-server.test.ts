@@ -15,6 +15,7 @@ import secretsManager from '@middy/secrets-manager';
 import { clearCache, getInternal } from '@middy/util';
 import type { LocalSecretsManager } from '../../scripts/local-stack/index.js';
 import { startSecretsManager } from '../../scripts/local-stack/index.js';
+import { testSecret } from '../support/test-secrets.js';
 
 const REGION = 'us-east-1';
 const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -23,13 +24,13 @@ const NOW_MS = 1_760_000_000_123;
 const SECRET_NAME = '/test/svc/oauth/salesforce';
 const SECRET_VALUE = JSON.stringify({
   clientId: 'sf-client',
-  clientSecret: 'sf-secret-9f3c',
-  salt: 'c2FsdC0xMjM0',
+  clientSecret: testSecret('clientSecret', 'sf-secret-'),
+  salt: testSecret('salt'),
 });
 const ROTATED_VALUE = JSON.stringify({
   clientId: 'sf-client',
-  clientSecret: 'sf-secret-rotated-77',
-  salt: 'c2FsdC01Njc4',
+  clientSecret: testSecret('rotatedClientSecret', 'sf-secret-rotated-'),
+  salt: testSecret('rotatedSalt'),
 });
 
 interface SdkError {
@@ -393,7 +394,7 @@ describe('local Secrets Manager on the wire', () => {
   });
 
   it('never echoes a SecretString in its error bodies', async () => {
-    const secret = 'do-not-echo-5d1c9e';
+    const secret = testSecret('notEchoed', 'do-not-echo-');
     const failing: Array<[operation: string, body: string]> = [
       ['CreateSecret', JSON.stringify({ Name: SECRET_NAME, SecretString: secret })],
       ['CreateSecret', JSON.stringify({ Name: 'bad name!', SecretString: secret })],

@@ -19,19 +19,20 @@ import {
   RecordingMetrics,
   useLocalWorld,
 } from '../support/entry-points.js';
+import { testSecret } from '../support/test-secrets.js';
 
 const world = useLocalWorld('tenants-access-tokens');
 
 const TENANTS = {
   a: {
     clientId: 'tenant-a-client',
-    clientSecret: 'tenant-a-secret-2b7e9f1c',
-    salt: 'tenant-a-salt-6d0c3a8e5b',
+    clientSecret: testSecret('tenantA:clientSecret', 'tenant-a-secret-'),
+    salt: testSecret('tenantA:salt', 'tenant-a-salt-'),
   },
   b: {
     clientId: 'tenant-b-client',
-    clientSecret: 'tenant-b-secret-9e4a1d7c',
-    salt: 'tenant-b-salt-1f5b8c2a7d',
+    clientSecret: testSecret('tenantB:clientSecret', 'tenant-b-secret-'),
+    salt: testSecret('tenantB:salt', 'tenant-b-salt-'),
   },
 } as const;
 type Tenant = keyof typeof TENANTS;

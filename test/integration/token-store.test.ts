@@ -16,9 +16,10 @@ import {
 } from '../../layer/index.js';
 import type { DynamoEngine } from '../../scripts/local-stack/dynamodb-local.js';
 import { useLocalTable } from '../support/local-table.js';
+import { testSecret } from '../support/test-secrets.js';
 
 const TABLE = 'test-local-access-tokens';
-const SALT = 'integration-salt-0123456789abcdef';
+const SALT = testSecret('salt', 'integration-salt-');
 
 /** A clock tests move by hand; starts at a real epoch (ms), never at 0. */
 function manualClock(start = Date.UTC(2026, 10, 22, 12, 0, 0)): Clock & { advance(ms: number): void } {

@@ -39,17 +39,19 @@ import {
   startSecretsManager,
 } from '../../scripts/local-stack/index.js';
 import { listenOnLoopback } from '../../scripts/local-stack/loopback-server.js';
+import { scanText } from './secret-scan.js';
+import { testSecret } from './test-secrets.js';
 
 export { rejectionOf } from './rejection-of.js';
 
 export const REGION = 'us-east-1';
 export const FAKE_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 export const CLIENT_ID = 'entry-points-client';
-/** Secret values are distinctive, so a test can prove none of them reached any output. */
-export const CLIENT_SECRET = 'client-secret-7c1f9e2a';
-export const ROTATED_CLIENT_SECRET = 'client-secret-rotated-3e9a1c4b';
-export const SALT = 'salt-value-old-5b8d3e6f0a';
-export const NEW_SALT = 'salt-value-new-9a4c2f7e1d';
+/** Secret values are random and registered, so a test can prove none of them reached any output. */
+export const CLIENT_SECRET = testSecret('entry-points:clientSecret', 'client-secret-');
+export const ROTATED_CLIENT_SECRET = testSecret('entry-points:rotatedClientSecret', 'client-secret-rotated-');
+export const SALT = testSecret('entry-points:salt', 'salt-value-old-');
+export const NEW_SALT = testSecret('entry-points:newSalt', 'salt-value-new-');
 
 /** Everything outside the process under test, started once per test file. */
 export interface LocalWorld {
@@ -327,6 +329,9 @@ export async function captureOutput<T>(
   } finally {
     process.stdout.write = writes.stdout;
     process.stderr.write = writes.stderr;
+    // The capture stood in front of the secret scan's wrappers: scan what it kept from them.
+    scanText(out.join(''), 'captured stdout');
+    scanText(err.join(''), 'captured stderr');
   }
 }
 

@@ -7,9 +7,10 @@ import {
 } from '../../layer/providers/function-provider.js';
 import type { ProviderCredentials, ProviderToken } from '../../layer/providers/token-provider.js';
 import { rejectionOf } from '../support/rejection-of.js';
+import { testSecret } from '../support/test-secrets.js';
 
 const NOW = Date.UTC(2026, 10, 22, 12);
-const API_KEY = 'api-key-secret-value';
+const API_KEY = testSecret('apiKey', 'api-key-');
 
 /** An in-process ProviderCredentials over plain values, throwing SecretError as the real one does. */
 function credentialsOf(secretName: string, values: Record<string, string>): ProviderCredentials {

@@ -13,9 +13,11 @@ import { sdkLoadError } from '../../layer/crypto/kms-data-keys.js';
 import { SaltCipher } from '../../layer/crypto/salt-cipher.js';
 import { ConfigurationError, DecryptError, isSharedTokenError, KmsError } from '../../layer/errors.js';
 import { parseProviderSecret } from '../../layer/secrets.js';
+import { testSecret } from '../support/test-secrets.js';
 
 const KEY_ID = 'alias/shared-tokens';
-const TOKEN = '00Dxx0000001gPL!AR8AQJXg5oj8jXSgxJfA0lBog.dvvpvKKX6mOBbnRqa7EXAMPLEtoken';
+// The prefix keeps the original fixture's length (72 characters): padding tests depend on it.
+const TOKEN = testSecret('accessToken', '00Dxx0000001gPL!AR8AQJXg5oj8jXSgxJfA0lBog.dvvpvK');
 const TOKEN_TYPE = 'salesforce';
 const START = Date.parse('2025-03-14T09:26:53Z');
 

@@ -12,15 +12,16 @@ import {
 import type { TokenRequest } from '../../layer/providers/token-provider.js';
 import { fakeFetch, json } from '../support/fake-fetch.js';
 import { rejectionOf, renderings } from '../support/rejection-of.js';
+import { testSecret } from '../support/test-secrets.js';
 
 const NOW = Date.UTC(2026, 10, 22, 12);
 const TOKEN_URL = 'https://login.example.com/oauth2/token';
 const CLIENT_ID = 'refresh-client';
-const CLIENT_SECRET = 'client-secret-value:+/= &%';
+const CLIENT_SECRET = testSecret('clientSecret', 'client-secret-', ':+/= &%');
 const BOOTSTRAP = 'bootstrap-refresh-token-value';
 const STORED = 'stored-rotated-refresh-token-value';
 const ROTATED = 'newly-rotated-refresh-token-value';
-const ACCESS_TOKEN = 'access-token-secret-value';
+const ACCESS_TOKEN = testSecret('accessToken', 'access-token-');
 
 const rotatingAnswer = json(200, {
   access_token: ACCESS_TOKEN,

@@ -13,11 +13,12 @@ import {
   OAuth2ClientCredentialsProvider,
 } from '../../layer/providers/oauth2.js';
 import { rejectionOf } from '../support/rejection-of.js';
+import { testSecret } from '../support/test-secrets.js';
 
 const NOW = Date.UTC(2026, 10, 22, 12);
 const CLIENT_ID = 'client id/with:odd+chars';
-const CLIENT_SECRET = 'client-secret-value:+/= &%';
-const ACCESS_TOKEN = 'access-token-secret-value';
+const CLIENT_SECRET = testSecret('clientSecret', 'client-secret-', ':+/= &%');
+const ACCESS_TOKEN = testSecret('accessToken', 'access-token-');
 
 interface Received {
   method: string | undefined;

@@ -3,12 +3,13 @@ import { describe, expect, it } from '@jest/globals';
 import { ConfigurationError, SecretError } from '../../layer/errors.js';
 import { oauth2ClientCredentials, oauth2RefreshToken, salesforce } from '../../layer/providers/factories.js';
 import type { ProviderCredentials } from '../../layer/providers/token-provider.js';
+import { testSecret } from '../support/test-secrets.js';
 
 const NOW = Date.UTC(2026, 10, 22, 12);
 const SECRET_NAME = '/dev/orders/oauth/webex';
 const TOKEN_URL = 'https://login.example.com/oauth2/token';
 const CLIENT_ID = 'client-id-value';
-const CLIENT_SECRET = 'client-secret-value';
+const CLIENT_SECRET = testSecret('clientSecret', 'client-secret-');
 const BOOTSTRAP = 'bootstrap-refresh-value';
 const clock = { now: () => NOW };
 

@@ -11,12 +11,13 @@ import {
 import type { TokenRequest } from '../../layer/providers/token-provider.js';
 import { fakeFetch, json } from '../support/fake-fetch.js';
 import { rejectionOf, renderings } from '../support/rejection-of.js';
+import { testSecret } from '../support/test-secrets.js';
 
 const NOW = Date.UTC(2026, 10, 22, 12);
 const INSTANCE_URL = 'https://acme.my.salesforce.com';
 const CLIENT_ID = '3MVG9consumer-key';
-const CLIENT_SECRET = 'consumer-secret-value:+/= &%';
-const ACCESS_TOKEN = '00D000000000001!session-secret-value';
+const CLIENT_SECRET = testSecret('consumerSecret', 'consumer-secret-', ':+/= &%');
+const ACCESS_TOKEN = testSecret('sessionToken', '00D000000000001!');
 const TWO_HOURS_MS = 7_200_000;
 
 /** Salesforce's answer to the client credentials flow: no expires_in, issued_at in epoch ms as a string. */

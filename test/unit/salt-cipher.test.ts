@@ -3,11 +3,13 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
 import { MIN_SALT_LENGTH, SaltCipher, type SaltCipherOptions } from '../../layer/crypto/salt-cipher.js';
 import { ConfigurationError, DecryptError, isSharedTokenError } from '../../layer/errors.js';
+import { testSecret } from '../support/test-secrets.js';
 
-const SALT = 'current-salt-0123456789-abcdef';
-const OLD_SALT = 'old-salt-zyxwvutsrqponmlkjih';
-const OTHER_SALT = 'unrelated-salt-ABCDEFGHIJKLMNOP';
-const TOKEN = '00Dxx0000001gPL!AR8AQJXg5oj8jXSgxJfA0lBog.dvvpvKKX6mOBbnRqa7EXAMPLEtoken';
+const SALT = testSecret('salt', 'current-salt-');
+const OLD_SALT = testSecret('oldSalt', 'old-salt-');
+const OTHER_SALT = testSecret('otherSalt', 'unrelated-salt-');
+// The prefix keeps the original fixture's length (72 characters): padding tests depend on it.
+const TOKEN = testSecret('accessToken', '00Dxx0000001gPL!AR8AQJXg5oj8jXSgxJfA0lBog.dvvpvK');
 const TOKEN_TYPE = 'salesforce';
 
 const decode = (envelope: string): Buffer => Buffer.from(envelope, 'base64');

@@ -14,9 +14,10 @@ import {
   SecretsManagerSource,
   type SecretsManagerSourceOptions,
 } from '../../layer/secret-source.js';
+import { testSecret } from '../support/test-secrets.js';
 
 const NAME = '/prod/orders/oauth/salesforce';
-const CLIENT_SECRET = 'cs-8f3a9c2e-SECRET-VALUE-7d41';
+const CLIENT_SECRET = testSecret('clientSecret', 'cs-');
 const SECRET_V1 = JSON.stringify({
   client_id: 'id-1',
   client_secret: CLIENT_SECRET,

@@ -9,11 +9,13 @@ import {
   parseProviderSecretCached,
   validateSecretName,
 } from '../../layer/secrets.js';
+import { testSecret } from '../support/test-secrets.js';
 
 const NAME = '/prod/orders/oauth/salesforce';
-const SALT = 'current-salt-0123456789-abcdef';
-const OLD_SALT = 'old-salt-zyxwvutsrqponmlkjih';
-const CLIENT_SECRET = 'cs-8f3a9c2e-SECRET-VALUE-7d41';
+const SALT = testSecret('salt', 'current-salt-');
+const OLD_SALT = testSecret('oldSalt', 'old-salt-');
+const CLIENT_SECRET = testSecret('clientSecret', 'cs-');
+const ROTATED_CLIENT_SECRET = testSecret('rotatedClientSecret', 'rotated-');
 const CLIENT_ID = '3MVG9-client-id-value';
 const RAW = JSON.stringify({ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, salt: SALT });
 
@@ -345,12 +347,12 @@ describe('parseProviderSecretCached', () => {
     const before = parseProviderSecretCached(NAME, RAW);
     const rotated = JSON.stringify({
       client_id: CLIENT_ID,
-      client_secret: 'rotated-secret-value',
+      client_secret: ROTATED_CLIENT_SECRET,
       salt: SALT,
     });
     const after = parseProviderSecretCached(NAME, rotated);
     expect(after).not.toBe(before);
-    expect(after.require('client_secret')).toBe('rotated-secret-value');
+    expect(after.require('client_secret')).toBe(ROTATED_CLIENT_SECRET);
     const other = parseProviderSecretCached('/prod/orders/oauth/webex', RAW);
     expect(other.secretName).toBe('/prod/orders/oauth/webex');
     expect(parseProviderSecretCached(NAME, rotated)).toBe(after);

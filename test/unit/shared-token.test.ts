@@ -12,6 +12,7 @@ import type { SecretSource } from '../../layer/secret-source.js';
 import { SharedToken, type SharedTokenOptions } from '../../layer/shared-token.js';
 import { MetricName } from '../../layer/telemetry.js';
 import { MemoryTokenStore } from '../support/memory-token-store.js';
+import { testSecret } from '../support/test-secrets.js';
 import {
   FakeProvider,
   FakeTime,
@@ -23,9 +24,10 @@ import {
 } from './token-manager-harness.js';
 
 const SECRET_NAME = '/test/orders/oauth/salesforce';
-const OLD_SALT = 'old-salt-value-0123456789';
-const NEW_SALT = 'new-salt-value-9876543210';
-const CLIENT_SECRET = 'client-secret-value-1';
+const OLD_SALT = testSecret('oldSalt', 'old-salt-');
+const NEW_SALT = testSecret('newSalt', 'new-salt-');
+const CLIENT_SECRET = testSecret('clientSecret', 'client-secret-');
+const ROTATED_CLIENT_SECRET = testSecret('rotatedClientSecret', 'client-secret-');
 
 /** The secret as Secrets Manager holds it; every container's source reads it through its own cache. */
 class FakeSecretsManager {
@@ -341,8 +343,8 @@ describe('SharedToken: the secret and its rotation', () => {
   it('fetches the secret again on invalid_client and succeeds with the rotated credentials', async () => {
     const { shared, source } = world.container();
     await source.load(); // this container cached the secret before the credentials were rotated
-    world.accepted.clientSecret = 'client-secret-value-2';
-    world.secrets.value = { ...world.secrets.value, clientSecret: 'client-secret-value-2' };
+    world.accepted.clientSecret = ROTATED_CLIENT_SECRET;
+    world.secrets.value = { ...world.secrets.value, clientSecret: ROTATED_CLIENT_SECRET };
 
     const token = await world.run(shared.getToken());
 
@@ -352,7 +354,7 @@ describe('SharedToken: the secret and its rotation', () => {
 
   it('surfaces invalid_client when the fetched-again secret is the same, one fetch per failed refresh', async () => {
     const { shared, source, logger } = world.container();
-    world.accepted.clientSecret = 'client-secret-value-2';
+    world.accepted.clientSecret = ROTATED_CLIENT_SECRET;
 
     const error = await rejectionOf(world.run(shared.getToken()));
     expect(source.forced).toBe(1);

@@ -10,9 +10,10 @@ import { TenantTokens, type TenantTokensOptions } from '../../layer/tenant-token
 import { checkSecretTenant, parseTokenType, tenantTokenType } from '../../layer/token-type.js';
 import { RecordingLogger, RecordingMetrics } from '../support/entry-points.js';
 import { MemoryTokenStore } from '../support/memory-token-store.js';
+import { testSecret } from '../support/test-secrets.js';
 
-const SALT_A = 'tenant-a-salt-4f9c2e7b1d';
-const SALT_B = 'tenant-b-salt-8a3d6c0e5f';
+const SALT_A = testSecret('tenantA:salt', 'tenant-a-salt-');
+const SALT_B = testSecret('tenantB:salt', 'tenant-b-salt-');
 
 describe('tokenType parts', () => {
   it.each([

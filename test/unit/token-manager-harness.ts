@@ -9,11 +9,12 @@ import type { LogAttributes, MetricName, TokenLogger, TokenMetrics } from '../..
 import { TokenManager } from '../../layer/token-manager.js';
 import type { TokenManagerOptions } from '../../layer/token-manager-options.js';
 import { MemoryTokenStore } from '../support/memory-token-store.js';
+import { testSecret } from '../support/test-secrets.js';
 
 /** A real epoch value (2026-11-22T12:00:00Z), ms-aligned to a whole second: 0 would hide unit bugs. */
 export const START = Date.UTC(2026, 10, 22, 12);
 export const TOKEN_TYPE = 'salesforce';
-export const SALT = 'x'.repeat(32);
+export const SALT = testSecret('harness:salt', 'salt-');
 export const HOUR_MS = 3_600_000;
 
 interface Timer {

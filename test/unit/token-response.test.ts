@@ -2,9 +2,10 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
 import { InvalidProviderResponseError, isSharedTokenError } from '../../layer/errors.js';
 import { MAX_EXPIRES_IN_SECONDS, parseTokenResponse } from '../../layer/providers/token-response.js';
+import { testSecret } from '../support/test-secrets.js';
 
 const NOW = Date.UTC(2026, 10, 22, 12);
-const TOKEN = 'access-token-secret-value';
+const TOKEN = testSecret('accessToken', 'access-token-');
 const options = { tokenType: 'salesforce', now: NOW };
 const body = (answer: Record<string, unknown>): string => JSON.stringify(answer);
 
