@@ -246,12 +246,28 @@ export const pathologicalString: fc.Arbitrary<string> = fc.oneof(
   },
 );
 
-/** JSON text nested `depth` levels deep: JSON.parse handles it, recursive code overflows the stack. */
-export const deepJsonText: fc.Arbitrary<string> = fc
-  .tuple(fc.integer({ min: 1_000, max: 100_000 }), fc.boolean())
-  .map(([depth, asArray]) =>
-    asArray ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`,
-  );
+const deepJson = fc.tuple(fc.integer({ min: 1_000, max: 100_000 }), fc.boolean());
+
+function nestedJson(depth: number, asArray: boolean): string {
+  return asArray
+    ? `${'['.repeat(depth)}${']'.repeat(depth)}`
+    : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+}
+
+/** JSON text nested 1,000 to 100,000 levels deep: JSON.parse handles it, recursive code overflows the stack. */
+export const deepJsonText: fc.Arbitrary<string> = deepJson.map(([depth, asArray]) =>
+  nestedJson(depth, asArray),
+);
+
+/**
+ * The value of a deep JSON text. It prints as its depth: fast-check's own printer recurses and
+ * would overflow the stack on the counterexample it reports.
+ */
+export const deepJsonValue: fc.Arbitrary<unknown> = deepJson.map(([depth, asArray]) => {
+  const value = JSON.parse(nestedJson(depth, asArray)) as object;
+  Object.defineProperty(value, fc.toStringMethod, { value: () => `<JSON nested ${depth} deep>` });
+  return value;
+});
 
 /** JSON objects holding keys that pollute prototypes when merged naively. */
 export const prototypeKeysJsonText: fc.Arbitrary<string> = fc
@@ -287,7 +303,7 @@ export const anyValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 2, arbitrary: fc.jsonValue() },
   { weight: 1, arbitrary: specialNumber },
   { weight: 2, arbitrary: pathologicalString },
-  { weight: 1, arbitrary: deepJsonText.map((text) => JSON.parse(text) as unknown) },
+  { weight: 1, arbitrary: deepJsonValue },
   { weight: 1, arbitrary: prototypeKeysJsonText.map((text) => JSON.parse(text) as unknown) },
 );
 
