@@ -87,7 +87,7 @@ function buildSlot(value: Slot): unknown {
 }
 
 function buildShape(fields: Shape, asError: boolean): object {
-  const target: Record<string, unknown> = asError ? new Error('api call failed') : {};
+  const target: object = asError ? new Error('api call failed') : {};
   for (const [key, value] of Object.entries(fields)) {
     Object.defineProperty(target, key, {
       value: buildSlot(value),
