@@ -148,9 +148,15 @@ export class LeaseLostError extends SharedTokenError {
 
 /** True when `error` is one of ours named `name` (or any of ours without `name`), across module copies. */
 export function isSharedTokenError(error: unknown, name?: string): error is SharedTokenError {
-  if (!(error instanceof Error)) return false;
-  if (name !== undefined) return error.name === name;
-  return error instanceof SharedTokenError || KNOWN_NAMES.has(error.name);
+  try {
+    if (!(error instanceof Error)) return false;
+    if (name !== undefined) return error.name === name;
+    return error instanceof SharedTokenError || KNOWN_NAMES.has(error.name);
+  } catch {
+    // `instanceof` and `.name` run a proxy's traps or a getter, which may throw (a revoked proxy
+    // does). Such a value is not one of ours, and this guard runs in catch blocks: it must answer.
+    return false;
+  }
 }
 
 const KNOWN_NAMES = new Set([

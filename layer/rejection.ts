@@ -47,7 +47,8 @@ export function isRateLimitError(error: unknown): boolean {
     read(read(error, 'response'), 'body'),
     read(error, 'message'),
   ];
-  return places.some(mentionsRateLimit);
+  // Not `places.some(mentionsRateLimit)`: `some` passes the index, which would start the depth at 1..6.
+  return places.some((place) => mentionsRateLimit(place));
 }
 
 /**
@@ -63,7 +64,14 @@ function mentionsRateLimit(value: unknown, depth = 0): boolean {
   if (typeof value === 'string') return RATE_LIMIT_CODES.some((code) => value.includes(code));
   if (depth > 3 || typeof value !== 'object' || value === null) return false;
   // Salesforce bodies are arrays of { errorCode, message }; other APIs nest an `error` object.
-  const values = Array.isArray(value) ? value.slice(0, 20) : Object.values(value).slice(0, 20);
+  let values: unknown[];
+  try {
+    values = Array.isArray(value) ? value.slice(0, 20) : Object.values(value).slice(0, 20);
+  } catch {
+    // A throwing getter or a revoked proxy in the body: it names no quota, and a predicate run
+    // in the caller's catch block must not replace the API's error with its own.
+    return false;
+  }
   return values.some((item) => mentionsRateLimit(item, depth + 1));
 }
 

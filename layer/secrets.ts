@@ -47,8 +47,8 @@ export function validateSecretName(name: unknown): string {
  *
  * @param secretName - used in error messages only; it is not validated here.
  * @param raw - a JSON string, or the object it parses to.
- * @throws SecretError when `raw` is missing, is not JSON, is not a JSON object, or its salt is
- * missing or unusable. The message names the secret and the field (`salt`, `salts[1]`), never
+ * @throws SecretError when `raw` is missing, is not JSON, is not a JSON object, nests deeper than
+ * {@link MAX_SECRET_DEPTH} levels, or its salt is missing or unusable. The message names the secret and the field (`salt`, `salts[1]`), never
  * a value; the parser's own message is not kept (it quotes the input).
  */
 export function parseProviderSecret(secretName: string, raw: unknown): ProviderSecret {
@@ -79,6 +79,9 @@ export function clearParsedSecrets(): void {
   parsedByName.clear();
 }
 
+/** Deepest nesting of objects and arrays a secret may have; real ones are flat (depth 1). */
+export const MAX_SECRET_DEPTH = 32;
+
 /** Domain separator of {@link ProviderSecret.fingerprint}: a hash meant for nothing else. */
 const FINGERPRINT_DOMAIN = 'lambda-shared-token/secret-fingerprint/v1\n';
 const FINGERPRINT_HEX_LENGTH = 16;
@@ -107,7 +110,16 @@ export class ProviderSecret implements ProviderCredentials {
     if (typeof secretName !== 'string' || secretName === '') {
       throw new TypeError('parseProviderSecret needs the secret name (a non-empty string) first');
     }
-    const fields = new Map(Object.entries(toObject(secretName, raw)));
+    const object = toObject(secretName, raw);
+    if (nestsDeeperThan(object, MAX_SECRET_DEPTH)) {
+      // JSON.parse takes any depth, but the fingerprint walks the secret recursively: refuse here,
+      // with a typed error, rather than overflow the stack later in SecretBinding.
+      throw new SecretError(
+        `secret "${secretName}" nests deeper than ${MAX_SECRET_DEPTH} levels (or refers to itself)`,
+        secretName,
+      );
+    }
+    const fields = new Map(Object.entries(object));
     return new ProviderSecret(secretName, fields, readSalts(secretName, fields));
   }
 
@@ -258,6 +270,13 @@ function checkFieldName(field: unknown): string {
   return field;
 }
 
+/** True when objects or arrays nest more than `limit` levels; a cycle nests without end. */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (limit === 0) return true;
+  return Object.values(value).some((item) => nestsDeeperThan(item, limit - 1));
+}
+
 /** The kind of a value, never the value. */
 function describe(value: unknown): string {
   if (value === null || value === undefined) return String(value);
@@ -276,5 +295,6 @@ function canonicalJson(value: unknown): string {
   }
   // Strings, finite numbers, booleans and null, as JSON writes them. Nothing else comes out of
   // JSON.parse; a non-JSON value from an object given directly is written by its type alone.
-  return JSON.stringify(value) ?? `"<${typeof value}>"`;
+  // A BigInt is the one value JSON.stringify throws on instead of leaving it out.
+  return (typeof value === 'bigint' ? undefined : JSON.stringify(value)) ?? `"<${typeof value}>"`;
 }

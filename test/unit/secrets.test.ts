@@ -4,6 +4,7 @@ import { MIN_SALT_LENGTH, SaltCipher } from '../../layer/crypto/salt-cipher.js';
 import { ConfigurationError, isSharedTokenError, SecretError } from '../../layer/errors.js';
 import {
   clearParsedSecrets,
+  MAX_SECRET_DEPTH,
   ProviderSecret,
   parseProviderSecret,
   parseProviderSecretCached,
@@ -320,6 +321,38 @@ describe('ProviderSecret.fingerprint', () => {
     const a = parseProviderSecret(NAME, { salt: SALT, a: 'bc', ab: 'c' }).fingerprint;
     const b = parseProviderSecret(NAME, { salt: SALT, a: 'b', ab: 'cc' }).fingerprint;
     expect(a).not.toBe(b);
+  });
+
+  // Found by test/fuzz/secret-parser.test.ts: the fingerprint recursed into any depth and
+  // overflowed the stack (a RangeError out of SecretBinding), and threw a TypeError on a BigInt.
+  it('is computed for a BigInt field given in an object, which JSON cannot write', () => {
+    expect(parseProviderSecret(NAME, { salt: SALT, big: 10n }).fingerprint).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
+
+describe('parseProviderSecret: nesting', () => {
+  const nested = (depth: number) =>
+    `{"salt":"${SALT}","client_secret":"${CLIENT_SECRET}","deep":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+
+  it(`reads a secret nested ${MAX_SECRET_DEPTH} levels, fingerprint included`, () => {
+    // The secret object is level 1; "deep" holds MAX - 1 more.
+    expect(parseProviderSecret(NAME, nested(MAX_SECRET_DEPTH - 1)).fingerprint).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('refuses a deeper secret (here 100,000 levels, which JSON.parse takes) with a SecretError, no value shown', () => {
+    for (const depth of [MAX_SECRET_DEPTH, 100_000]) {
+      const error = caught(() => parseProviderSecret(NAME, nested(depth)));
+      expect(error).toBeInstanceOf(SecretError);
+      expect((error as Error).message).toContain(`nests deeper than ${MAX_SECRET_DEPTH} levels`);
+      expect(renderings(error)).not.toContain(SALT);
+      expect(renderings(error)).not.toContain(CLIENT_SECRET);
+    }
+  });
+
+  it('refuses an object that refers to itself with a SecretError', () => {
+    const cyclic: Record<string, unknown> = { salt: SALT };
+    cyclic.self = cyclic;
+    expect(caught(() => parseProviderSecret(NAME, cyclic))).toBeInstanceOf(SecretError);
   });
 });
 
