@@ -1,6 +1,6 @@
 # The two commands of the README. Both install what is missing first (npm ci from the
 # lockfile), so a fresh clone needs nothing but Node 20, npm and (for DynamoDB Local) Java 17.
-.PHONY: demo test bench lint typecheck build clean layer terraform-check
+.PHONY: demo test bench lint typecheck build clean layer terraform-check chaos
 
 NPM_INSTALL_STAMP := node_modules/.package-lock.json
 
@@ -23,14 +23,22 @@ demo: build
 bench: build
 	AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true node .build/scripts/bench/bench.js $(if $(QUICK),--quick) $(ARGS)
 
+# `make chaos`: every fault scenario against the local stack, many containers each (at most
+# 5 minutes); prints the table, writes it into the README, exits 1 when a row fails.
+CHAOS := AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true node .build/scripts/chaos/chaos.js
+chaos: build
+	$(CHAOS) --readme README.md $(ARGS)
+
 lint: $(NPM_INSTALL_STAMP)
 	npx biome check
 
 typecheck: $(NPM_INSTALL_STAMP)
 	npx tsc --noEmit -p tsconfig.json
 
+# The chaos matrix, without touching the README (that is `make chaos`); then Jest.
 # JEST_ARGS lets .ci/run ask for Jest's JSON results; a plain `make test` needs none.
 test: lint typecheck build terraform-check
+	$(CHAOS)
 	node --experimental-vm-modules node_modules/jest/bin/jest.js $(JEST_ARGS)
 
 # `make terraform-check`: examples/terraform formatted and valid, its table applied to DynamoDB
