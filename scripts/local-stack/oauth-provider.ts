@@ -62,6 +62,8 @@ export interface LocalOAuthProvider {
   issuedTokens(): string[];
   /** Issued, not revoked, not expired. */
   isLive(accessToken: string): boolean;
+  /** Every distinct token a data API request presented (secret values: compare, never print). */
+  presentedTokens(): string[];
   /** Also ends parked 'timeout' requests and every open socket. */
   stop(): Promise<void>;
 }
@@ -203,6 +205,7 @@ export async function startOAuthProvider(options: OAuthProviderOptions): Promise
     },
     issuedTokens: () => tokens.issued(),
     isLive: (accessToken) => tokens.isLive(accessToken),
+    presentedTokens: () => [...state.presentedTokens],
     stop: async () => {
       state.stop();
       await listener.close();

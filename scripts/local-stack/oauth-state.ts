@@ -59,6 +59,8 @@ export class ProviderState {
   readonly tokens = new TokenRegistry();
   readonly tokenFaults = new InjectedAnswerQueue();
   readonly apiFaults = new InjectedAnswerQueue();
+  /** Every distinct token shown to the data API, so a run can check each was committed first. */
+  readonly presentedTokens = new Set<string>();
   stats = emptyStats();
   tokenTtlSeconds: number;
   latencyMs: number;
@@ -102,6 +104,7 @@ export class ProviderState {
       this.stats.apiRejected++;
       return 'no-token';
     }
+    this.presentedTokens.add(token);
     let live = this.tokens.isLive(token);
     if (live && this.rateLimitRate > 0 && this.random() < this.rateLimitRate) {
       this.stats.apiRateLimited++;
