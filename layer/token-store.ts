@@ -7,6 +7,7 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { awsErrorName } from './aws-error-name.js';
 import { TableNotFoundError, TokenStoreError } from './errors.js';
 
 /**
@@ -101,13 +102,13 @@ export class TokenStore {
     this.tableName = options.tableName;
   }
 
-  /** Consistent read: a refresh committed a moment ago by another container must be visible. */
   /**
-   * The item, strongly consistent unless `consistent: false`: a waiter's polls may read a
-   * moment behind (half the read capacity; the conditional claim still sees the truth).
+   * The item, strongly consistent unless `consistent: false`: a refresh committed a moment ago by
+   * another container must be visible, but a waiter's polls may read a moment behind (half the
+   * read capacity; the conditional claim still sees the truth).
    */
   async read(tokenType: string, options: { consistent?: boolean } = {}): Promise<TokenRecord | undefined> {
-    const output = await this.send(tokenType, 'read', () =>
+    const output = await this.send(tokenType, 'read', 'GetItem', () =>
       this.client.send(
         new GetItemCommand({
           TableName: this.tableName,
@@ -226,7 +227,7 @@ export class TokenStore {
     | { applied: false; old: AttributeMap | undefined }
   > {
     try {
-      const output = await this.send(tokenType, operation, () =>
+      const output = await this.send(tokenType, operation, 'UpdateItem', () =>
         this.client.send(
           new UpdateItemCommand({ ...input, TableName: this.tableName, Key: marshall({ tokenType }) }),
         ),
@@ -238,19 +239,28 @@ export class TokenStore {
     }
   }
 
-  /** Turns SDK failures into our errors; condition failures pass through for the caller to read. */
-  private async send<T>(tokenType: string, operation: string, call: () => Promise<T>): Promise<T> {
+  /**
+   * Turns SDK failures into our errors; condition failures pass through for the caller to read.
+   * The message names the store's step, the DynamoDB operation and the failure's class (AWS error
+   * name or Node code), never the SDK's message: that stays in `cause`.
+   */
+  private async send<T>(
+    tokenType: string,
+    step: string,
+    operation: 'GetItem' | 'UpdateItem',
+    call: () => Promise<T>,
+  ): Promise<T> {
     try {
       return await call();
     } catch (error) {
       if (isConditionFailure(error)) throw error;
-      const name = error instanceof Error ? error.name : 'unknown error';
-      if (name === 'ResourceNotFoundException')
+      const code = awsErrorName(error);
+      if (code === 'ResourceNotFoundException')
         throw new TableNotFoundError(this.tableName, { cause: error });
       throw new TokenStoreError(
-        `DynamoDB ${operation} of "${tokenType}" in table "${this.tableName}" failed: ${name}`,
+        `DynamoDB ${operation} (${step}) of "${tokenType}" in table "${this.tableName}" failed: ${code}`,
         tokenType,
-        { cause: error, throttled: THROTTLING.has(name) },
+        { cause: error, code, throttled: THROTTLING.has(code) },
       );
     }
   }
