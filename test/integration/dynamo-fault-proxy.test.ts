@@ -324,6 +324,23 @@ describe('the DynamoDB fault proxy, in front of DynamoDB Local', () => {
       SLOW_MS,
     );
 
+    it("abandons a cold getToken's stalled read at the caller's deadline, with a TokenStoreError", async () => {
+      const tokenType = await storedToken();
+      // Far longer than the deadline: the read can only end by being abandoned.
+      proxy.inject({ kind: 'latency', ms: 20_000, operations: ['GetItem'] });
+
+      const error = await failureOf(
+        managerFor(tokenType, viaProxy()).getToken({ deadline: Date.now() + 1_500 }),
+      );
+
+      expect(isSharedTokenError(error, 'TokenStoreError')).toBe(true);
+      expect(error.message).toContain('GetItem (read)');
+      expect(error.message).toContain("before the caller's deadline");
+      expectNoSecretIn(error.message);
+      expect(proxy.faultStats().latency).toBe(1);
+      expect(proxy.counts().reads).toBe(0);
+    });
+
     it('keeps serving a warm token from memory with zero DynamoDB calls while DynamoDB is unreachable', async () => {
       const tokenType = await storedToken();
       const client = viaProxy();

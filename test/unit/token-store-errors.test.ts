@@ -76,6 +76,46 @@ describe('TokenStore errors', () => {
   });
 });
 
+/** A client that never answers, but gives up when its call's abort signal fires, as the SDK does. */
+function stalledStore(): TokenStore {
+  const client = {
+    send: (_command: unknown, options?: { abortSignal?: AbortSignal }) =>
+      new Promise((_resolve, reject) => {
+        options?.abortSignal?.addEventListener('abort', () =>
+          reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' })),
+        );
+      }),
+  } as unknown as DynamoDBClient;
+  return new TokenStore({ client, tableName: TABLE });
+}
+
+describe("TokenStore calls bounded by the caller's time", () => {
+  it('abandons a read that gets no answer within timeoutMs, saying so', async () => {
+    const error = await storeError(stalledStore().read('salesforce', { timeoutMs: 20 }));
+
+    expect(error.message).toBe(
+      `DynamoDB GetItem (read) of "salesforce" in table "${TABLE}" was abandoned after 20 ms, the time left before the caller's deadline (AbortError)`,
+    );
+    expect(error).toMatchObject({ code: 'AbortError', throttled: false });
+    expect((error.cause as Error).name).toBe('AbortError');
+  });
+
+  it('abandons a claim the same way', async () => {
+    const error = await storeError(
+      stalledStore().claim('salesforce', {
+        seenVersion: undefined,
+        owner: 'a:1',
+        leaseExpiresAt: 2,
+        now: 1,
+        timeoutMs: 20,
+      }),
+    );
+
+    expect(error.message).toContain('UpdateItem (claim)');
+    expect(error.code).toBe('AbortError');
+  });
+});
+
 describe('awsErrorName', () => {
   it('reads the Node code from the message of an error the SDK rewrapped from another realm', () => {
     const wrapped = new Error('AWS SDK error wrapper for Error: connect ECONNREFUSED 127.0.0.1:8000');
