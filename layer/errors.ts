@@ -51,11 +51,14 @@ export class TokenStoreError extends SharedTokenError {
   constructor(
     message: string,
     readonly tokenType: string,
-    options?: ErrorOptions & { throttled?: boolean },
+    options?: ErrorOptions & { throttled?: boolean; code?: string },
   ) {
     super(message, options);
     this.throttled = options?.throttled === true;
+    this.code = options?.code;
   }
+  /** The failure's class: the AWS error name (`ThrottlingException`) or a Node code (`ECONNREFUSED`), when known. */
+  readonly code: string | undefined;
   /** DynamoDB throttled the call (the one item is hot): a waiter polls again instead of failing. */
   readonly throttled: boolean;
 }

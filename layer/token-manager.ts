@@ -118,7 +118,7 @@ export class TokenManager {
    */
   async refreshIfDue(options: GetTokenOptions = {}): Promise<RefreshOutcome> {
     const cutoff = this.deadline(options, this.options.clock.now()) - this.options.deadlineMarginMs;
-    let record = await this.read();
+    let record = await this.read(cutoff);
     const seenVersion = record?.version;
     // Each round is one conditional write that somebody else's write made fail; three are plenty.
     for (let round = 0; round < 3; round++) {
@@ -149,7 +149,7 @@ export class TokenManager {
         return { outcome: 'refreshed', version: claimed.token.version, expiresAt: claimed.token.expiresAt };
       }
       // Lost the claim, or the lease before the commit (I3): look at what the other one left.
-      record = claimed.claimed ? await this.read() : claimed.current;
+      record = claimed.claimed ? await this.read(cutoff) : claimed.current;
     }
     return deferred('lease-held', undefined);
   }
@@ -178,7 +178,7 @@ export class TokenManager {
   private async acquire(deadline: number, rejected: number | undefined): Promise<AccessToken> {
     let rejectedVersion = rejected;
     const cutoff = deadline - this.options.deadlineMarginMs;
-    let record = await this.read();
+    let record = await this.read(cutoff);
     rejectedVersion = this.rejectionStillApplies(record, rejectedVersion);
     let waitStartedAt: number | undefined;
     let polls = 0;
@@ -198,7 +198,7 @@ export class TokenManager {
           this.metric(MetricName.LockContended);
         }
         await this.options.sleep(pollDelay(this.options, polls++, record, now, cutoff));
-        const polled = await this.poll();
+        const polled = await this.poll(cutoff);
         if (polled !== null) record = polled;
         continue;
       }
@@ -211,7 +211,7 @@ export class TokenManager {
         continue;
       }
       if (round.token) return round.token;
-      record = await this.read(); // Lease lost (I3): somebody took over; use what they commit.
+      record = await this.read(cutoff); // Lease lost (I3): somebody took over; use what they commit.
       rejectedVersion = this.rejectionStillApplies(record, rejectedVersion);
     }
   }
@@ -336,6 +336,7 @@ export class TokenManager {
       owner,
       leaseExpiresAt,
       now,
+      timeoutMs: Math.max(timeLeftMs, MIN_STORE_CALL_MS),
       ...(holdUntil !== undefined && { holdUntil }),
     });
     return { claim, owner, leaseExpiresAt };
@@ -361,9 +362,15 @@ export class TokenManager {
     return now < expiresAt - this.options.skewMs;
   }
 
-  private async read(): Promise<TokenRecord | undefined> {
+  /** A consistent read, abandoned at `cutoff` (epoch ms): DynamoDB's retries must not outlast the caller. */
+  private async read(cutoff: number): Promise<TokenRecord | undefined> {
     this.metric(MetricName.TokenStoreRead);
-    return this.options.store.read(this.tokenType);
+    return this.options.store.read(this.tokenType, { timeoutMs: this.timeLeft(cutoff) });
+  }
+
+  /** Time left before `cutoff` for one store call; one short chance even when none is left. */
+  private timeLeft(cutoff: number): number {
+    return Math.max(cutoff - this.options.clock.now(), MIN_STORE_CALL_MS);
   }
 
   /**
@@ -371,10 +378,13 @@ export class TokenManager {
    * and a throttled one is a poll that saw nothing new (`null`): with thousands of waiters on
    * one item, throttling must cost time, not the invocation.
    */
-  private async poll(): Promise<TokenRecord | undefined | null> {
+  private async poll(cutoff: number): Promise<TokenRecord | undefined | null> {
     this.metric(MetricName.TokenStoreRead);
     try {
-      return await this.options.store.read(this.tokenType, { consistent: false });
+      return await this.options.store.read(this.tokenType, {
+        consistent: false,
+        timeoutMs: this.timeLeft(cutoff),
+      });
     } catch (error) {
       if (!isSharedTokenError(error, 'TokenStoreError') || !(error as { throttled?: boolean }).throttled)
         throw error;
@@ -456,6 +466,12 @@ export class TokenManager {
     this.options.metrics.record(name, value, this.tokenType);
   }
 }
+
+/**
+ * The least time a store call gets: a caller whose cutoff has passed still reads once (a valid
+ * token in the table is better than an error), but briefly.
+ */
+const MIN_STORE_CALL_MS = 100;
 
 function errorName(error: unknown): string {
   return error instanceof Error ? error.name : typeof error;

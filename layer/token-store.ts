@@ -1,13 +1,12 @@
 import {
   type AttributeValue,
-  ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { TableNotFoundError, TokenStoreError } from './errors.js';
+import { callDynamo, type DynamoCall, isConditionFailure, type SdkCallOptions } from './dynamo-call.js';
 
 /**
  * One item per tokenType. Units are fixed per attribute (see DESIGN.md, "The table"):
@@ -40,7 +39,19 @@ export type ClaimResult =
   | { claimed: true; record: TokenRecord }
   | { claimed: false; current: TokenRecord | undefined };
 
-export interface ClaimRequest {
+/** How long a caller can wait for one store call. */
+export interface StoreCallOptions {
+  /**
+   * Milliseconds the call may take, the SDK's retries and their back-off included; past it the
+   * call is aborted with a TokenStoreError (code `AbortError`). The manager passes the time left
+   * before its caller's deadline: without it a throttled or stalled DynamoDB holds the
+   * invocation until Lambda kills it (throttling back-off alone is up to 1 + 2 + 4 s).
+   * @default no limit but the client's own
+   */
+  timeoutMs?: number;
+}
+
+export interface ClaimRequest extends StoreCallOptions {
   /** The version this caller saw, or `undefined` if it saw no item. The claim fails if the item moved. */
   seenVersion: number | undefined;
   owner: string;
@@ -101,19 +112,23 @@ export class TokenStore {
     this.tableName = options.tableName;
   }
 
-  /** Consistent read: a refresh committed a moment ago by another container must be visible. */
   /**
-   * The item, strongly consistent unless `consistent: false`: a waiter's polls may read a
-   * moment behind (half the read capacity; the conditional claim still sees the truth).
+   * The item, strongly consistent unless `consistent: false`: a refresh committed a moment ago by
+   * another container must be visible, but a waiter's polls may read a moment behind (half the
+   * read capacity; the conditional claim still sees the truth).
    */
-  async read(tokenType: string, options: { consistent?: boolean } = {}): Promise<TokenRecord | undefined> {
-    const output = await this.send(tokenType, 'read', () =>
+  async read(
+    tokenType: string,
+    options: StoreCallOptions & { consistent?: boolean } = {},
+  ): Promise<TokenRecord | undefined> {
+    const output = await this.send(tokenType, 'read', 'GetItem', options.timeoutMs, (callOptions) =>
       this.client.send(
         new GetItemCommand({
           TableName: this.tableName,
           Key: marshall({ tokenType }),
           ConsistentRead: options.consistent ?? true,
         }),
+        callOptions,
       ),
     );
     return output.Item ? toRecord(output.Item) : undefined;
@@ -150,7 +165,7 @@ export class TokenStore {
       update += ', expiresAt = :hold REMOVE accessToken';
       values[':hold'] = request.holdUntil;
     }
-    const result = await this.conditionalUpdate(tokenType, 'claim', {
+    const result = await this.conditionalUpdate(tokenType, 'claim', request.timeoutMs, {
       UpdateExpression: update,
       ConditionExpression: condition,
       ExpressionAttributeValues: marshall(values),
@@ -158,7 +173,12 @@ export class TokenStore {
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
     if (result.applied) return { claimed: true, record: toRecord(result.attributes ?? {}) };
-    return { claimed: false, current: result.old ? toRecord(result.old) : await this.read(tokenType) };
+    return {
+      claimed: false,
+      current: result.old
+        ? toRecord(result.old)
+        : await this.read(tokenType, { timeoutMs: request.timeoutMs }),
+    };
   }
 
   /**
@@ -182,7 +202,9 @@ export class TokenStore {
       set += ', refreshToken = :refresh';
       values[':refresh'] = request.refreshToken;
     }
-    const result = await this.conditionalUpdate(tokenType, 'commit', {
+    // Not bounded by the caller's deadline: the provider has answered, and a token that is not
+    // committed costs another provider call (I1); the lease already bounds the holder.
+    const result = await this.conditionalUpdate(tokenType, 'commit', undefined, {
       UpdateExpression: `${set} REMOVE lockOwner, lockExpiresAt, failures, retryAfter`,
       // Or the item is gone: TTL may delete an expired item while its refresh is under way, and
       // nobody holds a newer token then. Refusing would cost a second provider call (I1).
@@ -204,7 +226,7 @@ export class TokenStore {
       update += ', failures = if_not_exists(failures, :zero) + :one, retryAfter = :retryAfter';
       Object.assign(values, { ':zero': 0, ':one': 1, ':retryAfter': request.retryAfter });
     }
-    const result = await this.conditionalUpdate(tokenType, 'release', {
+    const result = await this.conditionalUpdate(tokenType, 'release', undefined, {
       UpdateExpression: `${update} REMOVE lockOwner, lockExpiresAt`,
       ConditionExpression: 'lockOwner = :owner',
       ExpressionAttributeValues: marshall(values),
@@ -220,15 +242,17 @@ export class TokenStore {
   private async conditionalUpdate(
     tokenType: string,
     operation: string,
+    timeoutMs: number | undefined,
     input: Omit<UpdateItemCommandInput, 'TableName' | 'Key'>,
   ): Promise<
     | { applied: true; attributes: AttributeMap | undefined }
     | { applied: false; old: AttributeMap | undefined }
   > {
     try {
-      const output = await this.send(tokenType, operation, () =>
+      const output = await this.send(tokenType, operation, 'UpdateItem', timeoutMs, (callOptions) =>
         this.client.send(
           new UpdateItemCommand({ ...input, TableName: this.tableName, Key: marshall({ tokenType }) }),
+          callOptions,
         ),
       );
       return { applied: true, attributes: output.Attributes };
@@ -238,39 +262,18 @@ export class TokenStore {
     }
   }
 
-  /** Turns SDK failures into our errors; condition failures pass through for the caller to read. */
-  private async send<T>(tokenType: string, operation: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      if (isConditionFailure(error)) throw error;
-      const name = error instanceof Error ? error.name : 'unknown error';
-      if (name === 'ResourceNotFoundException')
-        throw new TableNotFoundError(this.tableName, { cause: error });
-      throw new TokenStoreError(
-        `DynamoDB ${operation} of "${tokenType}" in table "${this.tableName}" failed: ${name}`,
-        tokenType,
-        { cause: error, throttled: THROTTLING.has(name) },
-      );
-    }
+  private send<T>(
+    tokenType: string,
+    step: string,
+    operation: DynamoCall['operation'],
+    timeoutMs: number | undefined,
+    call: (options: SdkCallOptions) => Promise<T>,
+  ): Promise<T> {
+    return callDynamo({ tableName: this.tableName, tokenType, step, operation, timeoutMs }, call);
   }
 }
 
 type AttributeMap = Record<string, AttributeValue>;
-
-/** DynamoDB's answers for "too many requests on this item or table", after the SDK's own retries. */
-const THROTTLING = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-]);
-
-function isConditionFailure(error: unknown): error is ConditionalCheckFailedException {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error instanceof Error && error.name === 'ConditionalCheckFailedException')
-  );
-}
 
 function toRecord(item: Parameters<typeof unmarshall>[0]): TokenRecord {
   const raw = unmarshall(item) as Partial<TokenRecord> & { tokenType: string };

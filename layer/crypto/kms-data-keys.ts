@@ -6,6 +6,7 @@
  * everything else (unreachable, throttled, AccessDenied, key disabled or unknown) is a KmsError.
  */
 import type { KMSClient, KMSClientConfig } from '@aws-sdk/client-kms';
+import { awsErrorName } from '../aws-error-name.js';
 import { ConfigurationError, DecryptError, KmsError } from '../errors.js';
 
 /** A KMS client: the SDK's KMSClient, or anything that sends its commands the same way. */
@@ -75,9 +76,9 @@ export async function connectKms(options: {
       const answer = await client
         .send(new sdk.DecryptCommand({ KeyId: keyId, CiphertextBlob: encrypted, EncryptionContext: context }))
         .catch((cause: unknown) => {
-          if (NOT_OURS.has(errorName(cause))) {
+          if (NOT_OURS.has(awsErrorName(cause))) {
             throw new DecryptError(
-              `KMS refused the data key (${errorName(cause)}): written under another key or encryption context, or altered`,
+              `KMS refused the data key (${awsErrorName(cause)}): written under another key or encryption context, or altered`,
               { cause },
             );
           }
@@ -106,16 +107,7 @@ export function sdkLoadError(cause: unknown): Error {
 }
 
 function kmsError(operation: 'GenerateDataKey' | 'Decrypt', cause: unknown): KmsError {
-  const code = errorName(cause);
+  const code = awsErrorName(cause);
   // The AWS error name only: the SDK's message is kept as the cause, never copied into ours.
   return new KmsError(`KMS ${operation} failed: ${code}`, operation, { cause, code });
-}
-
-function errorName(error: unknown): string {
-  // Duck-typed: an error from another realm (a test VM, a bundled SDK copy) fails instanceof.
-  if (typeof error !== 'object' || error === null) return typeof error;
-  const { name, code } = error as { name?: unknown; code?: unknown };
-  // Network failures surface as plain Errors with a Node code (ECONNREFUSED, ETIMEDOUT).
-  if ((name === undefined || name === 'Error') && typeof code === 'string') return code;
-  return typeof name === 'string' ? name : 'Error';
 }

@@ -1,6 +1,27 @@
+/**
+ * A reverse proxy on 127.0.0.1 in front of a local DynamoDB engine. It counts every call that
+ * reaches the engine (the simulator and the benchmarks measure "DynamoDB calls" with it), and
+ * injects the faults of the chaos matrix (dynamo-faults.ts): throttling, connection resets,
+ * latency, and an unreachable endpoint.
+ *
+ * @example
+ * const proxy = await startDynamoProxy(dynamo.endpoint);
+ * proxy.inject({ kind: 'throttle', operations: ['GetItem'], count: 2 });
+ * proxy.inject({ kind: 'latency', ms: 300, rate: 0.1 });
+ * await proxy.setReachable(false); // ECONNREFUSED on the same endpoint until setReachable(true)
+ */
+
+import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { Agent, createServer, request } from 'node:http';
-import { listenOnLoopback } from './loopback-server.js';
+import {
+  type DynamoFault,
+  type DynamoFaultStats,
+  type DynamoThrottlingError,
+  FaultPlan,
+  type FaultPlanOptions,
+} from './dynamo-faults.js';
+import { type LoopbackListener, listenOnLoopback } from './loopback-server.js';
 
 export interface DynamoCallCounts {
   reads: number;
@@ -9,12 +30,31 @@ export interface DynamoCallCounts {
 }
 
 export interface DynamoProxy {
-  /** http://127.0.0.1:PORT */
+  /** http://127.0.0.1:PORT; the same for the proxy's whole life, across `setReachable`. */
   endpoint: string;
+  /**
+   * Calls forwarded to the engine. A request the proxy throttled or reset never reaches the
+   * engine and is NOT counted here (see `faultStats()`); a delayed one is, once forwarded.
+   */
   counts(): DynamoCallCounts;
+  /** Zeroes `counts()`; the faults and their tally stay (see `clearFaults()`). */
   reset(): void;
+  /** Adds a fault; the faults injected so far keep applying. Throws a TypeError naming a bad field. */
+  inject(fault: DynamoFault): void;
+  /** Removes every fault and zeroes `faultStats()`. Requests already delayed still go on. */
+  clearFaults(): void;
+  /** How many times each fault kind was applied since the start or the last `clearFaults()`. */
+  faultStats(): DynamoFaultStats;
+  /**
+   * `false`: stops listening and destroys every open connection (requests in flight included),
+   * so clients get ECONNREFUSED, as from a DynamoDB endpoint that is down. `true`: listens again
+   * on the same port. Calls are applied in order; resolves once this one is in effect.
+   */
+  setReachable(reachable: boolean): Promise<void>;
   stop(): Promise<void>;
 }
+
+export interface DynamoProxyOptions extends FaultPlanOptions {}
 
 const READS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan', 'TransactGetItems']);
 const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
@@ -36,33 +76,123 @@ const HOP_BY_HOP = new Set([
 // the engine does, so a request never lands on a socket that is being closed under it.
 const UPSTREAM_IDLE_MS = 4_000;
 
-/** A reverse proxy that counts every DynamoDB call that really crosses the network. */
-export async function startDynamoProxy(targetEndpoint: string): Promise<DynamoProxy> {
+const AWS_JSON_1_0 = 'application/x-amz-json-1.0';
+
+/** DynamoDB's own wording, so logs under test look like logs in production. */
+const THROTTLING_MESSAGES: Record<DynamoThrottlingError, string> = {
+  ProvisionedThroughputExceededException:
+    'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
+  ThrottlingException: 'Rate of requests exceeds the allowed throughput.',
+  RequestLimitExceeded: 'Throughput exceeds the current throughput limit for your account.',
+};
+
+/** A reverse proxy that counts every DynamoDB call that really reaches the engine, and injects faults. */
+export async function startDynamoProxy(
+  targetEndpoint: string,
+  options: DynamoProxyOptions = {},
+): Promise<DynamoProxy> {
   const target = new URL(targetEndpoint);
   if (target.protocol !== 'http:' || target.hostname !== '127.0.0.1') {
     throw new Error(`the DynamoDB proxy only forwards to http://127.0.0.1, not to ${target.origin}`);
   }
   const agent = new Agent({ keepAlive: true, timeout: UPSTREAM_IDLE_MS });
   const counter = new CallCounter();
+  const faults = new FaultPlan(options);
+  const delays = new Set<NodeJS.Timeout>();
 
-  const server = createServer((req, res) => {
-    counter.record(operationOf(req));
-    forward(req, res, target, agent);
-  });
-  // Outlive the SDK's idle sockets, so clients rarely reuse a connection we are closing.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  const listener = await listenOnLoopback(server);
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const operation = operationOf(req);
+    const decision = faults.decide(operation);
+    const act = (): void => {
+      // The client gave up, or the proxy went unreachable, while the request was delayed.
+      if (req.socket.destroyed) return;
+      if (decision.action === 'reset') resetConnection(req);
+      else if (decision.action === 'throttle') sendThrottling(req, res, decision.error);
+      else {
+        counter.record(operation);
+        forward(req, res, target, agent);
+      }
+    };
+    if (decision.delayMs === 0) {
+      act();
+      return;
+    }
+    const timer = setTimeout(() => {
+      delays.delete(timer);
+      act();
+    }, decision.delayMs);
+    delays.add(timer);
+  };
+
+  let listener = await listenOnLoopback(proxyServer(handle));
+  const port = listener.port;
+  let reachable: LoopbackListener | undefined = listener;
+  let transitions = Promise.resolve();
+
+  const setReachable = (wanted: boolean): Promise<void> => {
+    transitions = transitions.then(async () => {
+      if (wanted && !reachable) {
+        listener = await listenOnLoopback(proxyServer(handle), port).catch((error: unknown) => {
+          throw new Error(`the DynamoDB proxy could not listen on 127.0.0.1:${port} again`, { cause: error });
+        });
+        reachable = listener;
+      } else if (!wanted && reachable) {
+        const closing = reachable;
+        reachable = undefined;
+        await closing.close();
+      }
+    });
+    return transitions;
+  };
 
   return {
     endpoint: listener.origin,
     counts: () => counter.snapshot(),
     reset: () => counter.reset(),
+    inject: (fault) => faults.inject(fault),
+    clearFaults: () => faults.clear(),
+    faultStats: () => faults.snapshot(),
+    setReachable,
     stop: async () => {
-      await listener.close();
+      await transitions.catch(() => {});
+      await reachable?.close();
+      reachable = undefined;
+      for (const timer of delays) clearTimeout(timer);
+      delays.clear();
       agent.destroy();
     },
   };
+}
+
+function proxyServer(handle: (req: IncomingMessage, res: ServerResponse) => void) {
+  const server = createServer(handle);
+  // Outlive the SDK's idle sockets, so clients rarely reuse a connection we are closing.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  return server;
+}
+
+/** Reads the request to its end first, so the client sees the reset, not a failed write. */
+function resetConnection(req: IncomingMessage): void {
+  req.once('end', () => req.socket.resetAndDestroy());
+  req.resume();
+}
+
+/** As DynamoDB answers: 400, JSON 1.0, a namespaced `__type` the SDK maps to its exception. */
+function sendThrottling(req: IncomingMessage, res: ServerResponse, error: DynamoThrottlingError): void {
+  req.once('end', () => {
+    const body = JSON.stringify({
+      __type: `com.amazonaws.dynamodb.v20120810#${error}`,
+      message: THROTTLING_MESSAGES[error],
+    });
+    res.writeHead(400, {
+      'content-type': AWS_JSON_1_0,
+      'content-length': Buffer.byteLength(body),
+      'x-amzn-requestid': randomUUID(),
+    });
+    res.end(body);
+  });
+  req.resume();
 }
 
 /** `DynamoDB_20120810.GetItem` -> `GetItem`. */

@@ -15,7 +15,16 @@ export type {
   AwsJsonServerOptions,
 } from './aws-json-server.js';
 export { AwsFaultQueue, AwsServiceError, checkSigV4Shape, startAwsJsonServer } from './aws-json-server.js';
-export type { DynamoCallCounts, DynamoProxy } from './dynamo-proxy.js';
+export type {
+  DynamoFault,
+  DynamoFaultStats,
+  DynamoThrottlingError,
+  FaultScope,
+  LatencyFault,
+  ResetFault,
+  ThrottleFault,
+} from './dynamo-faults.js';
+export type { DynamoCallCounts, DynamoProxy, DynamoProxyOptions } from './dynamo-proxy.js';
 export { startDynamoProxy } from './dynamo-proxy.js';
 export type { DynamoCommand, DynamoEngine, RunningDynamo } from './dynamodb-local.js';
 export { javaAvailable, startDynamo } from './dynamodb-local.js';

@@ -9,8 +9,11 @@ export interface LoopbackListener {
   close(): Promise<void>;
 }
 
-/** Listens on 127.0.0.1 with an OS-assigned port: nothing is reachable from outside this machine. */
-export async function listenOnLoopback(server: Server): Promise<LoopbackListener> {
+/**
+ * Listens on 127.0.0.1 (nothing is reachable from outside this machine), on `port`, or on an
+ * OS-assigned port when it is 0 (the default).
+ */
+export async function listenOnLoopback(server: Server, port = 0): Promise<LoopbackListener> {
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
@@ -19,12 +22,12 @@ export async function listenOnLoopback(server: Server): Promise<LoopbackListener
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });
   });
-  const { port } = server.address() as AddressInfo;
+  const listening = (server.address() as AddressInfo).port;
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -39,5 +42,5 @@ export async function listenOnLoopback(server: Server): Promise<LoopbackListener
     return closing;
   };
 
-  return { port, origin: `http://127.0.0.1:${port}`, close };
+  return { port: listening, origin: `http://127.0.0.1:${listening}`, close };
 }
