@@ -66,6 +66,10 @@ export function judge(report: SimulationReport, expectation: ScenarioExpectation
       `${report.tokenGenerations} generations committed from ${report.tokensIssued} issued tokens`,
     );
   }
+  if (report.uncommittedTokensServed === undefined) reasons.push('the run could not check the tokens served');
+  else if (report.uncommittedTokensServed > 0) {
+    reasons.push(`${report.uncommittedTokensServed} token(s) served that were never committed`);
+  }
   if (report.secretsInOutput > 0)
     reasons.push(`${report.secretsInOutput} secret value(s) in the output (I4)`);
   if (report.maxOverheadMs > expectation.invocationTimeoutMs) {

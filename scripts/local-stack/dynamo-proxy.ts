@@ -54,7 +54,18 @@ export interface DynamoProxy {
   stop(): Promise<void>;
 }
 
-export interface DynamoProxyOptions extends FaultPlanOptions {}
+/** An answer DynamoDB gave to a forwarded call. */
+export interface DynamoAnswer {
+  operation: string;
+  status: number;
+  /** The JSON text of the answer (ciphertexts only: the table never holds a plaintext token). */
+  body: string;
+}
+
+export interface DynamoProxyOptions extends FaultPlanOptions {
+  /** Called with each answer of the engine, e.g. to see every item state a write committed. @default none */
+  onAnswer?: (answer: DynamoAnswer) => void;
+}
 
 const READS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan', 'TransactGetItems']);
 const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
@@ -110,7 +121,14 @@ export async function startDynamoProxy(
       else if (decision.action === 'throttle') sendThrottling(req, res, decision.error);
       else {
         counter.record(operation);
-        forward(req, res, target, agent);
+        const { onAnswer } = options;
+        forward(
+          req,
+          res,
+          target,
+          agent,
+          onAnswer && ((status, body) => onAnswer({ operation, status, body })),
+        );
       }
     };
     if (decision.delayMs === 0) {
@@ -224,7 +242,13 @@ class CallCounter {
   }
 }
 
-function forward(req: IncomingMessage, res: ServerResponse, target: URL, agent: Agent): void {
+function forward(
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: URL,
+  agent: Agent,
+  onAnswer: ((status: number, body: string) => void) | undefined,
+): void {
   const upstream = request(
     {
       host: target.hostname,
@@ -235,7 +259,13 @@ function forward(req: IncomingMessage, res: ServerResponse, target: URL, agent: 
       agent,
     },
     (answer) => {
-      res.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers));
+      const status = answer.statusCode ?? 502;
+      res.writeHead(status, endToEnd(answer.headers));
+      if (onAnswer) {
+        const chunks: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+        answer.once('end', () => onAnswer(status, Buffer.concat(chunks).toString('utf8')));
+      }
       answer.pipe(res);
     },
   );

@@ -187,6 +187,11 @@ export interface SimulationReport {
   metrics: Record<string, number>;
   /** Secret values (salt, client secret, issued tokens) found in anything the containers printed. */
   secretsInOutput: number;
+  /**
+   * Tokens shown to the data API that were never in the table: served without a commit. Must be 0.
+   * Checked with the salt cipher and the local provider (the run decrypts what the table held).
+   */
+  uncommittedTokensServed?: number;
   /** What the scheduled refresher did, when it ran (`refresherEveryMs`). */
   refresher?: RefresherResult & { everyMs: number };
   /** RSS of each container at its end, MiB (max). */
@@ -258,7 +263,17 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
           stoppers.push(() => running.stop());
           return running;
         });
-    const proxy = await startDynamoProxy(dynamo.endpoint);
+    // Every ciphertext an answer shows was in the table: the tokens that were committed.
+    const storedCiphertexts = new Set<string>();
+    const proxy = await startDynamoProxy(dynamo.endpoint, {
+      onAnswer: ({ status, body }) => {
+        if (status === 200 && body.includes('"accessToken"')) {
+          const answer = JSON.parse(body) as { Item?: StoredItem; Attributes?: StoredItem };
+          const ciphertext = (answer.Item ?? answer.Attributes)?.accessToken?.S;
+          if (ciphertext) storedCiphertexts.add(ciphertext);
+        }
+      },
+    });
     stoppers.push(() => proxy.stop());
     const directClient = localDynamoClient(dynamo.endpoint);
     stoppers.push(async () => directClient.destroy());
@@ -387,6 +402,10 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
     fleet.stdout += refresher?.stdout() ?? '';
     const finalVersion = await readVersion(directClient, settings.table, settings.tokenType);
 
+    const uncommittedTokensServed =
+      provider && settings.cipher === 'salt'
+        ? await countUncommitted(provider.presentedTokens(), storedCiphertexts, salt, settings.tokenType)
+        : undefined;
     const secrets = [salt, clientSecret, ...(provider?.issuedTokens() ?? [])];
     const secretsInOutput = secrets.filter((secret) => fleet.output.includes(secret)).length;
     const stats = provider?.stats();
@@ -414,6 +433,7 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
       secretsInOutput,
       elapsedMs: Math.round(performance.now() - started),
     });
+    if (uncommittedTokensServed !== undefined) report.uncommittedTokensServed = uncommittedTokensServed;
     if (refresherResult) report.refresher = { everyMs: settings.refresherEveryMs!, ...refresherResult };
     return { report, results: fleet.results, refreshingAt: fleet.refreshingAt, killedAt: fleet.killedAt };
   } finally {
@@ -588,6 +608,26 @@ async function seedItem(
       }),
     }),
   );
+}
+
+/** The `accessToken` attribute of an item in DynamoDB's JSON. */
+type StoredItem = { accessToken?: { S?: string } };
+
+/** Presented tokens that are not the plaintext of any ciphertext the table held. */
+async function countUncommitted(
+  presented: string[],
+  ciphertexts: Set<string>,
+  salt: string,
+  tokenType: string,
+): Promise<number> {
+  const cipher = new SaltCipher({ salts: [salt] });
+  const committed = new Set<string>();
+  for (const ciphertext of ciphertexts) {
+    // A seeded bad item (tampered, swapped) decrypts to nothing: it was never a token.
+    const plaintext = await cipher.decrypt(ciphertext, tokenType).catch(() => undefined);
+    if (plaintext !== undefined) committed.add(plaintext);
+  }
+  return presented.filter((token) => !committed.has(token)).length;
 }
 
 async function readVersion(client: DynamoDBClient, tableName: string, tokenType: string): Promise<number> {

@@ -45,6 +45,7 @@ function report(overrides: Partial<SimulationReport> = {}): SimulationReport {
     errors: {},
     metrics: { TokenRefreshed: 1 },
     secretsInOutput: 0,
+    uncommittedTokensServed: 0,
     maxContainerRssMiB: 80,
     elapsedMs: 3000,
     ...overrides,
@@ -79,6 +80,14 @@ describe('judge', () => {
   it('fails a generation committed without an issued token', () => {
     const verdict = judge(report({ tokensIssued: 0 }), noFailures);
     expect(verdict.reasons).toContain('1 generations committed from 0 issued tokens');
+  });
+
+  it('fails a token served that was never committed, and a run that could not check it', () => {
+    expect(judge(report({ uncommittedTokensServed: 1 }), noFailures).reasons).toEqual([
+      '1 token(s) served that were never committed',
+    ]);
+    const { uncommittedTokensServed: _, ...unchecked } = report();
+    expect(judge(unchecked, noFailures).reasons).toEqual(['the run could not check the tokens served']);
   });
 
   it('fails a secret in the output (I4) and a wait past the deadline (I2)', () => {
