@@ -15,6 +15,8 @@ export interface SeriesPoint {
   generations: number;
   /** Largest container RSS at that moment, MiB. */
   maxRssMiB: number;
+  /** Each container's RSS at its last progress report, MiB. */
+  rssMiB: number[];
 }
 
 export interface SoakMonitor extends SimulationMonitor {
@@ -77,6 +79,7 @@ export function createSoakMonitor(options: SoakMonitorOptions): SoakMonitor {
         issued: sample.providerAfter?.tokensIssued ?? 0,
         generations,
         maxRssMiB: Math.round(maxRss / 2 ** 20),
+        rssMiB: sample.containers.map((container) => Math.round(container.rssBytes / 2 ** 20)),
       };
       series.push(point);
       options.onSample?.(point);

@@ -87,6 +87,11 @@ function integer(raw: string | undefined, flag: string, min: number, max: number
   return value;
 }
 
+/** A tenth of the token's life, at most the library's default (1 s). */
+export function failureBackoffMs(tokenTtlSeconds: number): number {
+  return Math.min(1_000, tokenTtlSeconds * 100);
+}
+
 export interface SoakResult {
   settings: Omit<SoakSettings, 'json'>;
   verdict: SoakVerdict;
@@ -120,6 +125,11 @@ async function runSoak(settings: SoakSettings): Promise<SoakResult> {
     invocations: settings.invocations,
     tokenTtlSeconds: settings.tokenTtlSeconds,
     rejectRate: settings.rejectRate,
+    // The simulator scales the lease (a quarter of the token's life) and the refresh-ahead window
+    // (half) to seconds-long tokens, but not the shared back-off after a failed refresh: the
+    // library's 1 s, doubling, would outlive a 1 s token, and every container would fail fast for
+    // the whole back-off. A tenth of the token's life keeps the library's ratio to a real token's.
+    failureBackoffMs: failureBackoffMs(settings.tokenTtlSeconds),
     engine: 'dynamodb-local',
     table: 'soak-local-access-tokens',
     monitor,
