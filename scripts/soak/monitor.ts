@@ -25,7 +25,7 @@ export interface SoakMonitor extends SimulationMonitor {
   readonly violations: string[];
   state(): GapState;
   /** Per container: RSS when it had done WARM_FRACTION of its invocations (0 if never sampled), and the peak. */
-  memory(): { warmRssBytes: number; peakRssBytes: number }[];
+  memory(): { warmRssBytes: number; midRssBytes: number; peakRssBytes: number }[];
 }
 
 export interface SoakMonitorOptions {
@@ -45,15 +45,22 @@ export function createSoakMonitor(options: SoakMonitorOptions): SoakMonitor {
   const series: SeriesPoint[] = [];
   const violations: string[] = [];
   const warm = new Array<number>(options.containers).fill(0);
+  const mid = new Array<number>(options.containers).fill(0);
   const peak = new Array<number>(options.containers).fill(0);
   const warmAt = Math.max(1, Math.ceil(options.invocationsPerContainer * WARM_FRACTION));
+  const midAt = Math.max(1, Math.ceil(options.invocationsPerContainer / 2));
   const total = options.containers * options.invocationsPerContainer;
   return {
     everyMs: options.everyMs,
     series,
     violations,
     state: () => state,
-    memory: () => warm.map((warmRssBytes, index) => ({ warmRssBytes, peakRssBytes: peak[index] ?? 0 })),
+    memory: () =>
+      warm.map((warmRssBytes, index) => ({
+        warmRssBytes,
+        midRssBytes: mid[index] ?? 0,
+        peakRssBytes: peak[index] ?? 0,
+      })),
     sample(sample: SimulationSample): void {
       startedAt ??= sample.at;
       const t = Math.round((sample.at - startedAt) / 100) / 10;
@@ -70,6 +77,7 @@ export function createSoakMonitor(options: SoakMonitorOptions): SoakMonitor {
       let maxRss = 0;
       sample.containers.forEach((container, index) => {
         if (warm[index] === 0 && container.done >= warmAt) warm[index] = container.rssBytes;
+        if (mid[index] === 0 && container.done >= midAt) mid[index] = container.rssBytes;
         peak[index] = Math.max(peak[index] ?? 0, container.rssBytes);
         maxRss = Math.max(maxRss, container.rssBytes);
       });

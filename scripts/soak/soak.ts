@@ -5,9 +5,16 @@
  * minutes. Prints a Markdown summary (or one JSON line with --json); exits 1 when a check fails,
  * 2 on bad flags.
  */
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { type DetailedSimulation, runSimulationDetailed } from '../simulator/simulation.js';
-import { type ContainerMemory, judgeMemory, MAX_GROWTH_MIB, WARM_FRACTION } from './memory-rules.js';
+import {
+  type ContainerMemory,
+  judgeMemory,
+  MAX_GROWTH_MIB,
+  type MemoryVerdict,
+  WARM_FRACTION,
+} from './memory-rules.js';
 import { createSoakMonitor, type SoakMonitor } from './monitor.js';
 import { soakMarkdown } from './summary.js';
 import { judgeSoak, type SoakVerdict } from './verdict.js';
@@ -20,6 +27,7 @@ const USAGE = `Usage: make soak [ARGS="flags"]
   --reject-rate R       probability the data API revokes the token it is shown, 0..1 (default 0.05)
   --sample-ms MS        how often the invariants are checked while the containers run (default 1000)
   --json                print the result as one JSON object on the last line of stdout
+  --json-file PATH      also write that JSON object (with the time series) to PATH
   --help                this text`;
 
 class UsageError extends Error {}
@@ -31,6 +39,7 @@ export interface SoakSettings {
   rejectRate: number;
   sampleMs: number;
   json: boolean;
+  jsonFile: string | undefined;
 }
 
 function parseFlags(argv: string[]): SoakSettings {
@@ -51,6 +60,7 @@ function parseFlags(argv: string[]): SoakSettings {
     rejectRate: number(values['reject-rate'], '--reject-rate', 0, 1, 0.05),
     sampleMs: integer(values['sample-ms'], '--sample-ms', 100, 60_000, 1_000),
     json: values.json === true,
+    jsonFile: values['json-file'],
   };
 }
 
@@ -67,6 +77,7 @@ function parse(argv: string[]) {
       'reject-rate': text,
       'sample-ms': text,
       json: { type: 'boolean' },
+      'json-file': text,
       help: { type: 'boolean' },
     },
   });
@@ -93,9 +104,9 @@ export function failureBackoffMs(tokenTtlSeconds: number): number {
 }
 
 export interface SoakResult {
-  settings: Omit<SoakSettings, 'json'>;
+  settings: Omit<SoakSettings, 'json' | 'jsonFile'>;
   verdict: SoakVerdict;
-  memory: { containers: ContainerMemory[]; maxGrowthMiB: number; maxGrowthIndex: number; boundMiB: number };
+  memory: MemoryVerdict & { containers: ContainerMemory[]; boundMiB: number };
   /** Invocations per second over the whole run (start-up included). */
   throughput: number;
   samples: number;
@@ -143,13 +154,14 @@ async function runSoak(settings: SoakSettings): Promise<SoakResult> {
       index: result.index,
       firstRssBytes: result.firstRssBytes,
       warmRssBytes: warm[result.index]?.warmRssBytes ?? 0,
+      midRssBytes: warm[result.index]?.midRssBytes ?? 0,
       peakRssBytes: Math.max(warm[result.index]?.peakRssBytes ?? 0, result.rssBytes),
       lastRssBytes: result.rssBytes,
     }))
     .sort((a, b) => a.index - b.index);
   const memory = judgeMemory(containers);
   const verdict = judgeSoak(report, { state: monitor.state(), violations: monitor.violations }, memory);
-  const { json: _json, ...shown } = settings;
+  const { json: _json, jsonFile: _jsonFile, ...shown } = settings;
   return {
     settings: shown,
     verdict,
@@ -169,6 +181,7 @@ async function main(): Promise<void> {
     );
   }
   const result = await runSoak(settings);
+  if (settings.jsonFile) await writeFile(settings.jsonFile, `${JSON.stringify(result)}\n`);
   if (settings.json) console.log(JSON.stringify(result));
   else console.log(soakMarkdown(result));
   if (!result.verdict.pass) process.exitCode = 1;

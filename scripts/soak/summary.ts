@@ -46,7 +46,7 @@ export function soakMarkdown(result: SoakResult): string {
     ['secrets in output', String(report.secretsInOutput)],
     [
       'max RSS growth (warm -> last)',
-      `${memory.maxGrowthMiB} MiB (container ${memory.maxGrowthIndex}; bound ${memory.boundMiB} MiB)`,
+      `${memory.maxGrowthMiB} MiB (container ${memory.maxGrowthIndex}; bound ${memory.boundMiB} MiB); second half at most ${memory.maxSecondHalfGrowthMiB} MiB`,
     ],
   ];
   const lines = [
@@ -56,11 +56,11 @@ export function soakMarkdown(result: SoakResult): string {
   ];
   lines.push(
     '',
-    '| container | first RSS, MiB | warm RSS, MiB | peak RSS, MiB | last RSS, MiB | last - warm, MiB |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| container | first RSS, MiB | warm (10%) RSS, MiB | half-way RSS, MiB | peak RSS, MiB | last RSS, MiB | last - warm, MiB |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...memory.containers.map(
       (c) =>
-        `| ${c.index} | ${toMiB(c.firstRssBytes)} | ${toMiB(c.warmRssBytes)} | ${toMiB(c.peakRssBytes)} | ${toMiB(c.lastRssBytes)} | ${toMiB(c.lastRssBytes - baselineBytes(c))} |`,
+        `| ${c.index} | ${toMiB(c.firstRssBytes)} | ${toMiB(c.warmRssBytes)} | ${toMiB(c.midRssBytes)} | ${toMiB(c.peakRssBytes)} | ${toMiB(c.lastRssBytes)} | ${toMiB(c.lastRssBytes - baselineBytes(c))} |`,
     ),
   );
   if (!verdict.pass) lines.push('', 'Failed checks:', ...verdict.reasons.map((reason) => `- ${reason}`));

@@ -131,12 +131,13 @@ describe('memory rule', () => {
     firstRssBytes: (mib.firstRssBytes ?? 70) * MIB,
     warmRssBytes: (mib.warmRssBytes ?? 100) * MIB,
     peakRssBytes: (mib.peakRssBytes ?? 110) * MIB,
+    midRssBytes: (mib.midRssBytes ?? 104) * MIB,
     lastRssBytes: (mib.lastRssBytes ?? 105) * MIB,
   });
 
   it('passes flat containers and reports the largest growth', () => {
     const verdict = judgeMemory([container(0, {}), container(1, { lastRssBytes: 110 })]);
-    expect(verdict).toEqual({ maxGrowthMiB: 10, maxGrowthIndex: 1, reasons: [] });
+    expect(verdict).toEqual({ maxGrowthMiB: 10, maxSecondHalfGrowthMiB: 6, maxGrowthIndex: 1, reasons: [] });
   });
 
   it('judges from the warm baseline, not the first invocation', () => {
@@ -147,13 +148,18 @@ describe('memory rule', () => {
   it('fails a container that grew past the bound', () => {
     const verdict = judgeMemory([container(0, {}), container(3, { lastRssBytes: 100 + MAX_GROWTH_MIB + 1 })]);
     expect(verdict.maxGrowthIndex).toBe(3);
-    expect(verdict.reasons).toEqual([expect.stringMatching(/^container 3 grew 25 MiB \(100 -> 125 MiB\)/)]);
+    expect(verdict.reasons).toEqual([
+      `container 3 grew ${MAX_GROWTH_MIB + 1} MiB (100 -> ${100 + MAX_GROWTH_MIB + 1} MiB), more than ${MAX_GROWTH_MIB} MiB`,
+    ]);
+    // At the bound exactly, it passes.
+    expect(judgeMemory([container(0, { lastRssBytes: 100 + MAX_GROWTH_MIB })]).reasons).toEqual([]);
   });
 
   it('falls back to the first RSS without a warm sample, and fails a container without RSS', () => {
-    expect(
-      judgeMemory([container(0, { warmRssBytes: 0, firstRssBytes: 70, lastRssBytes: 100 })]).reasons,
-    ).toEqual([expect.stringContaining('container 0 grew 30 MiB')]);
+    const cold = container(0, { warmRssBytes: 0, firstRssBytes: 70, lastRssBytes: 70 + MAX_GROWTH_MIB + 5 });
+    expect(judgeMemory([cold]).reasons).toEqual([
+      expect.stringContaining(`container 0 grew ${MAX_GROWTH_MIB + 5} MiB`),
+    ]);
     expect(judgeMemory([container(1, { lastRssBytes: 0 })]).reasons).toEqual(['container 1 reported no RSS']);
   });
 });
@@ -175,7 +181,7 @@ describe('end-of-run verdict', () => {
       ...overrides,
     }) as SimulationReport;
   const gap = { state: run([{ issuedBefore: 50, issuedAfter: 50, generations: 48 }]).state, violations: [] };
-  const flat = { maxGrowthMiB: 3, maxGrowthIndex: 0, reasons: [] };
+  const flat = { maxGrowthMiB: 3, maxSecondHalfGrowthMiB: 1, maxGrowthIndex: 0, reasons: [] };
 
   it('passes a run whose provider calls are all explained', () => {
     expect(judgeSoak(report({}), gap, flat)).toEqual({ pass: true, reasons: [] });
@@ -224,7 +230,12 @@ describe('end-of-run verdict', () => {
   });
 
   it('fails memory that grew', () => {
-    const grown = { maxGrowthMiB: 40, maxGrowthIndex: 2, reasons: ['container 2 grew 40 MiB'] };
+    const grown = {
+      maxGrowthMiB: 70,
+      maxSecondHalfGrowthMiB: 40,
+      maxGrowthIndex: 2,
+      reasons: ['container 2 grew 40 MiB'],
+    };
     expect(judgeSoak(report({}), gap, grown).reasons).toEqual(['container 2 grew 40 MiB']);
   });
 });
