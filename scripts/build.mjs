@@ -7,6 +7,7 @@ await build({
     'scripts/simulator/demo.ts',
     'scripts/simulator/container.ts',
     'scripts/chaos/chaos.ts',
+    'scripts/soak/soak.ts',
     'scripts/bench/bench.ts',
     'scripts/bench/warm-path-worker.ts',
   ],

@@ -25,17 +25,18 @@ export interface ChaosScenario {
 const FAST_POLLS = { pollInitialMs: 25, pollMaxMs: 250 } as const;
 
 /**
- * Warm containers whose token is refreshed ahead of expiry every second: the token lives 6 s,
- * refresh-ahead opens 1 s after each commit, the token stays usable 5.4 s (10 % skew). A fault
- * injected when all are warm hits the next refresh-ahead, and the 300 ms back-off leaves the
- * next attempts 4 s of the token's life to succeed in.
+ * Warm containers whose token is refreshed ahead of expiry: the token lives 10 s, refresh-ahead
+ * opens 2 s after each commit, the token stays usable 9 s (10 % skew). A fault injected when all
+ * are warm hits the next refresh-ahead; even a provider that never answers costs its 2 s lease and
+ * a 300 ms back-off, which leaves the next attempts more than 4 s of the token's life, enough on a
+ * loaded 2-core machine.
  */
 const WARM: ChaosScenario['options'] = {
   containers: 8,
-  invocations: 25,
+  invocations: 30,
   thinkMs: 200,
-  tokenTtlSeconds: 6,
-  refreshAheadMs: 5_000,
+  tokenTtlSeconds: 10,
+  refreshAheadMs: 8_000,
   leaseMs: 2_000,
   failureBackoffMs: 300,
   ...FAST_POLLS,

@@ -101,7 +101,7 @@ async function run(
     maxOverheadMs = Math.max(maxOverheadMs, invoker.lastOverheadMs());
     if (i === 0) firstRssBytes = process.memoryUsage().rss;
     if ((i + 1) % 10 === 0 || i + 1 === config.invocations)
-      send({ type: 'progress', index: config.index, done: i + 1 });
+      send({ type: 'progress', index: config.index, done: i + 1, rssBytes: process.memoryUsage.rss() });
     if (i === 0 && config.barrierAfterFirst) {
       const resume = nextMessage('continue');
       send({ type: 'barrier', index: config.index });

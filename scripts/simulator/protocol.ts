@@ -85,7 +85,7 @@ export type ChildMessage =
   | { type: 'refreshing'; index: number; at: number }
   | { type: 'answered'; index: number }
   | { type: 'barrier'; index: number }
-  | { type: 'progress'; index: number; done: number }
+  | { type: 'progress'; index: number; done: number; rssBytes?: number }
   | { type: 'result'; result: ContainerResult }
   | { type: 'refresher-result'; result: RefresherResult };
 

@@ -13,6 +13,7 @@ import { type DynamoProxy, startDynamoProxy } from '../local-stack/dynamo-proxy.
 import { type DynamoEngine, startDynamo } from '../local-stack/dynamodb-local.js';
 import { type LocalKms, startKms } from '../local-stack/kms-server.js';
 import { type LocalOAuthProvider, startOAuthProvider } from '../local-stack/oauth-provider.js';
+import type { OAuthProviderStats } from '../local-stack/oauth-state.js';
 import { registerSecret } from '../local-stack/secret-registry.js';
 import { type LocalSecretsManager, startSecretsManager } from '../local-stack/secrets-manager-server.js';
 import { createTokenTable, localDynamoClient } from '../local-stack/table.js';
@@ -57,6 +58,33 @@ export interface SimulationFaults {
   beforeStart?: (stack: SimulationStack) => void | Promise<void>;
   /** When every container has done its first invocation (all warm, all holding the same token). */
   afterWarm?: (stack: SimulationStack) => void | Promise<void>;
+}
+
+/** One look at a running fleet (`monitor`): what the provider issued, what the table holds, how far each container is. */
+export interface SimulationSample {
+  /** Epoch ms of the version read. */
+  at: number;
+  /** The provider's counters just before the version read (undefined with an external provider). */
+  providerBefore: OAuthProviderStats | undefined;
+  /** The item's `version` (consistent read around the proxy); 0 while there is no item. */
+  version: number;
+  /** The provider's counters just after it: what was issued by the read lies between the two. */
+  providerAfter: OAuthProviderStats | undefined;
+  /** The version before the containers started. */
+  initialVersion: number;
+  /** Per container: invocations done and RSS at its last progress report (0 before the first). */
+  containers: { done: number; rssBytes: number }[];
+  /** Invocations done by all containers. */
+  done: number;
+  /** The last sample, taken when every container has ended. */
+  final: boolean;
+}
+
+/** Samples the running fleet every `everyMs` from the moment the containers go, and once more at the end. */
+export interface SimulationMonitor {
+  everyMs: number;
+  /** A throw fails the run (after the containers end); to stop them at once, abort `signal`. */
+  sample(sample: SimulationSample): void;
 }
 
 /** Which local provider the containers use: the Salesforce example, or a plain OAuth2 one (generic handler). */
@@ -141,6 +169,10 @@ export interface SimulationOptions {
   onProgress?: (done: number, total: number, providerCalls: number) => void;
   /** Kill everything and fail after this long. @default 300_000 */
   timeoutMs?: number;
+  /** Sample the running fleet (the soak checks its invariants on every sample). @default none */
+  monitor?: SimulationMonitor;
+  /** Aborting it kills the containers; the run fails with the signal's reason. @default none */
+  signal?: AbortSignal;
 }
 
 export interface SimulationReport {
@@ -389,13 +421,56 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
       stoppers.push(async () => refresher.kill());
       await refresher.started;
     }
-    const fleet = await runFleet(settings, baseConfig, proxy, {
-      beforeStart: () => inject(settings.faults?.beforeStart),
-      afterWarm: () => {
-        if (settings.revokeAfterFirstInvocation) provider?.revokeAll();
-        void inject(settings.faults?.afterWarm).catch(() => {}); // Its failure is reported by the await below.
+    const live: SimulationSample['containers'] = Array.from({ length: settings.containers }, () => ({
+      done: 0,
+      rssBytes: 0,
+    }));
+    const takeSample = async (final: boolean): Promise<SimulationSample> => {
+      const providerBefore = provider?.stats();
+      const version = await readVersion(directClient, settings.table, settings.tokenType);
+      const containers = live.map((container) => ({ ...container }));
+      const done = containers.reduce((sum, container) => sum + container.done, 0);
+      const at = Date.now();
+      return {
+        at,
+        providerBefore,
+        version,
+        providerAfter: provider?.stats(),
+        initialVersion,
+        containers,
+        done,
+        final,
+      };
+    };
+    let monitoring: Promise<void> | undefined;
+    let monitorStopped = false;
+    const fleet = await runFleet(
+      settings,
+      baseConfig,
+      proxy,
+      {
+        beforeStart: () => inject(settings.faults?.beforeStart),
+        afterWarm: () => {
+          if (settings.revokeAfterFirstInvocation) provider?.revokeAll();
+          void inject(settings.faults?.afterWarm).catch(() => {}); // Its failure is reported by the await below.
+        },
+        went: () => {
+          const monitor = settings.monitor;
+          if (!monitor) return;
+          monitoring = sampleEvery(
+            monitor,
+            () => monitorStopped,
+            () => takeSample(false),
+          );
+          monitoring.catch(() => {}); // Awaited once the fleet has ended; until then, not unhandled.
+        },
       },
+      live,
+    ).finally(() => {
+      monitorStopped = true;
     });
+    await monitoring;
+    if (settings.monitor) settings.monitor.sample(await takeSample(true));
     await Promise.all(injections);
     const refresherResult = await refresher?.stop();
     fleet.output += refresher?.output() ?? '';
@@ -452,15 +527,29 @@ interface Fleet {
   killedAt: number | undefined;
 }
 
+/** Calls `monitor.sample` every `everyMs` until `stopped()`; one sample at a time. */
+async function sampleEvery(
+  monitor: SimulationMonitor,
+  stopped: () => boolean,
+  take: () => Promise<SimulationSample>,
+): Promise<void> {
+  while (!stopped()) {
+    await new Promise((resolve) => setTimeout(resolve, monitor.everyMs));
+    if (stopped()) return;
+    monitor.sample(await take());
+  }
+}
+
 /** Forks the containers, starts them together, collects their results. */
 async function runFleet(
   settings: Required<
     Pick<SimulationOptions, 'containers' | 'invocations' | 'killHolder' | 'freezeHolderMs' | 'timeoutMs'>
   > &
-    Pick<SimulationOptions, 'onProgress' | 'clockOffsetsMs'>,
+    Pick<SimulationOptions, 'onProgress' | 'clockOffsetsMs' | 'signal'>,
   baseConfig: Omit<ContainerConfig, 'index'>,
   proxy: DynamoProxy,
-  events: { beforeStart(): Promise<void>; afterWarm(): void },
+  events: { beforeStart(): Promise<void>; afterWarm(): void; went?(): void },
+  live?: SimulationSample['containers'],
 ): Promise<Fleet> {
   const children: ChildProcess[] = [];
   const results: ContainerResult[] = [];
@@ -497,6 +586,7 @@ async function runFleet(
           else if (message.type === 'result') results.push(message.result);
           else if (message.type === 'progress') {
             progress[index] = message.done;
+            if (live?.[index]) live[index] = { done: message.done, rssBytes: message.rssBytes ?? 0 };
             settings.onProgress?.(
               progress.reduce((a, b) => a + b, 0),
               total,
@@ -536,15 +626,20 @@ async function runFleet(
     const clockOffsetMs = offsets[index % offsets.length] ?? 0;
     child.send({ type: 'config', config: { ...baseConfig, index, clockOffsetMs } } satisfies ParentMessage);
   }
-  const timer = setTimeout(() => {
+  const killAll = (): void => {
     for (const child of children) child.kill('SIGKILL');
-  }, settings.timeoutMs);
+  };
+  const timer = setTimeout(killAll, settings.timeoutMs);
+  settings.signal?.addEventListener('abort', killAll, { once: true });
   try {
     await Promise.all(ready);
     proxy.reset(); // Count only what the invocations do, not the start-up.
     for (const child of children) child.send({ type: 'go' } satisfies ParentMessage);
+    events.went?.();
     await Promise.all(exits);
+    settings.signal?.throwIfAborted();
   } finally {
+    settings.signal?.removeEventListener('abort', killAll);
     clearTimeout(timer);
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
   }
