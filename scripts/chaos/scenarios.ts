@@ -160,7 +160,7 @@ export const SCENARIOS: ChaosScenario[] = [
   ),
   {
     name: 'refresh-token-rotation',
-    injected: 'rotating refresh tokens, a refresh every second',
+    injected: 'rotating refresh tokens, refreshed every 2 s',
     options: { ...WARM, api: 'oauth2-refresh-token' },
     // Each commit carries the rotated refresh token with the access token: nobody replays one.
     expect: {
