@@ -66,6 +66,8 @@ export function judgeSoak(
   if (gap.state.samples === 0) reasons.push('no sample was taken while the containers ran');
   if (report.secretsInOutput > 0)
     reasons.push(`${report.secretsInOutput} secret value(s) in the output (I4)`);
+  if (report.uncommittedTokensServed !== undefined && report.uncommittedTokensServed > 0)
+    reasons.push(`${report.uncommittedTokensServed} token(s) served that were never committed`);
   if (report.succeeded === 0) reasons.push('no invocation succeeded');
   const failedRefreshes = report.metrics.TokenRefreshFailed ?? 0;
   const allowed = (name: string): boolean =>

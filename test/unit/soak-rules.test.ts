@@ -187,6 +187,12 @@ describe('end-of-run verdict', () => {
     expect(judgeSoak(report({}), gap, flat)).toEqual({ pass: true, reasons: [] });
   });
 
+  it('fails a token served that was never committed', () => {
+    expect(judgeSoak(report({ uncommittedTokensServed: 2 }), gap, flat).reasons).toEqual([
+      '2 token(s) served that were never committed',
+    ]);
+  });
+
   it('fails an unexplained provider call (I1), a secret in the output, a sample violation', () => {
     const verdict = judgeSoak(
       report({ providerTokenCalls: 51, tokensIssued: 51, secretsInOutput: 1 }),
