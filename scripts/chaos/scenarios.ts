@@ -98,13 +98,14 @@ export const SCENARIOS: ChaosScenario[] = [
   },
   {
     name: 'provider-slow',
-    injected: 'token endpoint 3 s slow (lease 2 s) for 1.5 s',
+    injected: 'token endpoint 3 s slow (lease 2 s) for 3 s',
     options: {
       ...WARM,
       faults: {
         afterWarm: async ({ provider }) => {
           provider!.setLatency(3_000);
-          await sleep(1_500);
+          // Past the opening of refresh-ahead (2 s after the commit), so a refresh meets it.
+          await sleep(3_000);
           provider!.setLatency(0);
         },
       },
