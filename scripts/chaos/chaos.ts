@@ -6,6 +6,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { startDynamo } from '../local-stack/dynamodb-local.js';
+import { UsageError } from '../simulator/cli-flags.js';
 import { runSimulation } from '../simulator/simulation.js';
 import { type ChaosScenario, SCENARIOS } from './scenarios.js';
 import { type ChaosRow, chaosSummary, chaosTable } from './table.js';
@@ -25,8 +26,6 @@ const README_END = '<!-- chaos-table:end -->';
 const INVOCATION_TIMEOUT_MS = 15_000;
 /** A scenario that has not ended by then is deadlocked: its containers are killed and it fails. */
 const SCENARIO_TIMEOUT_MS = 90_000;
-
-class UsageError extends Error {}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -3,6 +3,7 @@
  * the report, or a metric total from the containers' Powertools output, compared to a number or
  * to another figure.
  */
+import { invocationsRun } from '../simulator/fleet-invariants.js';
 import type { SimulationReport } from '../simulator/simulation.js';
 
 export type ChaosCheck = (report: SimulationReport) => string | undefined;
@@ -22,7 +23,7 @@ type Target = number | Figure | 'all';
 
 function resolve(report: SimulationReport, target: Target): number {
   if (typeof target === 'number') return target;
-  if (target === 'all') return report.invocations - report.killed * (report.invocations / report.containers);
+  if (target === 'all') return invocationsRun(report);
   return figure(report, target);
 }
 

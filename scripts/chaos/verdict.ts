@@ -2,7 +2,10 @@
  * The verdict of one chaos scenario: the invariants every scenario must keep, then what the
  * scenario itself expects. Pure, so the rules are unit-tested apart from the runs.
  */
+import { fleetInvariantViolations, invocationsRun } from '../simulator/fleet-invariants.js';
 import type { SimulationReport } from '../simulator/simulation.js';
+
+export { invocationsRun, unexplainedProviderCalls } from '../simulator/fleet-invariants.js';
 
 /** Failed invocations a scenario expects, inclusive bounds; `'all'` is every invocation that ran. */
 export interface FailedRange {
@@ -37,41 +40,10 @@ function bounds(range: FailedRange, invocations: number): [number, number] {
   return [range.min === 'all' ? invocations : range.min, range.max === 'all' ? invocations : range.max];
 }
 
-/** Invocations that ran: a SIGKILLed container's never did. */
-export function invocationsRun(report: SimulationReport): number {
-  return report.invocations - report.killed * (report.invocations / report.containers);
-}
-
-/**
- * Provider calls a scenario may make beyond one per generation: each call that committed nothing
- * is accounted for by the container that made it (a failed refresh, a lease lost before the
- * commit, or the one call of a holder that was SIGKILLed). Anything else is a second call for
- * one generation (I1).
- */
-export function unexplainedProviderCalls(report: SimulationReport): number {
-  const explained =
-    report.tokenGenerations +
-    (report.metrics.TokenRefreshFailed ?? 0) +
-    (report.metrics.LeaseLost ?? 0) +
-    report.killed;
-  return Math.max(0, report.providerTokenCalls - explained);
-}
-
 export function judge(report: SimulationReport, expectation: ScenarioExpectation): Verdict {
-  const reasons: string[] = [];
-  const extra = unexplainedProviderCalls(report);
-  if (extra > 0) reasons.push(`${extra} provider call(s) beyond one per generation (I1)`);
-  if (report.tokensIssued < report.tokenGenerations) {
-    reasons.push(
-      `${report.tokenGenerations} generations committed from ${report.tokensIssued} issued tokens`,
-    );
-  }
+  const reasons = fleetInvariantViolations(report);
+  // Every scenario runs the local provider with the salt cipher: the check must have run.
   if (report.uncommittedTokensServed === undefined) reasons.push('the run could not check the tokens served');
-  else if (report.uncommittedTokensServed > 0) {
-    reasons.push(`${report.uncommittedTokensServed} token(s) served that were never committed`);
-  }
-  if (report.secretsInOutput > 0)
-    reasons.push(`${report.secretsInOutput} secret value(s) in the output (I4)`);
   if (report.maxOverheadMs > expectation.invocationTimeoutMs) {
     reasons.push(
       `an invocation spent ${report.maxOverheadMs} ms getting its token, past its ${expectation.invocationTimeoutMs} ms deadline (I2)`,

@@ -3,6 +3,7 @@
  * the embedded local stack. With --json the last line of stdout is the report.
  */
 import { parseArgs } from 'node:util';
+import { integer, number, UsageError, url } from './cli-flags.js';
 import { runSimulation, type SimulationOptions, type SimulationReport } from './simulation.js';
 
 const USAGE = `Usage: npm run demo -- [flags]
@@ -34,8 +35,6 @@ const USAGE = `Usage: npm run demo -- [flags]
                             process, every MS ms (default: no refresher); local Salesforce only
   --json                    print the report as one JSON object on the last line of stdout
   --help                    this text`;
-
-class UsageError extends Error {}
 
 function parseFlags(argv: string[]): { options: SimulationOptions; json: boolean } {
   let parsed: ReturnType<typeof parse>;
@@ -145,31 +144,6 @@ function parse(argv: string[]) {
       help: { type: 'boolean' },
     },
   });
-}
-
-function number(raw: string | undefined, flag: string, min: number, max: number, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
-    throw new UsageError(`${flag} must be a number from ${min} to ${max}`);
-  }
-  return value;
-}
-
-function integer(raw: string | undefined, flag: string, min: number, max: number, fallback: number): number {
-  const value = number(raw, flag, min, max, fallback);
-  if (!Number.isInteger(value)) throw new UsageError(`${flag} must be a whole number from ${min} to ${max}`);
-  return value;
-}
-
-function url(raw: string, flag: string): string {
-  try {
-    const parsed = new URL(raw);
-    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return raw;
-  } catch {
-    // Falls through to the usage error.
-  }
-  throw new UsageError(`${flag} must be an http(s) URL`);
 }
 
 function printSummary(report: SimulationReport): void {

@@ -29,7 +29,7 @@
  *   provider call that no generation and no reported failure explains breaks it, even when the end
  *   figures happen to balance.
  *
- * The end of the run adds I1 on the totals (verdict.ts `unexplainedProviderCalls`), where nothing is
+ * The end of the run adds I1 on the totals (`unexplainedProviderCalls` in scripts/simulator/fleet-invariants.ts), where nothing is
  * in flight any more.
  */
 

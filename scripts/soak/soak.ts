@@ -7,6 +7,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { integer, number, UsageError } from '../simulator/cli-flags.js';
 import { type DetailedSimulation, runSimulationDetailed } from '../simulator/simulation.js';
 import {
   type ContainerMemory,
@@ -29,8 +30,6 @@ const USAGE = `Usage: make soak [ARGS="flags"]
   --json                print the result as one JSON object on the last line of stdout
   --json-file PATH      also write that JSON object (with the time series) to PATH
   --help                this text`;
-
-class UsageError extends Error {}
 
 export interface SoakSettings {
   containers: number;
@@ -81,21 +80,6 @@ function parse(argv: string[]) {
       help: { type: 'boolean' },
     },
   });
-}
-
-function number(raw: string | undefined, flag: string, min: number, max: number, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
-    throw new UsageError(`${flag} must be a number from ${min} to ${max}`);
-  }
-  return value;
-}
-
-function integer(raw: string | undefined, flag: string, min: number, max: number, fallback: number): number {
-  const value = number(raw, flag, min, max, fallback);
-  if (!Number.isInteger(value)) throw new UsageError(`${flag} must be a whole number from ${min} to ${max}`);
-  return value;
 }
 
 /** A tenth of the token's life, at most the library's default (1 s). */

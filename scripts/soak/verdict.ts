@@ -2,7 +2,7 @@
  * The soak's end-of-run verdict: I1 on the totals (the chaos runner's rule, reused), the samples'
  * invariants, R4 once the failed refreshes are known, the secret scan, the allowed errors, flat memory.
  */
-import { unexplainedProviderCalls } from '../chaos/verdict.js';
+import { fleetInvariantViolations, providerCallsAccountedFor } from '../simulator/fleet-invariants.js';
 import type { SimulationReport } from '../simulator/simulation.js';
 import { checkGapExplained, type GapState } from './invariant-rules.js';
 import type { MemoryVerdict } from './memory-rules.js';
@@ -47,27 +47,15 @@ export function judgeSoak(
   memory: MemoryVerdict,
   allowedErrors: readonly string[] = ALLOWED_ERRORS,
 ): SoakVerdict {
-  const reasons: string[] = [];
-  const extra = unexplainedProviderCalls(report);
-  if (extra > 0) reasons.push(`${extra} provider call(s) beyond one per generation (I1)`);
-  if (report.tokensIssued < report.tokenGenerations) {
-    reasons.push(
-      `${report.tokenGenerations} generations committed from ${report.tokensIssued} issued tokens`,
-    );
-  }
+  const reasons = fleetInvariantViolations(report);
   const shown = gap.violations.slice(0, 5);
   reasons.push(...shown);
   if (gap.violations.length > shown.length) {
     reasons.push(`... and ${gap.violations.length - shown.length} more sample violation(s)`);
   }
-  const wasted = (report.metrics.TokenRefreshFailed ?? 0) + (report.metrics.LeaseLost ?? 0) + report.killed;
-  const unexplainedGap = checkGapExplained(gap.state, wasted);
+  const unexplainedGap = checkGapExplained(gap.state, providerCallsAccountedFor(report));
   if (unexplainedGap) reasons.push(unexplainedGap);
   if (gap.state.samples === 0) reasons.push('no sample was taken while the containers ran');
-  if (report.secretsInOutput > 0)
-    reasons.push(`${report.secretsInOutput} secret value(s) in the output (I4)`);
-  if (report.uncommittedTokensServed !== undefined && report.uncommittedTokensServed > 0)
-    reasons.push(`${report.uncommittedTokensServed} token(s) served that were never committed`);
   if (report.succeeded === 0) reasons.push('no invocation succeeded');
   const failedRefreshes = report.metrics.TokenRefreshFailed ?? 0;
   const allowed = (name: string): boolean =>
