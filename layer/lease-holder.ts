@@ -92,15 +92,35 @@ export async function refreshAsHolder(
   }
 
   const expiresAt = toEpochSeconds(fresh.expiresAt);
-  const committed = await store.commit(tokenType, {
-    owner,
-    accessToken: await cipher.encrypt(fresh.accessToken, tokenType),
-    expiresAt,
-    updatedAt: toEpochSeconds(clock.now()),
-    ...(fresh.refreshToken !== undefined && {
-      refreshToken: await cipher.encrypt(fresh.refreshToken, refreshTokenContext(tokenType)),
-    }),
-  });
+  const accessToken = await cipher.encrypt(fresh.accessToken, tokenType);
+  const refreshToken =
+    fresh.refreshToken === undefined
+      ? undefined
+      : await cipher.encrypt(fresh.refreshToken, refreshTokenContext(tokenType));
+  let committed: TokenRecord | undefined;
+  try {
+    committed = await store.commit(tokenType, {
+      owner,
+      accessToken,
+      expiresAt,
+      updatedAt: toEpochSeconds(clock.now()),
+      ...(refreshToken !== undefined && { refreshToken }),
+    });
+  } catch (error) {
+    // DynamoDB failed the commit past the SDK's retries: the provider's answer is lost, and the
+    // lease stays until it runs out. Counted as a failed refresh, so every provider call is
+    // accounted for (I1); no back-off is recorded, the provider did nothing wrong.
+    metrics.record(MetricName.TokenRefreshFailed, 1, tokenType);
+    logger.error('token refresh failed', {
+      ...auditFields(AuditEvent.Refresh, tokenType, {
+        version: claimed.version,
+        lockOwner: owner,
+        outcome: 'commit-failed',
+      }),
+      error: error instanceof Error ? error.name : 'unknown',
+    });
+    throw error;
+  }
   if (!committed) {
     metrics.record(MetricName.LeaseLost, 1, tokenType);
     logger.warn(

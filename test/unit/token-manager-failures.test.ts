@@ -147,6 +147,29 @@ describe('step 5: provider failure', () => {
   });
 });
 
+describe('step 5: commit failure', () => {
+  it('counts a commit DynamoDB failed as a failed refresh, logs it, and passes the store error on', async () => {
+    const unavailable = new TokenStoreError('DynamoDB UpdateItem (commit) failed: ECONNRESET', TOKEN_TYPE);
+    world.store.beforeOperation = (event) => {
+      if (event.op === 'commit') throw unavailable;
+    };
+    const { manager, metrics, logger } = world.container();
+
+    const error = await rejectionOf(world.time.run(manager.getToken()));
+
+    expect(error).toBe(unavailable);
+    expect(world.provider.calls).toBe(1);
+    // The provider's answer is lost: every call must be accounted for (I1).
+    expect(metrics.count(MetricName.TokenRefreshFailed)).toBe(1);
+    expect(metrics.count(MetricName.TokenRefreshed)).toBe(0);
+    const line = logger.calls.find((call) => call.message === 'token refresh failed');
+    expect(line?.level).toBe('error');
+    expect(line?.attributes).toMatchObject({ outcome: 'commit-failed', error: 'TokenStoreError' });
+    // No back-off: the provider did nothing wrong.
+    expect(world.store.get(TOKEN_TYPE)?.retryAfter).toBeUndefined();
+  });
+});
+
 describe('step 5: provider answer', () => {
   it('refuses a token that lives no longer than skewMs, and commits nothing', async () => {
     world.provider.answerNext(() => ({
