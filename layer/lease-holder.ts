@@ -74,6 +74,9 @@ export async function refreshAsHolder(
         outcome: 'failed',
       }),
       error: failure.name,
+      // The class of what went wrong underneath (TimeoutError, TypeError of a failed fetch...):
+      // without it a timeout and a refused connection log alike. A name, never a message.
+      cause: failure.cause instanceof Error ? failure.cause.name : undefined,
       status: failure.status,
       oauthError: failure.oauthError,
       failures,

@@ -31,6 +31,20 @@ describe('step 5: provider failure', () => {
     expect((error as TokenRefreshError).tokenType).toBe(TOKEN_TYPE);
   });
 
+  it('logs the failure with the name of its cause, never its message', async () => {
+    const reset = new Error('connection reset by 10.0.0.7');
+    reset.name = 'FetchError';
+    world.provider.failNext(reset);
+    const { manager, logger } = world.container();
+
+    await rejectionOf(world.time.run(manager.getToken()));
+
+    const line = logger.calls.find((call) => call.message === 'token refresh failed');
+    expect(line?.level).toBe('error');
+    expect(line?.attributes).toMatchObject({ error: 'TokenRefreshError', cause: 'FetchError', failures: 1 });
+    expect(JSON.stringify(line)).not.toContain('10.0.0.7');
+  });
+
   it('passes a TokenRefreshError of the provider through unchanged', async () => {
     const refused = new TokenRefreshError('HTTP 401 (invalid_client)', TOKEN_TYPE, {
       status: 401,
