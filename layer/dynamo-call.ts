@@ -37,13 +37,15 @@ export async function callDynamo<T>(
     const code = awsErrorName(error);
     if (code === 'ResourceNotFoundException') throw new TableNotFoundError(call.tableName, { cause: error });
     const what = `DynamoDB ${call.operation} (${call.step}) of "${call.tokenType}" in table "${call.tableName}"`;
-    const message = options.abortSignal?.aborted
+    const abandoned = options.abortSignal?.aborted === true;
+    const message = abandoned
       ? `${what} was abandoned after ${call.timeoutMs} ms, the time left before the caller's deadline (${code})`
       : `${what} failed: ${code}`;
     throw new TokenStoreError(message, call.tokenType, {
       cause: error,
       code,
       throttled: THROTTLING.has(code),
+      transient: !abandoned && (THROTTLING.has(code) || TRANSIENT.has(code)),
     });
   }
 }
@@ -53,6 +55,28 @@ const THROTTLING = new Set([
   'ProvisionedThroughputExceededException',
   'ThrottlingException',
   'RequestLimitExceeded',
+]);
+
+/**
+ * Failures that say nothing about the request, only about the moment: the engine or the network
+ * was unavailable. (A call abandoned at the caller's deadline is not here: it has no time left.)
+ */
+const TRANSIENT = new Set([
+  'InternalServerError',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+  'TransactionConflictException',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
 ]);
 
 export function isConditionFailure(error: unknown): error is ConditionalCheckFailedException {

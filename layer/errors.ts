@@ -51,16 +51,22 @@ export class TokenStoreError extends SharedTokenError {
   constructor(
     message: string,
     readonly tokenType: string,
-    options?: ErrorOptions & { throttled?: boolean; code?: string },
+    options?: ErrorOptions & { throttled?: boolean; transient?: boolean; code?: string },
   ) {
     super(message, options);
     this.throttled = options?.throttled === true;
+    this.transient = options?.transient === true || this.throttled;
     this.code = options?.code;
   }
   /** The failure's class: the AWS error name (`ThrottlingException`) or a Node code (`ECONNREFUSED`), when known. */
   readonly code: string | undefined;
   /** DynamoDB throttled the call (the one item is hot): a waiter polls again instead of failing. */
   readonly throttled: boolean;
+  /**
+   * Worth trying again a moment later: throttling, a connection refused or reset, a DynamoDB 5xx
+   * (the SDK has already retried it). Not a missing table, a denied action or a bad request.
+   */
+  readonly transient: boolean;
 }
 
 /** The provider could not give a new token (HTTP failure, timeout, bad answer, shared back-off). */

@@ -1,6 +1,7 @@
 import { AccessToken } from './access-token.js';
 import { AuditEvent, auditFields } from './audit.js';
 import { fromEpochSeconds, toEpochSeconds } from './clock.js';
+import { commitWithinLease } from './commit-within-lease.js';
 import { InvalidProviderResponseError, isSharedTokenError, TokenRefreshError } from './errors.js';
 import type { ProviderToken } from './providers/token-provider.js';
 import { MetricName } from './telemetry.js';
@@ -102,17 +103,21 @@ export async function refreshAsHolder(
       : await cipher.encrypt(fresh.refreshToken, refreshTokenContext(tokenType));
   let committed: TokenRecord | undefined;
   try {
-    committed = await store.commit(tokenType, {
-      owner,
-      accessToken,
-      expiresAt,
-      updatedAt: toEpochSeconds(clock.now()),
-      ...(refreshToken !== undefined && { refreshToken }),
-    });
+    committed = await commitWithinLease(
+      options,
+      {
+        owner,
+        accessToken,
+        expiresAt,
+        updatedAt: toEpochSeconds(clock.now()),
+        ...(refreshToken !== undefined && { refreshToken }),
+      },
+      leaseExpiresAt,
+    );
   } catch (error) {
-    // DynamoDB failed the commit past the SDK's retries: the provider's answer is lost, and the
-    // lease stays until it runs out. Counted as a failed refresh, so every provider call is
-    // accounted for (I1); no back-off is recorded, the provider did nothing wrong.
+    // DynamoDB failed the commit past the SDK's retries and ours within the lease: the provider's
+    // answer is lost, and the lease stays until it runs out. Counted as a failed refresh, so every
+    // provider call is accounted for (I1); no back-off is recorded, the provider did nothing wrong.
     metrics.record(MetricName.TokenRefreshFailed, 1, tokenType);
     logger.error('token refresh failed', {
       ...auditFields(AuditEvent.Refresh, tokenType, {

@@ -173,18 +173,23 @@ export class TokenStore {
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
     if (result.applied) return { claimed: true, record: toRecord(result.attributes ?? {}) };
-    return {
-      claimed: false,
-      current: result.old
-        ? toRecord(result.old)
-        : await this.read(tokenType, { timeoutMs: request.timeoutMs }),
-    };
+    const current = result.old
+      ? toRecord(result.old)
+      : await this.read(tokenType, { timeoutMs: request.timeoutMs });
+    // The owner is new for every claim, so a lease in its name is this very claim: an earlier
+    // attempt of it applied and its answer was lost (a reset connection the SDK retried).
+    if (current?.lockOwner === owner && current.updating) return { claimed: true, record: current };
+    return { claimed: false, current };
   }
 
   /**
    * Step 5: write the new generation, fenced by `lockOwner = me` so a holder whose lease
    * was taken over cannot overwrite a newer token (I3). Returns the committed item, or
    * `undefined` when the fence failed (the lease was lost).
+   *
+   * Safe to repeat: when the fence fails because an earlier attempt of this same commit applied
+   * (its answer lost, the SDK or the holder tried again), the item holds this commit's
+   * ciphertext, unique to it (a random IV), and is returned as committed.
    */
   async commit(tokenType: string, request: CommitRequest): Promise<TokenRecord | undefined> {
     const values: Record<string, unknown> = {
@@ -211,8 +216,11 @@ export class TokenStore {
       ConditionExpression: 'lockOwner = :owner OR attribute_not_exists(tokenType)',
       ExpressionAttributeValues: marshall(values),
       ReturnValues: 'ALL_NEW',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
-    return result.applied ? toRecord(result.attributes ?? {}) : undefined;
+    if (result.applied) return toRecord(result.attributes ?? {});
+    const current = result.old ? toRecord(result.old) : await this.read(tokenType);
+    return current?.accessToken === request.accessToken ? current : undefined;
   }
 
   /**

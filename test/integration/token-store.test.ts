@@ -112,6 +112,45 @@ describe.each(['dynamodb-local', 'dynalite'] as DynamoEngine[])('TokenStore on %
     expect(record?.lockOwner).toBeUndefined();
   });
 
+  it('answers a claim repeated after its answer was lost as granted, and nobody else', async () => {
+    const store = new TokenStore({ client: table.client, tableName: TABLE });
+    const tokenType = nextTokenType();
+    const now = Date.now();
+    const request = { seenVersion: undefined, owner: 'a:1', leaseExpiresAt: now + 5_000, now };
+    await store.claim(tokenType, request);
+
+    // The same request again, as the SDK sends it after a reset connection.
+    const repeated = await store.claim(tokenType, request);
+    const other = await store.claim(tokenType, { ...request, owner: 'b:1' });
+
+    expect(repeated.claimed).toBe(true);
+    if (repeated.claimed) expect(repeated.record).toMatchObject({ lockOwner: 'a:1', updating: true });
+    expect(other.claimed).toBe(false);
+  });
+
+  it('answers a commit repeated after its answer was lost as committed, once: one generation', async () => {
+    const store = new TokenStore({ client: table.client, tableName: TABLE });
+    const tokenType = nextTokenType();
+    const now = Date.now();
+    await store.claim(tokenType, { seenVersion: undefined, owner: 'a:1', leaseExpiresAt: now + 5_000, now });
+    const request = {
+      owner: 'a:1',
+      accessToken: 'ct-a',
+      expiresAt: 2_000_000_000,
+      updatedAt: 1_800_000_000,
+    };
+    const first = await store.commit(tokenType, request);
+
+    const repeated = await store.commit(tokenType, request);
+    // Another holder's commit with its own ciphertext stays refused (I3).
+    const stranger = await store.commit(tokenType, { ...request, accessToken: 'ct-b' });
+
+    expect(first?.version).toBe(1);
+    expect(repeated).toMatchObject({ accessToken: 'ct-a', version: 1, updating: false });
+    expect(stranger).toBeUndefined();
+    expect(await store.read(tokenType)).toMatchObject({ accessToken: 'ct-a', version: 1 });
+  });
+
   it("commits the holder's token when TTL deleted the expired item during its lease", async () => {
     const store = new TokenStore({ client: table.client, tableName: TABLE });
     const tokenType = nextTokenType();

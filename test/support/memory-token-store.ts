@@ -40,10 +40,13 @@ export interface MemoryTokenStoreOptions {
  *   lease is dead when `updating` is false or missing, `lockExpiresAt` is missing, or
  *   `lockExpiresAt < :now`. Sets updating, lockOwner, lockExpiresAt, version = if_not_exists(version, 0);
  *   with `holdUntil`, also expiresAt = holdUntil and removes accessToken.
+ * - claim, when its condition fails: granted all the same if the item's lease is in this
+ *   claim's owner (an earlier attempt of it applied, its answer lost).
  * - commit: `lockOwner = :owner OR attribute_not_exists(tokenType)` (TTL may delete the item
  *   mid-refresh); sets the token, expiresAt, updatedAt, version = if_not_exists(version, 0) + 1,
  *   updating = false, the refresh token when given; removes lockOwner, lockExpiresAt,
- *   failures and retryAfter.
+ *   failures and retryAfter. When the fence fails and the item already holds this commit's
+ *   ciphertext (an earlier attempt applied), that item is answered as committed.
  * - release: `lockOwner = :owner`; sets updating = false and, with a retryAfter,
  *   failures = if_not_exists(failures, 0) + 1 and retryAfter; removes lockOwner and lockExpiresAt.
  *
@@ -61,6 +64,11 @@ export class MemoryTokenStore implements TokenRepository {
    * interleave containers, or throw to make the call fail as DynamoDB would.
    */
   beforeOperation: ((event: OperationEvent) => Promise<void> | void) | undefined;
+  /**
+   * Runs after a call has done its work, before it answers: throw to lose the answer of a write
+   * that applied, as a connection reset on the way back does.
+   */
+  afterOperation: ((event: OperationEvent) => Promise<void> | void) | undefined;
 
   private readonly items = new Map<string, StoredItem>();
   private readonly returnOldOnConditionFailure: boolean;
@@ -103,8 +111,10 @@ export class MemoryTokenStore implements TokenRepository {
     const { seenVersion, owner, leaseExpiresAt, now } = request;
     const item = this.items.get(tokenType);
     if (!claimCondition(item, seenVersion, now)) {
-      if (!this.returnOldOnConditionFailure) return { claimed: false, current: await this.read(tokenType) };
-      return { claimed: false, current: item ? toRecord(item) : undefined };
+      const current = this.returnOldOnConditionFailure ? item && toRecord(item) : await this.read(tokenType);
+      // As TokenStore.claim: a lease in this claim's owner is this claim, applied by an earlier attempt.
+      if (current?.lockOwner === owner && current.updating) return { claimed: true, record: current };
+      return { claimed: false, current };
     }
     const next: StoredItem = {
       ...(item ?? { tokenType }),
@@ -119,6 +129,7 @@ export class MemoryTokenStore implements TokenRepository {
     }
     this.items.set(tokenType, copy(next));
     this.applied.claims++;
+    await this.afterOperation?.({ op: 'claim', tokenType, request: copy(request) });
     return { claimed: true, record: toRecord(next) };
   }
 
@@ -128,7 +139,10 @@ export class MemoryTokenStore implements TokenRepository {
     const found = this.items.get(tokenType);
     // The item deleted (TTL) meanwhile is committed afresh, as DynamoDB does with attribute_not_exists.
     const item: StoredItem = found ?? { tokenType, version: 0, lockOwner: request.owner };
-    if (item.lockOwner === undefined || item.lockOwner !== request.owner) return undefined;
+    if (item.lockOwner === undefined || item.lockOwner !== request.owner) {
+      // As TokenStore.commit: this commit's own ciphertext means an earlier attempt of it applied.
+      return item.accessToken === request.accessToken ? toRecord(item) : undefined;
+    }
     const next: StoredItem = {
       ...item,
       accessToken: request.accessToken,
@@ -144,6 +158,7 @@ export class MemoryTokenStore implements TokenRepository {
     delete next.retryAfter;
     this.items.set(tokenType, copy(next));
     this.applied.commits++;
+    await this.afterOperation?.({ op: 'commit', tokenType, request: copy(request) });
     return toRecord(next);
   }
 
@@ -161,6 +176,7 @@ export class MemoryTokenStore implements TokenRepository {
     delete next.lockExpiresAt;
     this.items.set(tokenType, copy(next));
     this.applied.releases++;
+    await this.afterOperation?.({ op: 'release', tokenType, request: copy(request) });
     return true;
   }
 

@@ -161,17 +161,22 @@ describe('step 5: provider failure', () => {
   });
 });
 
+const commitError = (code: string, transient: boolean) =>
+  new TokenStoreError(`DynamoDB UpdateItem (commit) failed: ${code}`, TOKEN_TYPE, { code, transient });
+
 describe('step 5: commit failure', () => {
-  it('counts a commit DynamoDB failed as a failed refresh, logs it, and passes the store error on', async () => {
-    const unavailable = new TokenStoreError('DynamoDB UpdateItem (commit) failed: ECONNRESET', TOKEN_TYPE);
+  it('counts a commit DynamoDB refused for good as a failed refresh, logs it, and passes the store error on', async () => {
+    const denied = commitError('AccessDeniedException', false);
     world.store.beforeOperation = (event) => {
-      if (event.op === 'commit') throw unavailable;
+      if (event.op === 'commit') throw denied;
     };
     const { manager, metrics, logger } = world.container();
 
     const error = await rejectionOf(world.time.run(manager.getToken()));
 
-    expect(error).toBe(unavailable);
+    expect(error).toBe(denied);
+    // Not transient: not tried again.
+    expect(world.store.counts.commits).toBe(1);
     expect(world.provider.calls).toBe(1);
     // The provider's answer is lost: every call must be accounted for (I1).
     expect(metrics.count(MetricName.TokenRefreshFailed)).toBe(1);
@@ -181,6 +186,83 @@ describe('step 5: commit failure', () => {
     expect(line?.attributes).toMatchObject({ outcome: 'commit-failed', error: 'TokenStoreError' });
     // No back-off: the provider did nothing wrong.
     expect(world.store.get(TOKEN_TYPE)?.retryAfter).toBeUndefined();
+  });
+});
+
+describe('step 5: commit tried again within the lease', () => {
+  it('tries a commit that failed transiently again, and commits the one provider answer', async () => {
+    let failed = 0;
+    world.store.beforeOperation = (event) => {
+      if (event.op === 'commit' && failed++ === 0) throw commitError('ECONNRESET', true);
+    };
+    const { manager, metrics, logger, sleeps } = world.container();
+
+    const token = await world.time.run(manager.getToken());
+
+    expect(token).toMatchObject({ value: 'access-token-secret-1', version: 1 });
+    expect(world.store.counts.commits).toBe(2);
+    expect(world.provider.calls).toBe(1);
+    expect(metrics.count(MetricName.TokenRefreshed)).toBe(1);
+    expect(metrics.count(MetricName.TokenRefreshFailed)).toBe(0);
+    expect(sleeps).toEqual([100]);
+    const line = logger.calls.find(
+      (call) => call.message === 'token commit failed; trying again within the lease',
+    );
+    expect(line?.level).toBe('warn');
+    expect(line?.attributes).toMatchObject({ error: 'ECONNRESET', attempt: 1, pauseMs: 100 });
+  });
+
+  it('takes a commit that applied, though its answer was lost, as committed: one generation, no lease lost', async () => {
+    let lost = 0;
+    world.store.afterOperation = (event) => {
+      if (event.op === 'commit' && lost++ === 0) throw commitError('ECONNRESET', true);
+    };
+    const { manager, metrics } = world.container();
+
+    const token = await world.time.run(manager.getToken());
+
+    expect(token).toMatchObject({ value: 'access-token-secret-1', version: 1 });
+    expect(world.store.applied.commits).toBe(1);
+    expect(world.store.get(TOKEN_TYPE)?.version).toBe(1);
+    expect(metrics.count(MetricName.TokenRefreshed)).toBe(1);
+    expect(metrics.count(MetricName.LeaseLost)).toBe(0);
+    expect(metrics.count(MetricName.TokenRefreshFailed)).toBe(0);
+  });
+
+  it('starts no attempt the lease would not cover, then counts the refresh as failed', async () => {
+    const leaseMs = 2_000;
+    const attemptsAt: number[] = [];
+    world.store.beforeOperation = (event) => {
+      if (event.op !== 'commit') return;
+      attemptsAt.push(world.time.now());
+      throw commitError('ProvisionedThroughputExceededException', true);
+    };
+    const { manager, metrics, sleeps } = world.container({ leaseMs });
+
+    const error = await rejectionOf(world.time.run(manager.getToken()));
+
+    expect((error as TokenStoreError).code).toBe('ProvisionedThroughputExceededException');
+    // 100, 200, 400, 800 ms: the next pause, 1 s, would end past the lease.
+    expect(sleeps).toEqual([100, 200, 400, 800]);
+    expect(attemptsAt).toHaveLength(5);
+    expect(Math.max(...attemptsAt)).toBeLessThan(START + leaseMs);
+    expect(world.provider.calls).toBe(1);
+    expect(metrics.count(MetricName.TokenRefreshFailed)).toBe(1);
+  });
+
+  it('answers a claim that applied, though its answer was lost, as granted when it is repeated', async () => {
+    const request = { seenVersion: undefined, owner: 'a:1', leaseExpiresAt: START + 5_000, now: START };
+    world.store.afterOperation = () => {
+      throw commitError('ECONNRESET', true);
+    };
+    await rejectionOf(world.store.claim(TOKEN_TYPE, request));
+    world.store.afterOperation = undefined;
+
+    const repeated = await world.store.claim(TOKEN_TYPE, request);
+    const other = await world.store.claim(TOKEN_TYPE, { ...request, owner: 'b:1' });
+
+    expect(repeated.claimed).toBe(true);
+    expect(other.claimed).toBe(false);
   });
 });
 

@@ -42,7 +42,12 @@ describe('TokenStore errors', () => {
     expect(error.message).toBe(
       `DynamoDB GetItem (read) of "salesforce" in table "${TABLE}" failed: ProvisionedThroughputExceededException`,
     );
-    expect(error).toMatchObject({ code: 'ProvisionedThroughputExceededException', throttled: true, cause });
+    expect(error).toMatchObject({
+      code: 'ProvisionedThroughputExceededException',
+      throttled: true,
+      transient: true,
+      cause,
+    });
   });
 
   it('names the Node code of a network failure, not the generic "Error", and does not mark it throttled', async () => {
@@ -55,7 +60,20 @@ describe('TokenStore errors', () => {
     expect(error.message).toBe(
       `DynamoDB UpdateItem (claim) of "salesforce" in table "${TABLE}" failed: ECONNREFUSED`,
     );
-    expect(error).toMatchObject({ code: 'ECONNREFUSED', throttled: false, cause });
+    expect(error).toMatchObject({ code: 'ECONNREFUSED', throttled: false, transient: true, cause });
+  });
+
+  it.each([
+    ['ECONNRESET', true, networkError('ECONNRESET')],
+    ['InternalServerError', true, awsError('InternalServerError')],
+    ['ServiceUnavailable', true, awsError('ServiceUnavailable')],
+    ['ValidationException', false, awsError('ValidationException')],
+    ['AccessDeniedException', false, awsError('AccessDeniedException')],
+    ['an unknown failure', false, new Error('something else')],
+  ])('marks %s transient: %s', async (_name, transient, cause) => {
+    const error = await storeError(failingStore(cause).read('salesforce'));
+
+    expect(error.transient).toBe(transient);
   });
 
   it("never copies the SDK's message into its own", async () => {
@@ -96,7 +114,8 @@ describe("TokenStore calls bounded by the caller's time", () => {
     expect(error.message).toBe(
       `DynamoDB GetItem (read) of "salesforce" in table "${TABLE}" was abandoned after 20 ms, the time left before the caller's deadline (AbortError)`,
     );
-    expect(error).toMatchObject({ code: 'AbortError', throttled: false });
+    // No time is left to try again: not transient.
+    expect(error).toMatchObject({ code: 'AbortError', throttled: false, transient: false });
     expect((error.cause as Error).name).toBe('AbortError');
   });
 
