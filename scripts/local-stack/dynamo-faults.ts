@@ -52,6 +52,15 @@ export interface ResetFault extends FaultScope {
 }
 
 /**
+ * The request reaches the engine and is carried out, then its answer is dropped and the client's
+ * connection reset: ECONNRESET for a write that applied. The SDK retries it, as it would in AWS
+ * when a load balancer drops the connection on the way back.
+ */
+export interface DropAnswerFault extends FaultScope {
+  kind: 'drop-answer';
+}
+
+/**
  * The request waits `ms` before it is forwarded (or throttled, or reset: a latency fault adds to
  * whatever else hits the same request).
  */
@@ -61,13 +70,14 @@ export interface LatencyFault extends FaultScope {
   ms: number;
 }
 
-export type DynamoFault = ThrottleFault | ResetFault | LatencyFault;
+export type DynamoFault = ThrottleFault | ResetFault | DropAnswerFault | LatencyFault;
 export type DynamoFaultKind = DynamoFault['kind'];
 
 /** How often each fault was applied since the start or the last `clearFaults()`. */
 export interface DynamoFaultStats {
   throttle: number;
   reset: number;
+  'drop-answer': number;
   latency: number;
   /** Sum of the delays applied, in ms. */
   delayedMs: number;
@@ -75,9 +85,10 @@ export interface DynamoFaultStats {
   byOperation: Record<string, Partial<Record<DynamoFaultKind, number>>>;
 }
 
-/** What the proxy does with one request: wait `delayMs`, then forward, throttle or reset. */
+/** What the proxy does with one request: wait `delayMs`, then forward (its answer dropped or not), throttle or reset. */
 export type FaultDecision = { delayMs: number } & (
   | { action: 'forward' }
+  | { action: 'drop-answer' }
   | { action: 'throttle'; error: DynamoThrottlingError }
   | { action: 'reset' }
 );
@@ -130,7 +141,7 @@ export class FaultPlan {
 
   /**
    * One request's fate. Every matching latency fault adds its delay; the first matching
-   * throttle or reset (in injection order) ends the request; later ones are not consulted.
+   * throttle, reset or drop-answer (in injection order) decides; later ones are not consulted.
    */
   decide(operation: string): FaultDecision {
     const now = this.now();
@@ -148,6 +159,7 @@ export class FaultPlan {
       if (fault.kind === 'latency' || !this.hits(entry, operation)) continue;
       this.record(entry, operation);
       if (fault.kind === 'reset') return { delayMs, action: 'reset' };
+      if (fault.kind === 'drop-answer') return { delayMs, action: 'drop-answer' };
       return { delayMs, action: 'throttle', error: fault.error ?? 'ProvisionedThroughputExceededException' };
     }
     return { delayMs, action: 'forward' };
@@ -172,10 +184,10 @@ export class FaultPlan {
 }
 
 function emptyStats(): DynamoFaultStats {
-  return { throttle: 0, reset: 0, latency: 0, delayedMs: 0, byOperation: {} };
+  return { throttle: 0, reset: 0, 'drop-answer': 0, latency: 0, delayedMs: 0, byOperation: {} };
 }
 
-const KINDS: ReadonlySet<string> = new Set(['throttle', 'reset', 'latency']);
+const KINDS: ReadonlySet<string> = new Set(['throttle', 'reset', 'drop-answer', 'latency']);
 const THROTTLING_ERRORS: ReadonlySet<string> = new Set([
   'ProvisionedThroughputExceededException',
   'ThrottlingException',

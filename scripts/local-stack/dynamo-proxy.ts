@@ -60,10 +60,15 @@ export interface DynamoAnswer {
   status: number;
   /** The JSON text of the answer (ciphertexts only: the table never holds a plaintext token). */
   body: string;
+  /** A `drop-answer` fault kept it from the client; the engine did the work all the same. */
+  dropped: boolean;
 }
 
 export interface DynamoProxyOptions extends FaultPlanOptions {
-  /** Called with each answer of the engine, e.g. to see every item state a write committed. @default none */
+  /**
+   * Called with each answer of the engine, dropped ones too, e.g. to see every item state a
+   * write committed. @default none
+   */
   onAnswer?: (answer: DynamoAnswer) => void;
 }
 
@@ -122,12 +127,14 @@ export async function startDynamoProxy(
       else {
         counter.record(operation);
         const { onAnswer } = options;
+        const dropped = decision.action === 'drop-answer';
         forward(
           req,
           res,
           target,
           agent,
-          onAnswer && ((status, body) => onAnswer({ operation, status, body })),
+          onAnswer && ((status, body) => onAnswer({ operation, status, body, dropped })),
+          dropped,
         );
       }
     };
@@ -248,6 +255,7 @@ function forward(
   target: URL,
   agent: Agent,
   onAnswer: ((status: number, body: string) => void) | undefined,
+  dropAnswer: boolean,
 ): void {
   const upstream = request(
     {
@@ -260,12 +268,18 @@ function forward(
     },
     (answer) => {
       const status = answer.statusCode ?? 502;
-      res.writeHead(status, endToEnd(answer.headers));
       if (onAnswer) {
         const chunks: Buffer[] = [];
         answer.on('data', (chunk: Buffer) => chunks.push(chunk));
         answer.once('end', () => onAnswer(status, Buffer.concat(chunks).toString('utf8')));
       }
+      if (dropAnswer) {
+        // The engine has done the work; the client gets a reset instead of its answer.
+        answer.once('end', () => req.socket.resetAndDestroy());
+        answer.resume();
+        return;
+      }
+      res.writeHead(status, endToEnd(answer.headers));
       answer.pipe(res);
     },
   );

@@ -168,6 +168,52 @@ describe('the DynamoDB fault proxy, in front of DynamoDB Local', () => {
     expect(proxy.counts().reads).toBe(1);
   });
 
+  it('drops the answer of a write the engine carried out: the client sees a reset, the item changed', async () => {
+    const client = viaProxy({ maxAttempts: 1 });
+    const tokenType = 'answer-dropped';
+    proxy.inject({ kind: 'drop-answer', operations: ['UpdateItem'], count: 1 });
+
+    const error = await failureOf(
+      client.send(
+        new UpdateItemCommand({
+          TableName: TABLE,
+          Key: marshall({ tokenType }),
+          UpdateExpression: 'SET version = :one',
+          ExpressionAttributeValues: marshall({ ':one': 1 }),
+        }),
+      ),
+    );
+    const read = await client.send(getItem(tokenType));
+
+    expect(networkCode(error)).toBe('ECONNRESET');
+    expect(read.Item?.version).toEqual({ N: '1' });
+    expect(proxy.faultStats()).toMatchObject({
+      'drop-answer': 1,
+      byOperation: { UpdateItem: { 'drop-answer': 1 } },
+    });
+    expect(proxy.counts()).toMatchObject({ reads: 1, writes: 1 });
+  });
+
+  it("gives one generation when a commit's answer is dropped and the SDK sends it again", async () => {
+    const store = new TokenStore({ client: viaProxy(), tableName: TABLE });
+    const tokenType = 'commit-answer-dropped';
+    const now = Date.now();
+    await store.claim(tokenType, { seenVersion: undefined, owner: 'a:1', leaseExpiresAt: now + 5_000, now });
+    proxy.inject({ kind: 'drop-answer', operations: ['UpdateItem'], count: 1 });
+
+    const committed = await store.commit(tokenType, {
+      owner: 'a:1',
+      accessToken: 'ct-dropped-once',
+      expiresAt: 2_000_000_000,
+      updatedAt: 1_800_000_000,
+    });
+
+    // The SDK's second attempt failed the fence (the first had applied): still our commit.
+    expect(proxy.counts().writes).toBe(3);
+    expect(committed).toMatchObject({ accessToken: 'ct-dropped-once', version: 1, updating: false });
+    expect(await store.read(tokenType)).toMatchObject({ version: 1, accessToken: 'ct-dropped-once' });
+  });
+
   it('delays a request by the latency asked for, and it still succeeds', async () => {
     const client = viaProxy({ maxAttempts: 1 });
     proxy.inject({ kind: 'latency', ms: 250, operations: ['GetItem'], count: 1 });

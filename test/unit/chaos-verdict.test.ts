@@ -202,6 +202,7 @@ describe('the matrix', () => {
         'refresh-token-reused',
         'dynamo-throttled',
         'dynamo-connection-resets',
+        'dynamo-answers-dropped',
         'dynamo-latency',
         'dynamo-unreachable-warm',
         'dynamo-unreachable-cold',
