@@ -2,7 +2,7 @@
  * A reverse proxy on 127.0.0.1 in front of a local DynamoDB engine. It counts every call that
  * reaches the engine (the simulator and the benchmarks measure "DynamoDB calls" with it), and
  * injects the faults of the chaos matrix (dynamo-faults.ts): throttling, connection resets,
- * latency, and an unreachable endpoint.
+ * answers dropped after the engine applied the write, latency, and an unreachable endpoint.
  *
  * @example
  * const proxy = await startDynamoProxy(dynamo.endpoint);
