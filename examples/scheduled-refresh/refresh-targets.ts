@@ -4,13 +4,13 @@
  *
  * Environment: DYNAMODB_TABLE_ACCESS_TOKENS (the token table); REFRESH_TOKEN_TYPES, a comma-
  * separated list of the kinds below (default `salesforce`); REFRESH_AHEAD_SECONDS (default 600);
- * and each kind's own variables:
+ * SHARED_TOKEN_KMS_KEY_ID when the functions seal their tokens with KMS; and each kind's own variables:
  * - `salesforce`: SALESFORCE_SECRET_NAME, SALESFORCE_INSTANCE_URL, SALESFORCE_SESSION_SECONDS
  *   (optional, default 7200), as for examples/salesforce-query;
  * - `oauth2`: OAUTH2_TOKEN_TYPE (default `oauth2`), OAUTH2_SECRET_NAME, OAUTH2_TOKEN_URL: an OAuth2
  *   refresh-token grant with rotation (clientId, clientSecret, refreshToken and salt in the secret).
  */
-import { oauth2RefreshToken, type SharedTokenOptions, salesforce } from 'lambda-shared-token';
+import { kmsCipher, oauth2RefreshToken, type SharedTokenOptions, salesforce } from 'lambda-shared-token';
 
 const TARGET_BUILDERS: Record<string, () => SharedTokenOptions> = {
   salesforce: () => ({
@@ -28,6 +28,11 @@ const TARGET_BUILDERS: Record<string, () => SharedTokenOptions> = {
   }),
 };
 
+// The same cipher as the functions that use the tokens (SHARED_TOKEN_KMS_KEY_ID, as in
+// examples/salesforce-query): a token sealed otherwise would not decrypt there, and each side
+// would refresh over the other's token.
+const kmsKeyId = process.env.SHARED_TOKEN_KMS_KEY_ID;
+
 // The refresher's window must be wider than the Lambdas' (300 s by default) by at least the
 // schedule's interval (rate(5 minutes)): then it renews every token before a Lambda finds it due.
 const refreshAheadMs = Number(process.env.REFRESH_AHEAD_SECONDS ?? 600) * 1000;
@@ -44,7 +49,11 @@ export const refreshTargetOptions: SharedTokenOptions[] = (process.env.REFRESH_T
         `REFRESH_TOKEN_TYPES lists "${kind}"; known kinds: ${Object.keys(TARGET_BUILDERS).join(', ')}`,
       );
     }
-    return { ...build(), refreshAheadMs };
+    return {
+      ...build(),
+      refreshAheadMs,
+      ...(kmsKeyId ? { cipher: kmsCipher({ keyId: kmsKeyId }) } : {}),
+    };
   });
 
 function required(name: string): string {
