@@ -3,8 +3,8 @@ import type { ResolvedTokenManagerOptions } from './token-manager-options.js';
 import type { CommitRequest, TokenRecord } from './token-store.js';
 
 /** First pause before the commit is tried again; it doubles up to the maximum. */
-export const COMMIT_RETRY_INITIAL_MS = 100;
-export const COMMIT_RETRY_MAX_MS = 1_000;
+const COMMIT_RETRY_INITIAL_MS = 100;
+const COMMIT_RETRY_MAX_MS = 1_000;
 
 /**
  * Step 5's write, once the provider has answered: a transient DynamoDB failure (throttling, a

@@ -45,7 +45,8 @@ export async function callDynamo<T>(
       cause: error,
       code,
       throttled: THROTTLING.has(code),
-      transient: !abandoned && (THROTTLING.has(code) || TRANSIENT.has(code)),
+      // Throttling is transient too: TokenStoreError adds it.
+      transient: !abandoned && TRANSIENT.has(code),
     });
   }
 }

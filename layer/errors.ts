@@ -168,6 +168,16 @@ export function isSharedTokenError(error: unknown, name?: string): error is Shar
   }
 }
 
+/**
+ * A TokenRefreshError or one of its subclasses, told by name as `isSharedTokenError` does: a new
+ * subclass is added here, beside the classes, not at each place that asks.
+ */
+export function isTokenRefreshError(error: unknown): error is TokenRefreshError {
+  return REFRESH_ERROR_NAMES.some((name) => isSharedTokenError(error, name));
+}
+
+const REFRESH_ERROR_NAMES = ['TokenRefreshError', 'RefreshTokenExpiredError', 'InvalidProviderResponseError'];
+
 const KNOWN_NAMES = new Set([
   'SharedTokenError',
   'ConfigurationError',

@@ -2,7 +2,12 @@ import { AccessToken } from './access-token.js';
 import { AuditEvent, auditFields } from './audit.js';
 import { fromEpochSeconds, toEpochSeconds } from './clock.js';
 import { commitWithinLease } from './commit-within-lease.js';
-import { InvalidProviderResponseError, isSharedTokenError, TokenRefreshError } from './errors.js';
+import {
+  InvalidProviderResponseError,
+  isSharedTokenError,
+  isTokenRefreshError,
+  TokenRefreshError,
+} from './errors.js';
 import type { ProviderToken } from './providers/token-provider.js';
 import { MetricName } from './telemetry.js';
 import type { ResolvedTokenManagerOptions } from './token-manager-options.js';
@@ -37,6 +42,9 @@ export async function refreshAsHolder(
 ): Promise<AccessToken | undefined> {
   const { tokenType, store, cipher, provider, clock, logger, metrics } = options;
   const startedAt = clock.now();
+  // The fields of this refresh's one audit line, whatever its outcome.
+  const refreshAudit = (outcome: string, version = claimed.version) =>
+    auditFields(AuditEvent.Refresh, tokenType, { version, lockOwner: owner, outcome });
   const leaseLeft = leaseExpiresAt - startedAt;
   // AbortSignal.timeout takes whole milliseconds only.
   const providerBudget = Math.max(
@@ -69,11 +77,7 @@ export async function refreshAsHolder(
     });
     metrics.record(MetricName.TokenRefreshFailed, 1, tokenType);
     const fields = {
-      ...auditFields(AuditEvent.Refresh, tokenType, {
-        version: claimed.version,
-        lockOwner: owner,
-        outcome: 'failed',
-      }),
+      ...refreshAudit('failed'),
       error: failure.name,
       // The class of what went wrong underneath (TimeoutError, TypeError of a failed fetch...):
       // without it a timeout and a refused connection log alike. A name, never a message.
@@ -120,25 +124,14 @@ export async function refreshAsHolder(
     // provider call is accounted for (I1); no back-off is recorded, the provider did nothing wrong.
     metrics.record(MetricName.TokenRefreshFailed, 1, tokenType);
     logger.error('token refresh failed', {
-      ...auditFields(AuditEvent.Refresh, tokenType, {
-        version: claimed.version,
-        lockOwner: owner,
-        outcome: 'commit-failed',
-      }),
+      ...refreshAudit('commit-failed'),
       error: error instanceof Error ? error.name : 'unknown',
     });
     throw error;
   }
   if (!committed) {
     metrics.record(MetricName.LeaseLost, 1, tokenType);
-    logger.warn(
-      'lease lost before commit; the newer token stays',
-      auditFields(AuditEvent.Refresh, tokenType, {
-        version: claimed.version,
-        lockOwner: owner,
-        outcome: 'lease-lost',
-      }),
-    );
+    logger.warn('lease lost before commit; the newer token stays', refreshAudit('lease-lost'));
     if (fresh.refreshToken !== undefined && fresh.refreshToken !== sentRefreshToken) {
       // The provider rotated the refresh token and this holder cannot store the new one: the
       // item keeps the old one, which the provider may refuse as rotated away.
@@ -154,11 +147,7 @@ export async function refreshAsHolder(
   }
   metrics.record(MetricName.TokenRefreshed, 1, tokenType);
   logger.info('token refreshed', {
-    ...auditFields(AuditEvent.Refresh, tokenType, {
-      version: committed.version,
-      lockOwner: owner,
-      outcome: 'committed',
-    }),
+    ...refreshAudit('committed', committed.version),
     expiresAt,
     providerMs: clock.now() - startedAt,
   });
@@ -219,13 +208,7 @@ function validateProviderToken(
 }
 
 function asRefreshError(tokenType: string, error: unknown, budgetMs: number): TokenRefreshError {
-  if (
-    isSharedTokenError(error, 'TokenRefreshError') ||
-    isSharedTokenError(error, 'RefreshTokenExpiredError') ||
-    isSharedTokenError(error, 'InvalidProviderResponseError')
-  ) {
-    return error as TokenRefreshError;
-  }
+  if (isTokenRefreshError(error)) return error;
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
     return new TokenRefreshError(
       `The provider of "${tokenType}" did not answer within ${Math.round(budgetMs)} ms (inside the lease)`,

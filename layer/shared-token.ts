@@ -216,7 +216,8 @@ export class SharedToken {
   }
 }
 
-function defaultStore(): TokenRepository {
+/** The table of DYNAMODB_TABLE_ACCESS_TOKENS through a default client: SharedToken's and TenantTokens' store. */
+export function defaultStore(): TokenRepository {
   // Read at construction (cold start): a missing variable fails at once, naming it (I6).
   const { tableName } = readEnvironment();
   return new TokenStore({ client: new DynamoDBClient({}), tableName });

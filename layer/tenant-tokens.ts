@@ -5,14 +5,16 @@
  * generation; its secret must name it (`"tenant": "tenant-42"`), so a service holding tenant
  * A's secret fails before it touches tenant B's item (see checkSecretTenant).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { readEnvironment } from './config.js';
 import { createPowertoolsLogger, createPowertoolsMetrics } from './powertools-telemetry.js';
 import type { CipherFactory } from './secret-binding.js';
 import { type SecretSource, SecretsManagerSource } from './secret-source.js';
-import { SHARED_TOKEN_OPTION_NAMES, SharedToken, type SharedTokenOptions } from './shared-token.js';
-import { TokenStore } from './token-store.js';
+import {
+  defaultStore,
+  SHARED_TOKEN_OPTION_NAMES,
+  SharedToken,
+  type SharedTokenOptions,
+} from './shared-token.js';
 import { checkTokenTypePart, tenantTokenType } from './token-type.js';
 
 /** Options of {@link TenantTokens}: SharedToken's, with the per-tenant ones as functions of the tenant. */
@@ -92,9 +94,7 @@ export class TenantTokens {
     // dimension tells them apart): a tenant costs a SharedToken, not a connection pool.
     this.shared = {
       ...shared,
-      store:
-        shared.store ??
-        new TokenStore({ client: new DynamoDBClient({}), tableName: readEnvironment().tableName }),
+      store: shared.store ?? defaultStore(),
       logger: shared.logger ?? createPowertoolsLogger(),
       metrics: shared.metrics ?? createPowertoolsMetrics(),
     };

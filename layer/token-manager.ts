@@ -141,8 +141,7 @@ export class TokenManager {
       if (timeLeft <= 0) return deferred('no-time-left', token);
       // The rule of refresh-ahead (tryRefreshAhead): a still-valid token is only replaced early
       // when it outlives the lease; TTL is held off only for a token that is already unusable.
-      const leaseEnd = now + Math.min(this.options.leaseMs, timeLeft);
-      if (token && !outlivesLease(toEpochSeconds(token.expiresAt), leaseEnd, 0))
+      if (token && !this.outlivesItsLease(token, now, timeLeft))
         return deferred('expires-within-lease', token);
       const claimed = await this.claimAndRefresh(record, record?.version, now, timeLeft, !token);
       if (claimed.claimed && claimed.token) {
@@ -252,7 +251,7 @@ export class TokenManager {
     // A lease that would outlive the token could lose its item to TTL, and a second container
     // would refresh again (I1); the token cannot be removed either, others still use it. So the
     // early refresh is left out, and the refresh after expiry holds TTL off (claimLease).
-    if (!outlivesLease(toEpochSeconds(cached.expiresAt), now + Math.min(this.options.leaseMs, timeLeft), 0)) {
+    if (!this.outlivesItsLease(cached, now, timeLeft)) {
       this.refreshAheadNotBefore = cached.expiresAt;
       return;
     }
@@ -314,6 +313,19 @@ export class TokenManager {
     return { claimed: true, token: fresh && this.adopt(fresh) };
   }
 
+  /** When a lease claimed now would end: the configured lease, cut to the time the caller has left. */
+  private leaseEnd(now: number, timeLeftMs: number): number {
+    return now + Math.min(this.options.leaseMs, timeLeftMs);
+  }
+
+  /**
+   * The rule of refresh-ahead: a still-valid token is only replaced early when it outlives the
+   * lease a claim now would take (the token's expiry is compared as stored, in whole seconds).
+   */
+  private outlivesItsLease(token: AccessToken, now: number, timeLeftMs: number): boolean {
+    return outlivesLease(toEpochSeconds(token.expiresAt), this.leaseEnd(now, timeLeftMs), 0);
+  }
+
   /**
    * Step 4: one conditional write; the lease is the configured one, cut to the time the caller
    * has left. When the item's token would expire before the lease ends (it is being replaced
@@ -326,7 +338,7 @@ export class TokenManager {
     record?: TokenRecord,
   ) {
     const owner = `${this.options.ownerId}:${++this.claims}`;
-    const leaseExpiresAt = now + Math.min(this.options.leaseMs, timeLeftMs);
+    const leaseExpiresAt = this.leaseEnd(now, timeLeftMs);
     const holdUntil =
       record?.expiresAt !== undefined && !outlivesLease(record.expiresAt, leaseExpiresAt, TTL_MARGIN_MS)
         ? Math.ceil((leaseExpiresAt + TTL_MARGIN_MS) / 1000)

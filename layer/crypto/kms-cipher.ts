@@ -10,15 +10,16 @@
  * encrypts share the call in flight). Decrypted data keys are cached by their ciphertext (and
  * tokenType), so a container reading the same token again does not ask KMS again.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { KMSClientConfig } from '@aws-sdk/client-kms';
 import { type Clock, systemClock } from '../clock.js';
-import { ConfigurationError, DecryptError } from '../errors.js';
+import { ConfigurationError } from '../errors.js';
 import type { CipherFactory } from '../secret-binding.js';
 import { parseTokenType } from '../token-type.js';
+import { IV_LENGTH, open, requireWellFormed, seal } from './aes-gcm.js';
 import { KmsDataKeyCache } from './kms-data-key-cache.js';
 import { connectKms, type EncryptionContext, type KmsClientLike, type KmsDataKeys } from './kms-data-keys.js';
-import { additionalData, envelopeHeader, IV_LENGTH, parseKmsEnvelope, TAG_LENGTH } from './kms-envelope.js';
+import { envelopeHeader, parseKmsEnvelope } from './kms-envelope.js';
 import type { TokenCipher } from './token-cipher.js';
 
 /** Default of {@link KmsCipherOptions.dataKeyMaxAgeMs}: 5 minutes. */
@@ -126,11 +127,7 @@ export class KmsCipher implements TokenCipher {
     requireWellFormed(tokenType, 'tokenType', false);
     const dataKey = await this.#cache.keyForEncrypt(tokenType, encryptionContext(tokenType));
     const header = envelopeHeader(dataKey.encrypted);
-    const iv = randomBytes(IV_LENGTH);
-    const cipher = createCipheriv('aes-256-gcm', dataKey.key, iv, { authTagLength: TAG_LENGTH });
-    cipher.setAAD(additionalData(header, tokenType));
-    const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return Buffer.concat([header, iv, ciphertext, cipher.getAuthTag()]).toString('base64');
+    return seal(dataKey.key, randomBytes(IV_LENGTH), header, tokenType, plaintext);
   }
 
   /**
@@ -144,20 +141,7 @@ export class KmsCipher implements TokenCipher {
     requireWellFormed(tokenType, 'tokenType', false);
     const parts = parseKmsEnvelope(envelope);
     const key = await this.#cache.keyForDecrypt(parts.encryptedKey, tokenType, encryptionContext(tokenType));
-    let plain: Buffer;
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', key, parts.iv, { authTagLength: TAG_LENGTH });
-      decipher.setAAD(additionalData(parts.header, tokenType));
-      decipher.setAuthTag(parts.tag);
-      plain = Buffer.concat([decipher.update(parts.ciphertext), decipher.final()]);
-    } catch (cause) {
-      throw new DecryptError('ciphertext does not authenticate for this tokenType and data key', { cause });
-    }
-    try {
-      return UTF8.decode(plain);
-    } catch (cause) {
-      throw new DecryptError('decrypted plaintext is not valid UTF-8', { cause });
-    }
+    return open(key, parts, tokenType, 'data key');
   }
 
   /**
@@ -202,12 +186,10 @@ export function kmsCipher(options: KmsCipherOptions): CipherFactory {
 }
 
 /** `{tokenType}`, plus `tenant` for `provider#tenant`: what KMS binds the data key to. */
-export function encryptionContext(tokenType: string): EncryptionContext {
+function encryptionContext(tokenType: string): EncryptionContext {
   const { tenant } = parseTokenType(tokenType);
   return tenant === undefined ? { tokenType } : { tokenType, tenant };
 }
-
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 interface CheckedOptions {
   keyId: string;
@@ -289,15 +271,4 @@ function integer(value: unknown, name: string, min: number, max: number, fallbac
     throw new ConfigurationError(`KmsCipher option "${name}" must be a whole number from ${min} to ${max}`);
   }
   return value;
-}
-
-function requireWellFormed(value: unknown, name: string, emptyAllowed: boolean): asserts value is string {
-  if (typeof value !== 'string') {
-    throw new TypeError(`${name} must be a string (got ${value === null ? 'null' : typeof value})`);
-  }
-  if (!emptyAllowed && value.length === 0) throw new TypeError(`${name} must not be empty`);
-  // A lone surrogate would become U+FFFD in UTF-8: two distinct tokenTypes could share one AAD.
-  if (Buffer.from(value, 'utf8').toString('utf8') !== value) {
-    throw new TypeError(`${name} is not well-formed Unicode (it holds a lone surrogate)`);
-  }
 }

@@ -130,7 +130,7 @@ export class KmsDataKeyCache {
 }
 
 /** createSecretKey copies the bytes; the caller's copy is zero-filled so only the KeyObject holds them. */
-export function keyObjectOf(bytes: Uint8Array): KeyObject {
+function keyObjectOf(bytes: Uint8Array): KeyObject {
   try {
     return createSecretKey(bytes);
   } finally {

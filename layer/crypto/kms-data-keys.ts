@@ -28,7 +28,7 @@ export interface KmsDataKeys {
   decrypt(encrypted: Uint8Array, context: EncryptionContext): Promise<Uint8Array>;
 }
 
-export const SDK_PACKAGE = '@aws-sdk/client-kms';
+const SDK_PACKAGE = '@aws-sdk/client-kms';
 
 /** KMS answers meaning "this ciphertext is not one of this key's, under this context". */
 const NOT_OURS = new Set(['InvalidCiphertextException', 'IncorrectKeyException']);

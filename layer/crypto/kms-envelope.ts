@@ -17,16 +17,15 @@
  * top of that, so an item copied to another tokenType fails twice over (invariant I5).
  */
 import { DecryptError } from '../errors.js';
+import { IV_LENGTH, TAG_LENGTH } from './aes-gcm.js';
 import { decodeEnvelopeBase64 } from './envelope-base64.js';
 
 /** First byte of every KmsCipher envelope; SaltCipher's are 1, so the two are told apart. */
 export const KMS_ENVELOPE_VERSION = 2;
 
 /** KMS ciphertext blobs are at most 6144 bytes (the KMS API limit). */
-export const MAX_ENCRYPTED_KEY_LENGTH = 6144;
+const MAX_ENCRYPTED_KEY_LENGTH = 6144;
 
-export const IV_LENGTH = 12;
-export const TAG_LENGTH = 16;
 const PREFIX_LENGTH = 3;
 
 /** An envelope split into its fields; the buffers are views of one decoded buffer. */
@@ -50,10 +49,6 @@ export function envelopeHeader(encryptedKey: Uint8Array): Buffer {
   header.writeUInt16BE(encryptedKey.length, 1);
   Buffer.from(encryptedKey.buffer, encryptedKey.byteOffset, encryptedKey.length).copy(header, PREFIX_LENGTH);
   return header;
-}
-
-export function additionalData(header: Buffer, tokenType: string): Buffer {
-  return Buffer.concat([header, Buffer.from(tokenType, 'utf8')]);
 }
 
 /**

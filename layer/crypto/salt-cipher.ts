@@ -18,15 +18,9 @@
  * the key id and the tokenType, so a header edit or an item copied to another tokenType
  * fails to decrypt (invariant I5).
  */
-import {
-  createCipheriv,
-  createDecipheriv,
-  createSecretKey,
-  hkdfSync,
-  type KeyObject,
-  randomBytes as nodeRandomBytes,
-} from 'node:crypto';
+import { createSecretKey, hkdfSync, type KeyObject, randomBytes as nodeRandomBytes } from 'node:crypto';
 import { ConfigurationError, DecryptError } from '../errors.js';
+import { IV_LENGTH, isWellFormed, open, requireWellFormed, seal, TAG_LENGTH } from './aes-gcm.js';
 import { decodeEnvelopeBase64 } from './envelope-base64.js';
 import type { TokenCipher } from './token-cipher.js';
 
@@ -53,8 +47,6 @@ export const KEY_ID_INFO = 'lambda-shared-token/key-id/v1';
 
 const KEY_LENGTH = 32;
 const KEY_ID_LENGTH = 4;
-const IV_LENGTH = 12;
-const TAG_LENGTH = 16;
 const HEADER_LENGTH = 1 + KEY_ID_LENGTH;
 const MIN_ENVELOPE_LENGTH = HEADER_LENGTH + IV_LENGTH + TAG_LENGTH;
 
@@ -185,10 +177,7 @@ export class SaltCipher implements TokenCipher {
     header.writeUInt8(ENVELOPE_VERSION, 0);
     current.id.copy(header, 1);
 
-    const cipher = createCipheriv('aes-256-gcm', current.key, iv, { authTagLength: TAG_LENGTH });
-    cipher.setAAD(additionalData(header, tokenType));
-    const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return Buffer.concat([header, iv, ciphertext, cipher.getAuthTag()]).toString('base64');
+    return seal(current.key, iv, header, tokenType, plaintext);
   }
 
   /**
@@ -225,31 +214,15 @@ export class SaltCipher implements TokenCipher {
         'unknown key id: the envelope was not written under any configured salt (or its header was altered)',
       );
     }
-    const iv = bytes.subarray(HEADER_LENGTH, HEADER_LENGTH + IV_LENGTH);
-    const ciphertext = bytes.subarray(HEADER_LENGTH + IV_LENGTH, bytes.length - TAG_LENGTH);
-    const tag = bytes.subarray(bytes.length - TAG_LENGTH);
-
-    let plain: Buffer;
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', key.key, iv, { authTagLength: TAG_LENGTH });
-      decipher.setAAD(additionalData(header, tokenType));
-      decipher.setAuthTag(tag);
-      plain = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
-    } catch (cause) {
-      // Node's message here is a fixed "unable to authenticate data": safe to keep as cause.
-      throw new DecryptError('ciphertext does not authenticate for this tokenType and key', { cause });
-    }
-    try {
-      // Authenticated bytes come from encrypt(), which only takes well-formed strings, so
-      // this cannot fail short of a bug; fatal decoding still beats silently mangled tokens.
-      return UTF8.decode(plain);
-    } catch (cause) {
-      throw new DecryptError('decrypted plaintext is not valid UTF-8', { cause });
-    }
+    const parts = {
+      header,
+      iv: bytes.subarray(HEADER_LENGTH, HEADER_LENGTH + IV_LENGTH),
+      ciphertext: bytes.subarray(HEADER_LENGTH + IV_LENGTH, bytes.length - TAG_LENGTH),
+      tag: bytes.subarray(bytes.length - TAG_LENGTH),
+    };
+    return open(key.key, parts, tokenType, 'key');
   }
 }
-
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function validateSalts(salts: unknown): string[] {
   if (!Array.isArray(salts)) {
@@ -294,27 +267,4 @@ function deriveKey(salt: string): DerivedKey {
   // createSecretKey copied the bytes; do not leave a second copy to the garbage collector.
   key.fill(0);
   return derived;
-}
-
-function additionalData(header: Buffer, tokenType: string): Buffer {
-  return Buffer.concat([header, Buffer.from(tokenType, 'utf8')]);
-}
-
-function requireWellFormed(value: unknown, name: string, emptyAllowed: boolean): asserts value is string {
-  if (typeof value !== 'string') {
-    throw new TypeError(`${name} must be a string (got ${value === null ? 'null' : typeof value})`);
-  }
-  if (!emptyAllowed && value.length === 0) {
-    throw new TypeError(`${name} must not be empty`);
-  }
-  if (!isWellFormed(value)) {
-    // UTF-8 encoding would turn a lone surrogate into U+FFFD: the round trip would not
-    // return the input, and two distinct tokenTypes could share one AAD.
-    throw new TypeError(`${name} is not well-formed Unicode (it holds a lone surrogate)`);
-  }
-}
-
-/** String.prototype.isWellFormed is ES2024; this is the same test by UTF-8 round trip. */
-function isWellFormed(value: string): boolean {
-  return Buffer.from(value, 'utf8').toString('utf8') === value;
 }
