@@ -1,5 +1,7 @@
-# Alarms that need a person: a tokenType whose refresh fails (bad credentials, a dead refresh
-# token, the provider down) and a refresher that crashes. Both go to one SNS topic.
+# Alarms that need a person. Per tokenType: its refresh failing (bad credentials, a dead refresh
+# token, the provider down), and its OAuth2 refresh token dead (invalid_grant), which has an alarm
+# of its own. When the module schedules a refresher: that refresher failing. All three kinds go
+# to one SNS topic: var.alarm_topic_arn, or the one created here.
 resource "aws_sns_topic" "alarms" {
   count = var.alarm_topic_arn == null ? 1 : 0
 
