@@ -16,7 +16,7 @@ import { type BuildOptions, build, type Metafile } from 'esbuild';
 export const LAYER_ENTRY = 'middleware/index.ts';
 
 /** Left as imports: the Lambda runtime provides the SDK. */
-export const LAYER_EXTERNALS: readonly string[] = ['@aws-sdk/*'];
+const LAYER_EXTERNALS: readonly string[] = ['@aws-sdk/*'];
 
 /** This project's own files, in {@link LayerBundle.bytesByPackage}. */
 export const OWN_PACKAGE = 'lambda-shared-token';

@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { startDynamo } from '../local-stack/dynamodb-local.js';
 import { UsageError } from '../simulator/cli-flags.js';
-import { runSimulation } from '../simulator/simulation.js';
+import { DEFAULT_INVOCATION_TIMEOUT_MS, runSimulation } from '../simulator/simulation.js';
 import { type ChaosScenario, SCENARIOS } from './scenarios.js';
 import { type ChaosRow, chaosSummary, chaosTable } from './table.js';
 import { judge } from './verdict.js';
@@ -23,8 +23,6 @@ const USAGE = `Usage: make chaos [ARGS="flags"]
 
 const README_START = '<!-- chaos-table:start -->';
 const README_END = '<!-- chaos-table:end -->';
-/** The simulator's default deadline of an invocation. */
-const INVOCATION_TIMEOUT_MS = 15_000;
 /** A scenario that has not ended by then is deadlocked: its containers are killed and it fails. */
 const SCENARIO_TIMEOUT_MS = 90_000;
 
@@ -84,7 +82,7 @@ function selected(only: string | undefined): ChaosScenario[] {
 
 async function runScenario(scenario: ChaosScenario, endpoint: string): Promise<ChaosRow> {
   const started = performance.now();
-  const invocationTimeoutMs = scenario.options.invocationTimeoutMs ?? INVOCATION_TIMEOUT_MS;
+  const invocationTimeoutMs = scenario.options.invocationTimeoutMs ?? DEFAULT_INVOCATION_TIMEOUT_MS;
   const base = { name: scenario.name, injected: scenario.injected, expectedFailed: scenario.expect.failed };
   try {
     const report = await runSimulation({

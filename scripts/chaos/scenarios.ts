@@ -11,7 +11,7 @@
  */
 import type { InjectedAnswer } from '../local-stack/oauth-provider.js';
 import type { SimulationOptions, SimulationStack } from '../simulator/simulation.js';
-import { atLeast, atMost, type ChaosCheck, exactly } from './checks.js';
+import { atLeast, atMost, exactly } from './checks.js';
 import type { ScenarioExpectation } from './verdict.js';
 
 export interface ChaosScenario {
@@ -19,7 +19,7 @@ export interface ChaosScenario {
   /** What is injected, for the table. */
   injected: string;
   options: Omit<SimulationOptions, 'endpoint' | 'table' | 'engine'>;
-  expect: Omit<ScenarioExpectation, 'invocationTimeoutMs' | 'checks'> & { checks?: ChaosCheck[] };
+  expect: Omit<ScenarioExpectation, 'invocationTimeoutMs'>;
 }
 
 const FAST_POLLS = { pollInitialMs: 25, pollMaxMs: 250 } as const;

@@ -1,6 +1,8 @@
 /** The chaos run as a Markdown table: one row per scenario, the figures that decide its verdict. */
+
+import { invocationsRun, type Verdict } from '../simulator/fleet-invariants.js';
 import type { SimulationReport } from '../simulator/simulation.js';
-import { describeRange, type FailedRange, invocationsRun, type Verdict } from './verdict.js';
+import { describeRange, type FailedRange } from './verdict.js';
 
 export interface ChaosRow {
   name: string;

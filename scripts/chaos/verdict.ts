@@ -2,10 +2,11 @@
  * The verdict of one chaos scenario: the invariants every scenario must keep, then what the
  * scenario itself expects. Pure, so the rules are unit-tested apart from the runs.
  */
-import { fleetInvariantViolations, invocationsRun } from '../simulator/fleet-invariants.js';
+import { fleetInvariantViolations, invocationsRun, type Verdict } from '../simulator/fleet-invariants.js';
 import type { SimulationReport } from '../simulator/simulation.js';
+import type { ChaosCheck } from './checks.js';
 
-export { invocationsRun, unexplainedProviderCalls } from '../simulator/fleet-invariants.js';
+export { unexplainedProviderCalls } from '../simulator/fleet-invariants.js';
 
 /** Failed invocations a scenario expects, inclusive bounds; `'all'` is every invocation that ran. */
 export interface FailedRange {
@@ -20,13 +21,7 @@ export interface ScenarioExpectation {
   /** Each invocation's deadline: nobody may spend longer getting its token (I2). */
   invocationTimeoutMs: number;
   /** More checks of this scenario; each returns why it failed, or undefined. */
-  checks?: ((report: SimulationReport) => string | undefined)[];
-}
-
-export interface Verdict {
-  pass: boolean;
-  /** Why it failed: one short sentence per broken rule, no secret in any. */
-  reasons: string[];
+  checks?: ChaosCheck[];
 }
 
 /** `0`, `3`, `0..8`, `all (24)`: the expected range as the table shows it. */

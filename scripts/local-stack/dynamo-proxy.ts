@@ -21,6 +21,7 @@ import {
   FaultPlan,
   type FaultPlanOptions,
 } from './dynamo-faults.js';
+import { sendJson } from './http-io.js';
 import { type LoopbackListener, listenOnLoopback } from './loopback-server.js';
 
 export interface DynamoCallCounts {
@@ -149,18 +150,17 @@ export async function startDynamoProxy(
     delays.add(timer);
   };
 
-  let listener = await listenOnLoopback(proxyServer(handle));
-  const port = listener.port;
-  let reachable: LoopbackListener | undefined = listener;
+  const first = await listenOnLoopback(proxyServer(handle));
+  const port = first.port;
+  let reachable: LoopbackListener | undefined = first;
   let transitions = Promise.resolve();
 
   const setReachable = (wanted: boolean): Promise<void> => {
     transitions = transitions.then(async () => {
       if (wanted && !reachable) {
-        listener = await listenOnLoopback(proxyServer(handle), port).catch((error: unknown) => {
+        reachable = await listenOnLoopback(proxyServer(handle), port).catch((error: unknown) => {
           throw new Error(`the DynamoDB proxy could not listen on 127.0.0.1:${port} again`, { cause: error });
         });
-        reachable = listener;
       } else if (!wanted && reachable) {
         const closing = reachable;
         reachable = undefined;
@@ -171,7 +171,7 @@ export async function startDynamoProxy(
   };
 
   return {
-    endpoint: listener.origin,
+    endpoint: first.origin,
     counts: () => counter.snapshot(),
     reset: () => counter.reset(),
     inject: (fault) => faults.inject(fault),
@@ -205,18 +205,14 @@ function resetConnection(req: IncomingMessage): void {
 
 /** As DynamoDB answers: 400, JSON 1.0, a namespaced `__type` the SDK maps to its exception. */
 function sendThrottling(req: IncomingMessage, res: ServerResponse, error: DynamoThrottlingError): void {
-  req.once('end', () => {
-    const body = JSON.stringify({
-      __type: `com.amazonaws.dynamodb.v20120810#${error}`,
-      message: THROTTLING_MESSAGES[error],
-    });
-    res.writeHead(400, {
-      'content-type': AWS_JSON_1_0,
-      'content-length': Buffer.byteLength(body),
-      'x-amzn-requestid': randomUUID(),
-    });
-    res.end(body);
-  });
+  req.once('end', () =>
+    sendJson(
+      res,
+      400,
+      { __type: `com.amazonaws.dynamodb.v20120810#${error}`, message: THROTTLING_MESSAGES[error] },
+      { 'content-type': AWS_JSON_1_0, 'x-amzn-requestid': randomUUID() },
+    ),
+  );
   req.resume();
 }
 
@@ -289,7 +285,7 @@ function forward(
       return;
     }
     // 5xx: the SDK treats it as transient and retries, as it would against DynamoDB.
-    res.writeHead(502, { 'content-type': 'application/x-amz-json-1.0' });
+    res.writeHead(502, { 'content-type': AWS_JSON_1_0 });
     res.end(
       JSON.stringify({
         __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',

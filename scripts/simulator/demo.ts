@@ -4,7 +4,12 @@
  */
 import { parseArgs } from 'node:util';
 import { integer, number, UsageError, url } from './cli-flags.js';
-import { runSimulation, type SimulationOptions, type SimulationReport } from './simulation.js';
+import {
+  DEFAULT_INVOCATION_TIMEOUT_MS,
+  runSimulation,
+  type SimulationOptions,
+  type SimulationReport,
+} from './simulation.js';
 
 const USAGE = `Usage: npm run demo -- [flags]
 
@@ -62,7 +67,7 @@ function parseFlags(argv: string[]): { options: SimulationOptions; json: boolean
       '--invocation-timeout-ms',
       1,
       900_000,
-      15_000,
+      DEFAULT_INVOCATION_TIMEOUT_MS,
     ),
   };
   if (values.engine !== undefined) {

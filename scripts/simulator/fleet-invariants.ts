@@ -5,6 +5,13 @@
 import type { SimulationReport } from './simulation.js';
 
 /** Invocations that ran: a SIGKILLed container's never did. */
+/** A run's verdict, chaos row or soak: it passes when no rule gave a reason. */
+export interface Verdict {
+  pass: boolean;
+  /** Why it failed: one short sentence per broken rule, no secret in any. */
+  reasons: string[];
+}
+
 export function invocationsRun(report: SimulationReport): number {
   return report.invocations - report.killed * (report.invocations / report.containers);
 }

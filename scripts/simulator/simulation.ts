@@ -14,6 +14,7 @@ import { type DynamoEngine, startDynamo } from '../local-stack/dynamodb-local.js
 import { type LocalKms, startKms } from '../local-stack/kms-server.js';
 import { type LocalOAuthProvider, startOAuthProvider } from '../local-stack/oauth-provider.js';
 import type { OAuthProviderStats } from '../local-stack/oauth-state.js';
+import { countFound } from '../local-stack/secret-index.js';
 import { registerSecret } from '../local-stack/secret-registry.js';
 import { type LocalSecretsManager, startSecretsManager } from '../local-stack/secrets-manager-server.js';
 import { createTokenTable, localDynamoClient } from '../local-stack/table.js';
@@ -90,6 +91,9 @@ export interface SimulationMonitor {
 /** Which local provider the containers use: the Salesforce example, or a plain OAuth2 one (generic handler). */
 export type SimulationApi = 'salesforce' | 'oauth2' | 'oauth2-refresh-token';
 
+/** How long a simulated invocation may run: each container's deadline, which I2 is judged by. */
+export const DEFAULT_INVOCATION_TIMEOUT_MS = 15_000;
+
 export interface SimulationOptions {
   /** @default 20 */
   containers?: number;
@@ -152,7 +156,7 @@ export interface SimulationOptions {
   leaseMs?: number;
   /** @default min(300_000, tokenTtl / 2): the library's 5 minutes, scaled down the same way */
   refreshAheadMs?: number;
-  /** @default 15_000 */
+  /** @default DEFAULT_INVOCATION_TIMEOUT_MS (15 s) */
   invocationTimeoutMs?: number;
   /** @default 50 */
   pollInitialMs?: number;
@@ -276,7 +280,7 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
     clockOffsetsMs: [0],
     table: 'demo-local-access-tokens',
     thinkMs: 0,
-    invocationTimeoutMs: 15_000,
+    invocationTimeoutMs: DEFAULT_INVOCATION_TIMEOUT_MS,
     pollInitialMs: 50,
     pollMaxMs: 1_000,
     tokenType: 'salesforce',
@@ -484,7 +488,7 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
         ? await countUncommitted(provider.presentedTokens(), storedCiphertexts, salt, settings.tokenType)
         : undefined;
     const secrets = [salt, clientSecret, ...(provider?.issuedTokens() ?? [])];
-    const secretsInOutput = secrets.filter((secret) => fleet.output.includes(secret)).length;
+    const secretsInOutput = countFound(fleet.output, secrets);
     const stats = provider?.stats();
     const counts = proxy.counts();
     const report = summarize({
@@ -551,11 +555,11 @@ async function runFleet(
   baseConfig: Omit<ContainerConfig, 'index'>,
   proxy: DynamoProxy,
   events: { beforeStart(): Promise<void>; afterWarm(): void; went?(): void },
-  live?: SimulationSample['containers'],
+  /** Each container's last progress report, kept up to date here: the monitor's samples read it. */
+  live: SimulationSample['containers'],
 ): Promise<Fleet> {
   const children: ChildProcess[] = [];
   const results: ContainerResult[] = [];
-  const progress = new Array<number>(settings.containers).fill(0);
   const output: string[] = [];
   const stdout: string[] = [];
   let killed = 0;
@@ -572,6 +576,7 @@ async function runFleet(
 
   const exits: Promise<void>[] = [];
   const ready: Promise<void>[] = [];
+  const offsets = settings.clockOffsetsMs ?? [0];
   // Before the containers load their code: a cold start must meet the fault too.
   await events.beforeStart();
   for (let index = 0; index < settings.containers; index++) {
@@ -587,10 +592,9 @@ async function runFleet(
           if (message.type === 'ready') resolve();
           else if (message.type === 'result') results.push(message.result);
           else if (message.type === 'progress') {
-            progress[index] = message.done;
-            if (live?.[index]) live[index] = { done: message.done, rssBytes: message.rssBytes ?? 0 };
+            live[index] = { done: message.done, rssBytes: message.rssBytes ?? 0 };
             settings.onProgress?.(
-              progress.reduce((a, b) => a + b, 0),
+              live.reduce((sum, container) => sum + container.done, 0),
               total,
               providerCalls,
             );
@@ -624,7 +628,6 @@ async function runFleet(
         });
       }),
     );
-    const offsets = settings.clockOffsetsMs ?? [0];
     const clockOffsetMs = offsets[index % offsets.length] ?? 0;
     child.send({ type: 'config', config: { ...baseConfig, index, clockOffsetMs } } satisfies ParentMessage);
   }

@@ -34,7 +34,7 @@
  */
 
 /** Of the tokens issued before a moment, this many can still be committed after it: the lease owner's. */
-export const MAX_COMMITS_IN_FLIGHT = 1;
+const MAX_COMMITS_IN_FLIGHT = 1;
 
 /** A fleet that completes no invocation for this long is deadlocked: the soak stops it and fails. */
 export const STALL_MS = 30_000;

@@ -59,7 +59,7 @@ export function baselineBytes(container: ContainerMemory): number {
 
 export const toMiB = (bytes: number): number => Math.round((bytes / MIB) * 10) / 10;
 
-export function judgeMemory(containers: ContainerMemory[], maxGrowthMiB = MAX_GROWTH_MIB): MemoryVerdict {
+export function judgeMemory(containers: ContainerMemory[]): MemoryVerdict {
   const reasons: string[] = [];
   let maxGrowth = Number.NEGATIVE_INFINITY;
   let maxGrowthIndex = -1;
@@ -73,9 +73,9 @@ export function judgeMemory(containers: ContainerMemory[], maxGrowthMiB = MAX_GR
       maxGrowth = growth;
       maxGrowthIndex = container.index;
     }
-    if (growth > maxGrowthMiB) {
+    if (growth > MAX_GROWTH_MIB) {
       reasons.push(
-        `container ${container.index} grew ${toMiB(growth * MIB)} MiB (${toMiB(baselineBytes(container))} -> ${toMiB(container.lastRssBytes)} MiB), more than ${maxGrowthMiB} MiB`,
+        `container ${container.index} grew ${toMiB(growth * MIB)} MiB (${toMiB(baselineBytes(container))} -> ${toMiB(container.lastRssBytes)} MiB), more than ${MAX_GROWTH_MIB} MiB`,
       );
     }
   }

@@ -28,7 +28,7 @@ export interface SoakMonitor extends SimulationMonitor {
   memory(): { warmRssBytes: number; midRssBytes: number; peakRssBytes: number }[];
 }
 
-export interface SoakMonitorOptions {
+interface SoakMonitorOptions {
   everyMs: number;
   containers: number;
   invocationsPerContainer: number;

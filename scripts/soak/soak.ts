@@ -8,6 +8,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { integer, number, UsageError } from '../simulator/cli-flags.js';
+import type { Verdict } from '../simulator/fleet-invariants.js';
 import { type DetailedSimulation, runSimulationDetailed } from '../simulator/simulation.js';
 import {
   type ContainerMemory,
@@ -18,7 +19,7 @@ import {
 } from './memory-rules.js';
 import { createSoakMonitor, type SoakMonitor } from './monitor.js';
 import { soakMarkdown } from './summary.js';
-import { judgeSoak, type SoakVerdict } from './verdict.js';
+import { judgeSoak } from './verdict.js';
 
 const USAGE = `Usage: make soak [ARGS="flags"]
 
@@ -31,7 +32,7 @@ const USAGE = `Usage: make soak [ARGS="flags"]
   --json-file PATH      also write that JSON object (with the time series) to PATH
   --help                this text`;
 
-export interface SoakSettings {
+interface SoakSettings {
   containers: number;
   invocations: number;
   tokenTtlSeconds: number;
@@ -83,13 +84,13 @@ function parse(argv: string[]) {
 }
 
 /** A tenth of the token's life, at most the library's default (1 s). */
-export function failureBackoffMs(tokenTtlSeconds: number): number {
+function failureBackoffMs(tokenTtlSeconds: number): number {
   return Math.min(1_000, tokenTtlSeconds * 100);
 }
 
 export interface SoakResult {
   settings: Omit<SoakSettings, 'json' | 'jsonFile'>;
-  verdict: SoakVerdict;
+  verdict: Verdict;
   memory: MemoryVerdict & { containers: ContainerMemory[]; boundMiB: number };
   /** Invocations per second over the whole run (start-up included). */
   throughput: number;

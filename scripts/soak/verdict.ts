@@ -2,7 +2,11 @@
  * The soak's end-of-run verdict: I1 on the totals (the chaos runner's rule, reused), the samples'
  * invariants, R4 once the failed refreshes are known, the secret scan, the allowed errors, flat memory.
  */
-import { fleetInvariantViolations, providerCallsAccountedFor } from '../simulator/fleet-invariants.js';
+import {
+  fleetInvariantViolations,
+  providerCallsAccountedFor,
+  type Verdict,
+} from '../simulator/fleet-invariants.js';
 import type { SimulationReport } from '../simulator/simulation.js';
 import { checkGapExplained, type GapState } from './invariant-rules.js';
 import type { MemoryVerdict } from './memory-rules.js';
@@ -31,22 +35,13 @@ export const ALLOWED_ERRORS: readonly string[] = ['SalesforceApiError:INVALID_SE
  *   the shared back-off a failed refresh records: while it lasts no container asks the provider again,
  *   and with a 1 s token there is no still-valid token left to serve, so invocations fail fast.
  */
-export const ALLOWED_AFTER_FAILED_REFRESH: readonly string[] = [
-  'TokenRefreshError',
-  'InvalidProviderResponseError',
-];
-
-export interface SoakVerdict {
-  pass: boolean;
-  reasons: string[];
-}
+const ALLOWED_AFTER_FAILED_REFRESH: readonly string[] = ['TokenRefreshError', 'InvalidProviderResponseError'];
 
 export function judgeSoak(
   report: SimulationReport,
   gap: { state: GapState; violations: string[] },
   memory: MemoryVerdict,
-  allowedErrors: readonly string[] = ALLOWED_ERRORS,
-): SoakVerdict {
+): Verdict {
   const reasons = fleetInvariantViolations(report);
   const shown = gap.violations.slice(0, 5);
   reasons.push(...shown);
@@ -59,7 +54,7 @@ export function judgeSoak(
   if (report.succeeded === 0) reasons.push('no invocation succeeded');
   const failedRefreshes = report.metrics.TokenRefreshFailed ?? 0;
   const allowed = (name: string): boolean =>
-    allowedErrors.includes(name) || (failedRefreshes > 0 && ALLOWED_AFTER_FAILED_REFRESH.includes(name));
+    ALLOWED_ERRORS.includes(name) || (failedRefreshes > 0 && ALLOWED_AFTER_FAILED_REFRESH.includes(name));
   const staleOnArrival = report.errors.InvalidProviderResponseError ?? 0;
   if (staleOnArrival > failedRefreshes) {
     reasons.push(

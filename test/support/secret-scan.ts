@@ -4,10 +4,11 @@
  * scripts/local-stack/secret-registry.ts; test/support/secret-scan-setup.ts fails the test that
  * printed one. Tests that collect a child process's output call `scanText` on it.
  */
-import { installSecretSink, type SecretSink } from '../../scripts/local-stack/secret-registry.js';
-import { type SecretHit, SecretIndex } from './secret-index.js';
 
-export type { SecretHit } from './secret-index.js';
+import { type SecretHit, SecretIndex } from '../../scripts/local-stack/secret-index.js';
+import { installSecretSink, type SecretSink } from '../../scripts/local-stack/secret-registry.js';
+
+export type { SecretHit } from '../../scripts/local-stack/secret-index.js';
 
 /**
  * How much of a stream's earlier text each scan looks back on, at most: enough for any secret

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
+import { countFound, SecretIndex } from '../../scripts/local-stack/secret-index.js';
 import { MIN_SECRET_LENGTH, registerSecret } from '../../scripts/local-stack/secret-registry.js';
-import { SecretIndex } from '../support/secret-index.js';
 import { scanText, takeSecretHits } from '../support/secret-scan.js';
 import { testSecret } from '../support/test-secrets.js';
 
@@ -112,5 +112,17 @@ describe('SecretIndex', () => {
 
     expect(index.find(`${lookBack}new text`, lookBack.length)).toEqual([]);
     expect(index.find(`old ${value}`, 5)).toEqual(['v']);
+  });
+});
+
+describe('countFound', () => {
+  it('counts each value found once, however often it is printed, short values included', () => {
+    const long = randomBytes(20).toString('hex');
+    const other = randomBytes(20).toString('hex');
+    const short = 'short-one';
+    const text = `a ${long} b ${long} c ${short}`;
+
+    expect(countFound(text, [long, other, short])).toBe(2);
+    expect(countFound(text, [other])).toBe(0);
   });
 });

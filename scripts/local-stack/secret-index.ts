@@ -1,4 +1,4 @@
-import { MIN_SECRET_LENGTH } from '../../scripts/local-stack/secret-registry.js';
+import { MIN_SECRET_LENGTH } from './secret-registry.js';
 
 /** A registered secret found in some text: its label and where it was printed, never its value. */
 export interface SecretHit {
@@ -76,4 +76,18 @@ export class SecretIndex {
       hash = (Math.imul((hash - leaving) | 0, BASE) + text.charCodeAt(next)) | 0;
     }
   }
+}
+
+/**
+ * How many of `values` occur in `text`, in one scan however many there are (values shorter than
+ * the index's window, which it cannot hold, are looked for one by one).
+ */
+export function countFound(text: string, values: readonly string[]): number {
+  const index = new SecretIndex();
+  let short = 0;
+  values.forEach((value, position) => {
+    if (value.length >= WINDOW) index.add(value, String(position));
+    else if (text.includes(value)) short++;
+  });
+  return short + new Set(index.find(text)).size;
 }
