@@ -5,8 +5,7 @@
  * tokenType); an altered envelope never decrypts; an error never shows the plaintext, the salt
  * or a key; no run hangs.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
+import { hkdfSync } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { decodeEnvelopeBase64 } from '../../layer/crypto/envelope-base64.js';
@@ -15,6 +14,7 @@ import { KMS_ENVELOPE_VERSION, parseKmsEnvelope } from '../../layer/crypto/kms-e
 import { HKDF_SALT, KEY_INFO, SaltCipher } from '../../layer/crypto/salt-cipher.js';
 import type { TokenCipher } from '../../layer/crypto/token-cipher.js';
 import { DecryptError } from '../../layer/errors.js';
+import { FakeKms } from '../support/fake-kms.js';
 import {
   anyText,
   anyValue,
@@ -25,6 +25,7 @@ import {
   fuzzProperty,
   mutateText,
   outcomeOf,
+  outcomeOfSync,
   plantedFailure,
   secretText,
   type TextMutation,
@@ -36,51 +37,6 @@ import {
 const TOKEN_TYPE_ERROR = documentedTypeError(
   /^tokenType (must be a string|must not be empty|is not well-formed Unicode)/,
 );
-
-/** A KMS in one process: wraps data keys with AES-GCM under a master key, the context as AAD. */
-class FakeKms {
-  readonly master = randomBytes(32);
-  /** Every data key handed out, copied before the cipher zero-fills it: what must never leak. */
-  readonly issued: Buffer[] = [];
-
-  async send(command: unknown): Promise<unknown> {
-    if (command instanceof GenerateDataKeyCommand) {
-      const plaintext = new Uint8Array(randomBytes(32));
-      this.issued.push(Buffer.from(plaintext));
-      return {
-        Plaintext: plaintext,
-        CiphertextBlob: this.wrap(plaintext, command.input.EncryptionContext ?? {}),
-      };
-    }
-    if (command instanceof DecryptCommand) {
-      return { Plaintext: this.unwrap(command.input.CiphertextBlob!, command.input.EncryptionContext ?? {}) };
-    }
-    throw new Error('unexpected command');
-  }
-
-  private wrap(plaintext: Uint8Array, context: Record<string, string>): Uint8Array {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.master, iv);
-    cipher.setAAD(canonical(context));
-    return Buffer.concat([iv, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
-  }
-
-  private unwrap(blob: Uint8Array, context: Record<string, string>): Uint8Array {
-    try {
-      const bytes = Buffer.from(blob);
-      const decipher = createDecipheriv('aes-256-gcm', this.master, bytes.subarray(0, 12));
-      decipher.setAAD(canonical(context));
-      decipher.setAuthTag(bytes.subarray(bytes.length - 16));
-      return new Uint8Array(Buffer.concat([decipher.update(bytes.subarray(12, -16)), decipher.final()]));
-    } catch {
-      // What KMS answers for a blob that is not its own under this context.
-      throw Object.assign(new Error('fake KMS refused the blob'), { name: 'InvalidCiphertextException' });
-    }
-  }
-}
-
-const canonical = (context: Record<string, string>): Buffer =>
-  Buffer.from(JSON.stringify(Object.entries(context).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
 
 const KMS_KEY_ID = 'alias/fuzz-tokens';
 
@@ -106,13 +62,15 @@ const saltFamily: CipherFamily = {
 const kmsFamily: CipherFamily = {
   name: 'KmsCipher',
   make() {
-    const kms = new FakeKms();
+    const kms = new FakeKms(KMS_KEY_ID);
     const cipher = new KmsCipher({ keyId: KMS_KEY_ID, client: kms });
     return {
       cipher,
       secrets: () => ({
         'KMS master key': kms.master,
-        ...Object.fromEntries(kms.issued.map((key, index) => [`data key ${index + 1}`, key])),
+        ...Object.fromEntries(
+          kms.issuedHex.map((hex, index) => [`data key ${index + 1}`, Buffer.from(hex, 'hex')]),
+        ),
       }),
     };
   },
@@ -248,16 +206,6 @@ describe('decodeEnvelopeBase64 and parseKmsEnvelope under fuzzing', () => {
     await assertFuzz(property, 500);
   });
 });
-
-function outcomeOfSync<T>(
-  action: () => T,
-): { returned: true; value: T } | { returned: false; error: unknown } {
-  try {
-    return { returned: true, value: action() };
-  } catch (error) {
-    return { returned: false, error };
-  }
-}
 
 describe('the envelope properties catch planted bugs', () => {
   it('catches a decoder that reads lenient base64 (whitespace, url-safe, non-canonical) as the original', async () => {

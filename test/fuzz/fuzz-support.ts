@@ -96,6 +96,15 @@ export async function outcomeOf<T>(action: () => T | Promise<T>): Promise<Outcom
   }
 }
 
+/** `outcomeOf` for a synchronous call: what it returned or threw, without awaiting. */
+export function outcomeOfSync<T>(action: () => T): Outcome<T> {
+  try {
+    return { returned: true, value: action() };
+  } catch (error) {
+    return { returned: false, error };
+  }
+}
+
 /** A class of the library's typed errors (or a documented built-in one, see `documentedTypeError`). */
 // biome-ignore lint/suspicious/noExplicitAny: any constructor of an Error subclass.
 export type ErrorClass = abstract new (...args: any[]) => Error;

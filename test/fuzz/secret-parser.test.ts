@@ -24,6 +24,7 @@ import {
   expectTypedError,
   fuzzProperty,
   outcomeOf,
+  outcomeOfSync,
   pathologicalString,
   plantedFailure,
   secretText,
@@ -57,16 +58,6 @@ function useLikeTheBinding(secret: ProviderSecret): void {
     else if (optional.value !== undefined && (typeof optional.value !== 'string' || optional.value === '')) {
       throw new Error('optional() returned something that is not a non-empty string');
     }
-  }
-}
-
-function outcomeOfSync<T>(
-  action: () => T,
-): { returned: true; value: T } | { returned: false; error: unknown } {
-  try {
-    return { returned: true, value: action() };
-  } catch (error) {
-    return { returned: false, error };
   }
 }
 

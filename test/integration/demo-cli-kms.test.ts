@@ -1,22 +1,6 @@
 /** The demo's `--cipher` flag, as a user runs it: a separate process, its output read back. */
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
-import { scanText } from '../support/secret-scan.js';
-
-const DEMO = fileURLToPath(new URL('../../.build/scripts/simulator/demo.js', import.meta.url));
-
-function demo(args: string[]) {
-  const run = spawnSync(process.execPath, [DEMO, ...args], {
-    env: { PATH: process.env.PATH },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  // The secret scan sees the child's output only through the test: scan it like the worker's own.
-  scanText(run.stdout, 'demo stdout');
-  scanText(run.stderr, 'demo stderr');
-  return { status: run.status, stdout: run.stdout, output: `${run.stdout}${run.stderr}` };
-}
+import { demo } from '../support/demo-cli.js';
 
 describe('The demo CLI with --cipher', () => {
   it('seals the tokens with KMS under --cipher kms and reports the KMS calls', () => {

@@ -1,23 +1,7 @@
 /** The demo as a user runs it: a separate process, its whole output read back. */
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
-import { scanText } from '../support/secret-scan.js';
+import { demo } from '../support/demo-cli.js';
 import { testSecret } from '../support/test-secrets.js';
-
-const DEMO = fileURLToPath(new URL('../../.build/scripts/simulator/demo.js', import.meta.url));
-
-function demo(args: string[], env: Record<string, string> = {}) {
-  const run = spawnSync(process.execPath, [DEMO, ...args], {
-    env: { PATH: process.env.PATH, ...env },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  // The secret scan sees the child's output only through the test: scan it like the worker's own.
-  scanText(run.stdout, 'demo stdout');
-  scanText(run.stderr, 'demo stderr');
-  return { status: run.status, stdout: run.stdout, output: `${run.stdout}${run.stderr}` };
-}
 
 describe('The demo CLI', () => {
   it('ends stdout with one JSON report and prints no client secret anywhere', () => {

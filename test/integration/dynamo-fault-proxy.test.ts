@@ -23,10 +23,12 @@ import {
 import { type DynamoProxy, startDynamoProxy } from '../../scripts/local-stack/dynamo-proxy.js';
 import { localDynamoClient } from '../../scripts/local-stack/table.js';
 import { useLocalTable } from '../support/local-table.js';
+import { rejectionOf } from '../support/rejection-of.js';
+import { testSecret } from '../support/test-secrets.js';
 
 const TABLE = 'test-faults-access-tokens';
-const SALT = 'fault-proxy-salt-0123456789abcdef';
-const TOKEN = 'fault-proxy-access-token-value-42';
+const SALT = testSecret('salt', 'fault-proxy-salt-');
+const TOKEN = testSecret('accessToken', 'fault-proxy-access-token-');
 
 /** Throttling back-off in the SDK is up to 1 s, 2 s, 4 s: the "throttled past retries" cases need room. */
 const SLOW_MS = 30_000;
@@ -35,15 +37,6 @@ interface Failure extends Error {
   code?: string;
   $metadata?: { attempts?: number; httpStatusCode?: number };
   throttled?: boolean;
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<Failure> {
-  return promise.then(
-    () => {
-      throw new Error('expected a failure, got a result');
-    },
-    (error: unknown) => error as Failure,
-  );
 }
 
 /**
@@ -119,7 +112,7 @@ describe('the DynamoDB fault proxy, in front of DynamoDB Local', () => {
       const maxAttempts = await client.config.maxAttempts();
       proxy.inject({ kind: 'throttle', operations: ['GetItem'] });
 
-      const error = await failureOf(client.send(getItem()));
+      const error = await rejectionOf<Failure>(client.send(getItem()));
 
       expect(error.name).toBe('ProvisionedThroughputExceededException');
       expect(error.$metadata).toMatchObject({ httpStatusCode: 400, attempts: maxAttempts });
@@ -135,7 +128,7 @@ describe('the DynamoDB fault proxy, in front of DynamoDB Local', () => {
     proxy.inject({ kind: 'throttle', operations: ['UpdateItem'], error: 'ThrottlingException' });
 
     const read = await client.send(getItem());
-    const error = await failureOf(
+    const error = await rejectionOf<Failure>(
       client.send(
         new UpdateItemCommand({
           TableName: TABLE,
@@ -158,7 +151,7 @@ describe('the DynamoDB fault proxy, in front of DynamoDB Local', () => {
     proxy.inject({ kind: 'reset', count: 1 });
     proxy.inject({ kind: 'reset', count: 1 });
 
-    const error = await failureOf(once.send(getItem()));
+    const error = await rejectionOf<Failure>(once.send(getItem()));
     const output = await retrying.send(getItem());
 
     expect(networkCode(error)).toBe('ECONNRESET');
@@ -173,7 +166,7 @@ describe('the DynamoDB fault proxy, in front of DynamoDB Local', () => {
     const tokenType = 'answer-dropped';
     proxy.inject({ kind: 'drop-answer', operations: ['UpdateItem'], count: 1 });
 
-    const error = await failureOf(
+    const error = await rejectionOf<Failure>(
       client.send(
         new UpdateItemCommand({
           TableName: TABLE,
@@ -232,8 +225,8 @@ describe('the DynamoDB fault proxy, in front of DynamoDB Local', () => {
     await pooled.send(getItem()); // leaves a keep-alive connection open
 
     await proxy.setReachable(false);
-    const refused = await failureOf(fresh.send(getItem()));
-    const broken = await failureOf(pooled.send(getItem()));
+    const refused = await rejectionOf<Failure>(fresh.send(getItem()));
+    const broken = await rejectionOf<Failure>(pooled.send(getItem()));
     await proxy.setReachable(true);
     const outputs = [await fresh.send(getItem()), await pooled.send(getItem())];
 
@@ -284,7 +277,7 @@ describe('the DynamoDB fault proxy, in front of DynamoDB Local', () => {
       clocked.inject({ kind: 'reset', durationMs: 1_000 });
 
       now += 1_000;
-      const during = await failureOf(client.send(getItem()));
+      const during = await rejectionOf<Failure>(client.send(getItem()));
       now += 1;
       const after = await client.send(getItem());
 
@@ -336,7 +329,7 @@ describe('the DynamoDB fault proxy, in front of DynamoDB Local', () => {
         const calls = providerCalls;
         proxy.inject({ kind: 'throttle', operations: ['GetItem'] });
 
-        const error = await failureOf(managerFor(tokenType, viaProxy()).getToken());
+        const error = await rejectionOf<Failure>(managerFor(tokenType, viaProxy()).getToken());
 
         expect(isSharedTokenError(error, 'TokenStoreError')).toBe(true);
         expect(error.message).toMatch(/\bread\b/);
@@ -357,7 +350,7 @@ describe('the DynamoDB fault proxy, in front of DynamoDB Local', () => {
         const calls = providerCalls;
         await proxy.setReachable(false);
 
-        const error = await failureOf(managerFor(tokenType, viaProxy()).getToken());
+        const error = await rejectionOf<Failure>(managerFor(tokenType, viaProxy()).getToken());
 
         expect(isSharedTokenError(error, 'TokenStoreError')).toBe(true);
         expect(error.message).toContain('GetItem');
@@ -375,7 +368,7 @@ describe('the DynamoDB fault proxy, in front of DynamoDB Local', () => {
       // Far longer than the deadline: the read can only end by being abandoned.
       proxy.inject({ kind: 'latency', ms: 20_000, operations: ['GetItem'] });
 
-      const error = await failureOf(
+      const error = await rejectionOf<Failure>(
         managerFor(tokenType, viaProxy()).getToken({ deadline: Date.now() + 1_500 }),
       );
 

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { KmsCipher, type KmsCipherOptions } from '../../layer/crypto/kms-cipher.js';
 import { DecryptError, isSharedTokenError, KmsError } from '../../layer/errors.js';
 import { type LocalKms, startKms } from '../../scripts/local-stack/index.js';
+import { caught } from '../support/rejection-of.js';
 import { testSecret } from '../support/test-secrets.js';
 
 const REGION = 'us-east-1';
@@ -39,15 +40,6 @@ function client(config: Partial<KMSClientConfig> = {}): KMSClient {
 /** One cipher per simulated container, each with its own client and caches. */
 function container(options: Partial<KmsCipherOptions> = {}): KmsCipher {
   return new KmsCipher({ keyId: ALIAS, client: client({ maxAttempts: 1 }), ...options });
-}
-
-async function caught(action: () => unknown): Promise<unknown> {
-  try {
-    await action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection, but the call succeeded');
 }
 
 const calls = (operation: string): number => kms.stats().byOperation[operation] ?? 0;

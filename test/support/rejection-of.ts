@@ -13,6 +13,13 @@ export async function rejectionOf<T = Error>(promise: Promise<unknown>): Promise
   throw new Error('expected a rejection, but the promise resolved');
 }
 
+/**
+ * What `action` threw or rejected with; fails the test when it returns or resolves. A synchronous
+ * throw counts the same as a rejection, for code that may fail before its first await.
+ */
+export const caught = (action: () => unknown): Promise<unknown> =>
+  rejectionOf<unknown>((async () => action())());
+
 /** Every way an error may reach a log line: what a secret must never appear in. */
 export const renderings = (error: Error): string[] => [
   error.message,

@@ -4,101 +4,23 @@
  * the encryption context, the error mapping and the options. The same cipher against the real SDK
  * client and a local KMS server is test/integration/kms-cipher.test.ts.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
-import { DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
 import { describe, expect, it } from '@jest/globals';
 import { KmsCipher, type KmsCipherOptions, kmsCipher } from '../../layer/crypto/kms-cipher.js';
 import { sdkLoadError } from '../../layer/crypto/kms-data-keys.js';
 import { SaltCipher } from '../../layer/crypto/salt-cipher.js';
 import { ConfigurationError, DecryptError, isSharedTokenError, KmsError } from '../../layer/errors.js';
 import { parseProviderSecret } from '../../layer/secrets.js';
+import { FakeKms } from '../support/fake-kms.js';
+import { caught } from '../support/rejection-of.js';
 import { testSecret } from '../support/test-secrets.js';
 
 const KEY_ID = 'alias/shared-tokens';
 // The prefix keeps the original fixture's length (72 characters): padding tests depend on it.
 const TOKEN = testSecret('accessToken', '00Dxx0000001gPL!AR8AQJXg5oj8jXSgxJfA0lBog.dvvpvK');
+const SALT = testSecret('salt', 'current-salt-');
 const TOKEN_TYPE = 'salesforce';
 const START = Date.parse('2025-03-14T09:26:53Z');
-
-type Context = Record<string, string>;
-
-/**
- * A KMS in one process: wraps data keys with AES-GCM under a master key, the encryption context
- * (sorted) as AAD, as KMS binds them. Counts calls; can hold GenerateDataKey answers and fail calls.
- */
-class FakeKms {
-  readonly master = randomBytes(32);
-  readonly calls = { GenerateDataKey: 0, Decrypt: 0 };
-  readonly contexts: Context[] = [];
-  /** Every plaintext data key handed out, as returned (the cipher must zero-fill these). */
-  readonly issued: Uint8Array[] = [];
-  /** Their bytes, copied before the cipher saw them. */
-  readonly issuedHex: string[] = [];
-  readonly failures: string[] = [];
-  private held: (() => void)[] | undefined;
-
-  hold(): void {
-    this.held = [];
-  }
-
-  release(): void {
-    const held = this.held ?? [];
-    this.held = undefined;
-    for (const go of held) go();
-  }
-
-  async send(command: unknown): Promise<unknown> {
-    if (command instanceof GenerateDataKeyCommand) {
-      this.calls.GenerateDataKey++;
-      const input = command.input;
-      this.contexts.push({ ...input.EncryptionContext });
-      expect(input).toMatchObject({ KeyId: KEY_ID, KeySpec: 'AES_256' });
-      if (this.held) await new Promise<void>((resolve) => this.held!.push(resolve));
-      this.failIfAsked();
-      const plaintext = new Uint8Array(randomBytes(32));
-      this.issued.push(plaintext);
-      this.issuedHex.push(Buffer.from(plaintext).toString('hex'));
-      return { Plaintext: plaintext, CiphertextBlob: this.wrap(plaintext, input.EncryptionContext ?? {}) };
-    }
-    if (command instanceof DecryptCommand) {
-      this.calls.Decrypt++;
-      const input = command.input;
-      this.contexts.push({ ...input.EncryptionContext });
-      expect(input.KeyId).toBe(KEY_ID);
-      this.failIfAsked();
-      return { Plaintext: this.unwrap(input.CiphertextBlob!, input.EncryptionContext ?? {}) };
-    }
-    throw new Error('unexpected command');
-  }
-
-  private failIfAsked(): void {
-    const name = this.failures.shift();
-    if (name !== undefined) throw Object.assign(new Error(`injected ${name}`), { name });
-  }
-
-  private wrap(plaintext: Uint8Array, context: Context): Uint8Array {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.master, iv);
-    cipher.setAAD(canonical(context));
-    return Buffer.concat([iv, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
-  }
-
-  private unwrap(blob: Uint8Array, context: Context): Uint8Array {
-    try {
-      const bytes = Buffer.from(blob);
-      const decipher = createDecipheriv('aes-256-gcm', this.master, bytes.subarray(0, 12));
-      decipher.setAAD(canonical(context));
-      decipher.setAuthTag(bytes.subarray(bytes.length - 16));
-      return new Uint8Array(Buffer.concat([decipher.update(bytes.subarray(12, -16)), decipher.final()]));
-    } catch {
-      throw Object.assign(new Error('injected'), { name: 'InvalidCiphertextException' });
-    }
-  }
-}
-
-const canonical = (context: Context): Buffer =>
-  Buffer.from(JSON.stringify(Object.entries(context).sort(([a], [b]) => a.localeCompare(b))));
 
 class ManualClock {
   constructor(public ms = START) {}
@@ -106,19 +28,10 @@ class ManualClock {
 }
 
 function setup(options: Partial<KmsCipherOptions> = {}) {
-  const kms = new FakeKms();
+  const kms = new FakeKms(KEY_ID);
   const clock = new ManualClock();
   const cipher = new KmsCipher({ keyId: KEY_ID, client: kms, clock, ...options });
   return { kms, clock, cipher };
-}
-
-async function caught(action: () => unknown): Promise<unknown> {
-  try {
-    await action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection, but the call succeeded');
 }
 
 const decode = (envelope: string): Buffer => Buffer.from(envelope, 'base64');
@@ -153,7 +66,7 @@ describe('KmsCipher round trip and envelope', () => {
 
   it('tells SaltCipher envelopes and its own apart, both ways', async () => {
     const { cipher } = setup();
-    const salt = new SaltCipher({ salts: ['current-salt-0123456789-abcdef'] });
+    const salt = new SaltCipher({ salts: [SALT] });
     const saltEnvelope = await salt.encrypt(TOKEN, TOKEN_TYPE);
     const error = await caught(() => cipher.decrypt(saltEnvelope, TOKEN_TYPE));
     expect(error).toBeInstanceOf(DecryptError);
@@ -274,7 +187,7 @@ describe('KmsCipher data-key cache for decryption', () => {
   });
 
   it('asks KMS again once the decrypted key is dataKeyMaxAgeMs old', async () => {
-    const kms = new FakeKms();
+    const kms = new FakeKms(KEY_ID);
     const clock = new ManualClock();
     const envelope = await new KmsCipher({ keyId: KEY_ID, client: kms }).encrypt(TOKEN, TOKEN_TYPE);
     const reader = new KmsCipher({ keyId: KEY_ID, client: kms, clock, dataKeyMaxAgeMs: 1000 });
@@ -288,7 +201,7 @@ describe('KmsCipher data-key cache for decryption', () => {
   });
 
   it('evicts the least recently used key past decryptCacheMaxEntries, and caches nothing at 0', async () => {
-    const kms = new FakeKms();
+    const kms = new FakeKms(KEY_ID);
     const writer = new KmsCipher({ keyId: KEY_ID, client: kms, dataKeyMaxUses: 1 });
     const [a, b, c] = [
       await writer.encrypt(TOKEN, TOKEN_TYPE),
@@ -308,7 +221,7 @@ describe('KmsCipher data-key cache for decryption', () => {
 
 describe('KmsCipher refuses what is not its own (I5): DecryptError, so it counts as missing', () => {
   async function envelopeAndReader() {
-    const kms = new FakeKms();
+    const kms = new FakeKms(KEY_ID);
     const envelope = await new KmsCipher({ keyId: KEY_ID, client: kms }).encrypt(TOKEN, TOKEN_TYPE);
     return { kms, envelope, reader: new KmsCipher({ keyId: KEY_ID, client: kms }) };
   }
@@ -358,7 +271,7 @@ describe('KmsCipher refuses what is not its own (I5): DecryptError, so it counts
   });
 
   it("rejects one tenant's item under another tenant, even where the data key is cached", async () => {
-    const kms = new FakeKms();
+    const kms = new FakeKms(KEY_ID);
     const cipher = new KmsCipher({ keyId: KEY_ID, client: kms });
     const envelope = await cipher.encrypt(TOKEN, 'salesforce#tenant-a');
     // The writer holds the key in its cache under tenant-a only: tenant-b goes to KMS, which refuses.
@@ -395,7 +308,7 @@ describe('KmsCipher refuses what is not its own (I5): DecryptError, so it counts
 
 describe('KmsCipher keeps key material out of sight', () => {
   it('zero-fills the plaintext data keys KMS returned, and shows none in inspect, JSON or errors', async () => {
-    const kms = new FakeKms();
+    const kms = new FakeKms(KEY_ID);
     const writer = new KmsCipher({ keyId: KEY_ID, client: kms, dataKeyMaxUses: 1 });
     const reader = new KmsCipher({ keyId: KEY_ID, client: kms });
     const envelope = await writer.encrypt(TOKEN, TOKEN_TYPE);
@@ -422,7 +335,7 @@ describe('KmsCipher keeps key material out of sight', () => {
 });
 
 describe('KmsCipher options', () => {
-  const client = new FakeKms();
+  const client = new FakeKms(KEY_ID);
   it.each<[string, unknown, RegExp]>([
     ['not an object', null, /KmsCipher options must be an object with a "keyId"/],
     [

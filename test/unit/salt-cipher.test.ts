@@ -3,6 +3,7 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
 import { MIN_SALT_LENGTH, SaltCipher, type SaltCipherOptions } from '../../layer/crypto/salt-cipher.js';
 import { ConfigurationError, DecryptError, isSharedTokenError } from '../../layer/errors.js';
+import { caught } from '../support/rejection-of.js';
 import { testSecret } from '../support/test-secrets.js';
 
 const SALT = testSecret('salt', 'current-salt-');
@@ -14,16 +15,6 @@ const TOKEN_TYPE = 'salesforce';
 
 const decode = (envelope: string): Buffer => Buffer.from(envelope, 'base64');
 const encode = (bytes: Buffer): string => bytes.toString('base64');
-
-/** Runs `action` and returns what it threw; fails the test when it does not throw. */
-async function caught(action: () => unknown): Promise<unknown> {
-  try {
-    await action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection, but the call succeeded');
-}
 
 /** Every way an error could reach a log line. */
 function renderings(error: unknown): string[] {

@@ -17,6 +17,9 @@ import {
   scheduledRefreshHandler,
 } from '../../layer/scheduled-refresh.js';
 import { MetricName } from '../../layer/telemetry.js';
+import { fakeFetch, json } from '../support/fake-fetch.js';
+import { rejectionOf } from '../support/rejection-of.js';
+import { testSecret } from '../support/test-secrets.js';
 import { RecordingLogger, START, World } from './token-manager-harness.js';
 
 const NOW_SECONDS = Math.floor(START / 1000);
@@ -109,7 +112,7 @@ describe('TokenManager.refreshIfDue', () => {
     world.provider.failNext(new TokenRefreshError('provider down', 'salesforce', { status: 503 }));
     const refresher = world.container();
 
-    const failure = await refresher.manager.refreshIfDue().catch((error: unknown) => error);
+    const failure = await rejectionOf<unknown>(refresher.manager.refreshIfDue());
     const outcome = await refresher.manager.refreshIfDue();
 
     expect(isSharedTokenError(failure, 'TokenRefreshError')).toBe(true);
@@ -130,22 +133,14 @@ describe('TokenManager.refreshIfDue', () => {
 });
 
 describe('a dead refresh token (invalid_grant)', () => {
-  const CLIENT_SECRET = 'client-secret-value-never-logged';
-  const BOOTSTRAP = 'bootstrap-refresh-token-never-logged';
+  const CLIENT_SECRET = testSecret('clientSecret', 'client-secret-never-logged-');
+  const BOOTSTRAP = testSecret('refreshToken', 'bootstrap-refresh-token-never-logged-');
 
   function refreshTokenWorld() {
     const world = new World();
-    const sentBodies: string[] = [];
-    const fetch = (async (_url: string, init: RequestInit) => {
-      sentBodies.push(String(init.body));
-      return new Response(
-        JSON.stringify({ error: 'invalid_grant', error_description: `${BOOTSTRAP} revoked` }),
-        {
-          status: 400,
-          headers: { 'content-type': 'application/json' },
-        },
-      );
-    }) as typeof globalThis.fetch;
+    const { fetch, sent: sentBodies } = fakeFetch(
+      json(400, { error: 'invalid_grant', error_description: `${BOOTSTRAP} revoked` }),
+    );
     const provider = new OAuth2RefreshTokenProvider({
       tokenUrl: 'https://login.example.com/oauth2/token',
       clientId: 'client-id',
@@ -159,7 +154,7 @@ describe('a dead refresh token (invalid_grant)', () => {
   it('should raise RefreshTokenExpiredError, count RefreshTokenExpired and log one line an alarm can match', async () => {
     const { refresher, sentBodies } = refreshTokenWorld();
 
-    const error = await refresher.manager.refreshIfDue().catch((caught: unknown) => caught);
+    const error = await rejectionOf<unknown>(refresher.manager.refreshIfDue());
 
     expect(sentBodies).toHaveLength(1);
     expect(error).toBeInstanceOf(RefreshTokenExpiredError);
@@ -332,7 +327,7 @@ describe('scheduledRefreshHandler', () => {
       { logger },
     );
 
-    const error = await handler({}, context).catch((caught: unknown) => caught);
+    const error = await rejectionOf<unknown>(handler({}, context));
 
     expect(error).toBeInstanceOf(ScheduledRefreshError);
     expect((error as ScheduledRefreshError).message).toContain('"dead" (RefreshTokenExpiredError)');

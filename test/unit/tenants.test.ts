@@ -8,9 +8,9 @@ import { functionProvider } from '../../layer/providers/function-provider.js';
 import type { SecretSource } from '../../layer/secret-source.js';
 import { TenantTokens, type TenantTokensOptions } from '../../layer/tenant-tokens.js';
 import { checkSecretTenant, parseTokenType, tenantTokenType } from '../../layer/token-type.js';
-import { RecordingLogger, RecordingMetrics } from '../support/entry-points.js';
 import { MemoryTokenStore } from '../support/memory-token-store.js';
 import { testSecret } from '../support/test-secrets.js';
+import { RecordingLogger, RecordingMetrics } from './token-manager-harness.js';
 
 const SALT_A = testSecret('tenantA:salt', 'tenant-a-salt-');
 const SALT_B = testSecret('tenantB:salt', 'tenant-b-salt-');

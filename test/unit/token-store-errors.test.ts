@@ -3,6 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { awsErrorName } from '../../layer/aws-error-name.js';
 import { isSharedTokenError, type TokenStoreError } from '../../layer/errors.js';
 import { TokenStore } from '../../layer/token-store.js';
+import { rejectionOf } from '../support/rejection-of.js';
 
 const TABLE = 'unit-access-tokens';
 
@@ -25,10 +26,7 @@ function networkError(code: string): Error {
 }
 
 async function storeError(promise: Promise<unknown>): Promise<TokenStoreError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
+  const error = await rejectionOf<unknown>(promise);
   expect(isSharedTokenError(error, 'TokenStoreError')).toBe(true);
   return error as TokenStoreError;
 }
