@@ -15,6 +15,11 @@ export class AccessToken {
     readonly expiresAt: number,
     /** The committed generation this token belongs to; pass it back to `refreshRejected`. */
     readonly version: number,
+    /**
+     * Epoch milliseconds when this generation was committed (the item's `updatedAt`), when known:
+     * `expiresAt - issuedAt` is the token's own life, which bounds the refresh-ahead window.
+     */
+    readonly issuedAt?: number,
   ) {
     this.#value = value;
   }

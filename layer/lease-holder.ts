@@ -105,6 +105,7 @@ export async function refreshAsHolder(
     fresh.refreshToken === undefined
       ? undefined
       : await cipher.encrypt(fresh.refreshToken, refreshTokenContext(tokenType));
+  const updatedAt = toEpochSeconds(clock.now());
   let committed: TokenRecord | undefined;
   try {
     committed = await commitWithinLease(
@@ -113,7 +114,7 @@ export async function refreshAsHolder(
         owner,
         accessToken,
         expiresAt,
-        updatedAt: toEpochSeconds(clock.now()),
+        updatedAt,
         ...(refreshToken !== undefined && { refreshToken }),
       },
       leaseExpiresAt,
@@ -151,7 +152,13 @@ export async function refreshAsHolder(
     expiresAt,
     providerMs: clock.now() - startedAt,
   });
-  return new AccessToken(tokenType, fresh.accessToken, fromEpochSeconds(expiresAt), committed.version);
+  return new AccessToken(
+    tokenType,
+    fresh.accessToken,
+    fromEpochSeconds(expiresAt),
+    committed.version,
+    fromEpochSeconds(committed.updatedAt ?? updatedAt),
+  );
 }
 
 /**

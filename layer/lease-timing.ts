@@ -31,3 +31,24 @@ export function pollDelay(
     delay = Math.min(delay, Math.max(1, record.lockExpiresAt - now + 1));
   return Math.max(0, Math.min(delay, cutoff - now));
 }
+
+/**
+ * How much of a token's own life the refresh-ahead window may cover, at most. A window as long
+ * as the token (5-minute tokens under the 5-minute default) would put every fresh token inside
+ * it, and each call that finds the newest version would refresh it again.
+ */
+export const REFRESH_AHEAD_LIFE_SHARE = 0.5;
+
+/**
+ * Step 3: epoch ms when `token`'s refresh-ahead window opens: `refreshAheadMs` before its expiry,
+ * but never earlier than `lifeShare` of its life (`expiresAt - issuedAt`) before it. A token
+ * whose commit time is unknown keeps the configured window.
+ */
+export function refreshAheadFrom(
+  token: { expiresAt: number; issuedAt?: number | undefined },
+  refreshAheadMs: number,
+  lifeShare = REFRESH_AHEAD_LIFE_SHARE,
+): number {
+  const lifeMs = token.issuedAt === undefined ? Number.POSITIVE_INFINITY : token.expiresAt - token.issuedAt;
+  return token.expiresAt - Math.min(refreshAheadMs, Math.max(0, lifeMs * lifeShare));
+}

@@ -22,7 +22,9 @@ export interface TokenManagerOptions {
   skewMs?: number;
   /**
    * Inside `[expiresAt - refreshAheadMs, expiresAt - skewMs)` one caller refreshes while every
-   * other keeps the still-valid token. 0 (or anything <= skewMs) turns refresh-ahead off.
+   * other keeps the still-valid token. The window never covers more than half of the token's own
+   * life (`expiresAt - updatedAt`): a 2-minute token is refreshed ahead in its last minute, not on
+   * every call. 0 (or anything <= skewMs) turns refresh-ahead off.
    * @default 300_000 ms
    */
   refreshAheadMs?: number;

@@ -3,7 +3,7 @@ import { AuditEvent, auditFields } from './audit.js';
 import { fromEpochSeconds, toEpochSeconds } from './clock.js';
 import { isSharedTokenError, LockWaitTimeoutError, TokenRefreshError } from './errors.js';
 import { refreshAsHolder } from './lease-holder.js';
-import { leaseIsLive, outlivesLease, pollDelay, TTL_MARGIN_MS } from './lease-timing.js';
+import { leaseIsLive, outlivesLease, pollDelay, refreshAheadFrom, TTL_MARGIN_MS } from './lease-timing.js';
 import type { DeferReason, RefreshOutcome } from './refresh-outcome.js';
 import { MetricName } from './telemetry.js';
 import {
@@ -52,7 +52,7 @@ export class TokenManager {
     const cached = this.cached;
     if (cached && this.isFresh(cached.expiresAt, now)) {
       this.metric(MetricName.TokenCacheHit);
-      if (now >= cached.expiresAt - this.options.refreshAheadMs) {
+      if (now >= refreshAheadFrom(cached, this.options.refreshAheadMs)) {
         await this.refreshAheadOnce(cached, deadline);
         return this.cached ?? cached;
       }
@@ -70,7 +70,11 @@ export class TokenManager {
     const now = this.options.clock.now();
     this.deadline(options, now);
     const cached = this.cached;
-    if (!cached || now >= cached.expiresAt - Math.max(this.options.skewMs, this.options.refreshAheadMs)) {
+    if (
+      !cached ||
+      !this.isFresh(cached.expiresAt, now) ||
+      now >= refreshAheadFrom(cached, this.options.refreshAheadMs)
+    ) {
       return undefined;
     }
     this.metric(MetricName.TokenCacheHit);
@@ -131,7 +135,7 @@ export class TokenManager {
       if (token && round > 0 && token.version !== seenVersion) {
         return { outcome: 'refreshed-by-other', version: token.version, expiresAt: token.expiresAt };
       }
-      if (token && now < token.expiresAt - this.options.refreshAheadMs) {
+      if (token && now < refreshAheadFrom(token, this.options.refreshAheadMs, REFRESHER_LIFE_SHARE)) {
         this.adopt(token);
         return { outcome: 'fresh', version: token.version, expiresAt: token.expiresAt };
       }
@@ -419,7 +423,8 @@ export class TokenManager {
     if (rejectedVersion !== undefined && record.version <= rejectedVersion) return undefined;
     try {
       const value = await this.options.cipher.decrypt(record.accessToken, this.tokenType);
-      return new AccessToken(this.tokenType, value, expiresAt, record.version);
+      const issuedAt = record.updatedAt === undefined ? undefined : fromEpochSeconds(record.updatedAt);
+      return new AccessToken(this.tokenType, value, expiresAt, record.version, issuedAt);
     } catch (error) {
       if (!isSharedTokenError(error, 'DecryptError')) throw error;
       // Undecryptable counts as missing: the caller refreshes. Count it once per generation.
@@ -484,6 +489,12 @@ export class TokenManager {
  * token in the table is better than an error), but briefly.
  */
 const MIN_STORE_CALL_MS = 100;
+
+/**
+ * The scheduled refresher's bound on its window, as a share of the token's life: wider than the
+ * containers' half, so it still refreshes before their window opens (it runs on a schedule).
+ */
+const REFRESHER_LIFE_SHARE = 0.75;
 
 function errorName(error: unknown): string {
   return error instanceof Error ? error.name : typeof error;

@@ -253,19 +253,26 @@ export class World {
     return { manager, metrics, logger, sleeps: requested, wokeAt };
   }
 
-  /** Writes a committed token as another container would have, straight into the store. */
+  /**
+   * Writes a committed token as another container would have, straight into the store. Unless
+   * `issuedAtSeconds` says otherwise it was an hour-long token, committed an hour before its
+   * expiry (or now, if that is earlier): its life bounds the refresh-ahead window.
+   */
   async seedToken(options: {
     value: string;
     expiresAtSeconds: number;
     version: number;
     tokenType?: string;
+    issuedAtSeconds?: number;
   }): Promise<void> {
     const tokenType = options.tokenType ?? TOKEN_TYPE;
     this.store.put({
       tokenType,
       accessToken: await this.cipher.encrypt(options.value, tokenType),
       expiresAt: options.expiresAtSeconds,
-      updatedAt: Math.floor(this.time.now() / 1000),
+      updatedAt:
+        options.issuedAtSeconds ??
+        Math.min(Math.floor(this.time.now() / 1000), options.expiresAtSeconds - HOUR_MS / 1000),
       updating: false,
       version: options.version,
     });
