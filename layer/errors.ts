@@ -124,6 +124,26 @@ export class LockWaitTimeoutError extends SharedTokenError {
   }
 }
 
+/**
+ * A rejection of a version that a rejection-driven refresh committed less than
+ * `rejectionRefreshIntervalMs` ago: not refreshed again, so a handler that keeps answering 401/403
+ * itself (or an API that refuses every token) costs the fleet one refresh per interval, not one
+ * per request. The API's own error surfaces instead; counted as `RejectionRefreshLimited`.
+ */
+export class RejectionRefreshLimitedError extends SharedTokenError {
+  override name = 'RejectionRefreshLimitedError';
+  constructor(
+    readonly tokenType: string,
+    readonly version: number,
+    /** Epoch ms from which a rejection of this version refreshes again. */
+    readonly refreshAllowedAt: number,
+  ) {
+    super(
+      `Version ${version} of "${tokenType}" replaced a rejected token moments ago; it is not refreshed again before ${new Date(refreshAllowedAt).toISOString()} (rejectionRefreshIntervalMs)`,
+    );
+  }
+}
+
 /** A ciphertext could not be decrypted for this tokenType (tampered, swapped, wrong key). Treated as missing. */
 export class DecryptError extends SharedTokenError {
   override name = 'DecryptError';
@@ -188,6 +208,7 @@ const KNOWN_NAMES = new Set([
   'RefreshTokenExpiredError',
   'InvalidProviderResponseError',
   'LockWaitTimeoutError',
+  'RejectionRefreshLimitedError',
   'DecryptError',
   'KmsError',
   'LeaseLostError',

@@ -27,6 +27,7 @@ export {
   LeaseLostError,
   LockWaitTimeoutError,
   RefreshTokenExpiredError,
+  RejectionRefreshLimitedError,
   SecretError,
   SharedTokenError,
   TableNotFoundError,
@@ -81,9 +82,11 @@ export type { DeferReason, RefreshOutcome } from './refresh-outcome.js';
 export {
   httpStatusOf,
   isRateLimitError,
+  isTokenRejectedError,
   isTokenRejection,
   RATE_LIMIT_CODES,
   type RejectionPredicate,
+  TokenRejectedError,
 } from './rejection.js';
 export {
   type RefreshSummary,

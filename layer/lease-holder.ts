@@ -39,6 +39,8 @@ export async function refreshAsHolder(
   claimed: TokenRecord,
   owner: string,
   leaseExpiresAt: number,
+  /** The version a provider rejected, when that rejection is why this refresh runs. */
+  rejectedVersion?: number,
 ): Promise<AccessToken | undefined> {
   const { tokenType, store, cipher, provider, clock, logger, metrics } = options;
   const startedAt = clock.now();
@@ -116,6 +118,7 @@ export async function refreshAsHolder(
         expiresAt,
         updatedAt,
         ...(refreshToken !== undefined && { refreshToken }),
+        ...(rejectedVersion !== undefined && { rejectedVersion }),
       },
       leaseExpiresAt,
     );

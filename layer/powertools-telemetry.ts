@@ -42,6 +42,7 @@ const UNITS: Readonly<Record<MetricName, Unit>> = {
   DecryptFailed: MetricUnit.Count,
   LeaseLost: MetricUnit.Count,
   RefreshTokenExpired: MetricUnit.Count,
+  RejectionRefreshLimited: MetricUnit.Count,
 };
 
 /** {@link TokenMetrics} that buffers, plus the call that publishes the buffer. */

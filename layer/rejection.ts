@@ -52,10 +52,41 @@ export function isRateLimitError(error: unknown): boolean {
 }
 
 /**
- * The default predicate: HTTP 401 or 403, but never a rate-limit 403. A 403 that is about
- * permissions, not the token, costs one refresh and one retry, then surfaces unchanged.
+ * What a handler throws to say, explicitly, "the upstream API rejected the token I was given":
+ * every classifier's answer is yes. For a 401/403 the default cannot tell from the handler's own
+ * answer (an `http-errors`-style error with `expose: true`), or a status the API returned in a
+ * body rather than threw.
+ *
+ * @example
+ * const upstream = await fetch(url, { headers: { authorization: `Bearer ${token.value}` } });
+ * if (upstream.status === 401) throw new TokenRejectedError(401);
+ */
+export class TokenRejectedError extends Error {
+  override name = 'TokenRejectedError';
+  constructor(
+    /** The upstream API's HTTP status. */
+    readonly status: 401 | 403 = 401,
+    options?: ErrorOptions,
+  ) {
+    super(`The upstream API answered ${status} to the shared token`, options);
+  }
+}
+
+/** A {@link TokenRejectedError}, told by name: the handler's copy of this module may not be ours. */
+export function isTokenRejectedError(error: unknown): error is TokenRejectedError {
+  return read(error, 'name') === 'TokenRejectedError' && error instanceof Error;
+}
+
+/**
+ * The default predicate: HTTP 401 or 403, but never a rate-limit 403, and never the handler's own
+ * answer to its caller: an error that `http-errors` or Middy's `createError` built carries
+ * `expose: true`, and an upstream API's error does not. A {@link TokenRejectedError} always is one.
+ * A 403 that is about permissions, not the token, costs one refresh and one retry, then
+ * surfaces unchanged.
  */
 export const isTokenRejection: RejectionPredicate = (error) => {
+  if (isTokenRejectedError(error)) return true;
+  if (read(error, 'expose') === true) return false;
   const status = httpStatusOf(error);
   return (status === 401 || status === 403) && !isRateLimitError(error);
 };

@@ -37,8 +37,19 @@ export interface SharedTokenOptions
   cipher?: CipherFactory;
   /** @default a TokenStore on the table named by DYNAMODB_TABLE_ACCESS_TOKENS, with a default DynamoDBClient */
   store?: TokenRepository;
-  /** Which errors of the caller's API call mean "token rejected". @default isTokenRejection (401/403, not rate limits) */
+  /**
+   * Which errors of the caller's API call mean "token rejected".
+   * @default isTokenRejection (401/403, not rate limits, not the handler's own `expose: true` answer)
+   */
   isRejection?: RejectionPredicate;
+  /**
+   * For a call that RETURNS the upstream API's answer instead of throwing it (an API Gateway
+   * handler passing a status through): which results mean "token rejected". Such a result is
+   * handled as a thrown rejection: one refresh for every container, one more call; when that
+   * fails too, the first result is returned as it was.
+   * @default none: results are never inspected
+   */
+  isRejectedResponse?: (response: unknown) => boolean;
   /** @default a Powertools Logger (service from POWERTOOLS_SERVICE_NAME, else 'lambda-shared-token') */
   logger?: TokenLogger;
   /** @default Powertools Metrics in namespace SharedToken, dimension tokenType, published by `flushMetrics()` */
@@ -53,6 +64,7 @@ export const SHARED_TOKEN_OPTION_NAMES: ReadonlySet<string> = new Set([
   'secrets',
   'cipher',
   'isRejection',
+  'isRejectedResponse',
 ]);
 
 const saltCipher: CipherFactory = (secret) => new SaltCipher({ salts: secret.salts });
@@ -79,6 +91,7 @@ export class SharedToken {
   private readonly binding: SecretBinding;
   private readonly manager: TokenManager;
   private readonly isRejection: RejectionPredicate;
+  private readonly isRejectedResponse: ((response: unknown) => boolean) | undefined;
   private readonly logger: TokenLogger;
   private readonly metrics: TokenMetrics & { flush?(options?: { force?: boolean }): void };
 
@@ -88,15 +101,25 @@ export class SharedToken {
     for (const key of Object.keys(options)) {
       if (!SHARED_TOKEN_OPTION_NAMES.has(key)) throw new TypeError(`Unknown SharedToken option "${key}"`);
     }
-    const { secretName, provider, secrets, cipher, store, isRejection, logger, metrics, ...managerOptions } =
-      options;
+    const {
+      secretName,
+      provider,
+      secrets,
+      cipher,
+      store,
+      isRejection,
+      isRejectedResponse,
+      logger,
+      metrics,
+      ...managerOptions
+    } = options;
     validateSecretName(secretName);
     if (typeof provider !== 'function') {
       throw new TypeError(
         'SharedToken option "provider" must be a provider factory such as oauth2ClientCredentials()',
       );
     }
-    for (const [key, value] of Object.entries({ cipher, isRejection })) {
+    for (const [key, value] of Object.entries({ cipher, isRejection, isRejectedResponse })) {
       if (value !== undefined && typeof value !== 'function') {
         throw new TypeError(`SharedToken option "${key}" must be a function`);
       }
@@ -105,6 +128,7 @@ export class SharedToken {
     this.logger = logger ?? createPowertoolsLogger();
     this.metrics = metrics ?? createPowertoolsMetrics();
     this.isRejection = isRejection ?? isTokenRejection;
+    this.isRejectedResponse = isRejectedResponse;
     this.binding = new SecretBinding({
       tokenType: String(managerOptions.tokenType),
       secretName,
@@ -148,9 +172,10 @@ export class SharedToken {
 
   /**
    * Runs `call` with a valid token. If it fails with a rejection of that token (see
-   * `isRejection`), refreshes that version once for every container and runs `call` once
-   * more with the new token. When the retry fails too, or the refresh does, the ORIGINAL
-   * error surfaces unchanged: the caller sees the API's answer, not ours.
+   * `isRejection`), or returns one (see `isRejectedResponse`), refreshes that version once for
+   * every container and runs `call` once more with the new token. When the retry fails too, or
+   * the refresh does, the ORIGINAL error (or result) surfaces unchanged: the caller sees the
+   * API's answer, not ours.
    */
   async run<T>(call: (token: AccessToken) => Promise<T> | T, options: GetTokenOptions = {}): Promise<T> {
     const token = await this.getToken(options);
@@ -163,34 +188,83 @@ export class SharedToken {
     call: (token: AccessToken) => Promise<T> | T,
     options: GetTokenOptions = {},
   ): Promise<T> {
+    let result: T;
     try {
-      return await call(token);
+      result = await call(token);
     } catch (original) {
-      if (!this.isRejection(original)) throw original;
-      let fresh: AccessToken;
-      try {
-        fresh = await this.refreshRejected(token, options);
-      } catch (refreshError) {
-        this.logger.warn('token rejected and the refresh failed; the original error surfaces', {
-          tokenType: this.tokenType,
-          version: token.version,
-          error: errorName(refreshError),
-        });
+      const fresh = await this.refreshIfRejected({ error: original }, token, options);
+      if (!fresh) throw original;
+      return this.retry(call, fresh, () => {
         throw original;
-      }
-      try {
-        const result = await call(fresh);
-        this.metrics.record(MetricName.RetrySucceeded, 1, this.tokenType);
-        return result;
-      } catch (retryError) {
-        this.logger.warn('retry with a refreshed token failed too; the original error surfaces', {
-          tokenType: this.tokenType,
-          version: fresh.version,
-          error: errorName(retryError),
-        });
-        throw original;
-      }
+      });
     }
+    const fresh = await this.refreshIfRejected({ response: result }, token, options);
+    if (!fresh) return result;
+    return this.retry(call, fresh, () => result);
+  }
+
+  /**
+   * When `outcome` (what a call with `token` threw, or returned) is a rejection of that token,
+   * refreshes it for every container (one provider call however many report it) and returns the
+   * new token; otherwise, or when the refresh fails, `undefined`. Never throws: the caller's
+   * own outcome is what surfaces. The Middy middleware attached with `.use()` alone calls this
+   * from `onError` and `after`, so the next invocation gets a new token even without a retry.
+   */
+  async refreshIfRejected(
+    outcome: { error: unknown } | { response: unknown },
+    token: AccessToken,
+    options: GetTokenOptions = {},
+  ): Promise<AccessToken | undefined> {
+    if (!this.rejects(outcome)) return undefined;
+    try {
+      return await this.refreshRejected(token, options);
+    } catch (refreshError) {
+      this.logger.warn('token rejected and not refreshed; the original answer surfaces', {
+        tokenType: this.tokenType,
+        version: token.version,
+        error: errorName(refreshError),
+      });
+      return undefined;
+    }
+  }
+
+  private rejects(outcome: { error: unknown } | { response: unknown }): boolean {
+    if ('error' in outcome) return this.isRejection(outcome.error);
+    if (this.isRejectedResponse === undefined) return false;
+    try {
+      return this.isRejectedResponse(outcome.response) === true;
+    } catch {
+      // A predicate that throws must not replace the API's answer with its own error.
+      return false;
+    }
+  }
+
+  /** The one retry after a refresh: its result, or `surfaceOriginal()` when it fails or is rejected again. */
+  private async retry<T>(
+    call: (token: AccessToken) => Promise<T> | T,
+    fresh: AccessToken,
+    surfaceOriginal: () => T,
+  ): Promise<T> {
+    let result: T;
+    try {
+      result = await call(fresh);
+    } catch (retryError) {
+      this.logger.warn('retry with a refreshed token failed too; the original error surfaces', {
+        tokenType: this.tokenType,
+        version: fresh.version,
+        error: errorName(retryError),
+      });
+      return surfaceOriginal();
+    }
+    if (this.rejects({ response: result })) {
+      this.logger.warn('retry with a refreshed token was rejected too; the original answer surfaces', {
+        tokenType: this.tokenType,
+        version: fresh.version,
+      });
+      return surfaceOriginal();
+    }
+    this.metrics.record(MetricName.RetrySucceeded, 1, this.tokenType);
+    return result;
   }
 
   /**

@@ -17,6 +17,11 @@ export const MetricName = {
   RetrySucceeded: 'RetrySucceeded',
   DecryptFailed: 'DecryptFailed',
   LeaseLost: 'LeaseLost',
+  /**
+   * A rejection not refreshed: its version replaced a rejected token less than
+   * `rejectionRefreshIntervalMs` ago (the fleet-wide bound on rejection-driven refreshes).
+   */
+  RejectionRefreshLimited: 'RejectionRefreshLimited',
   /** The provider refused the refresh token (invalid_grant): a person must replace it. */
   RefreshTokenExpired: 'RefreshTokenExpired',
 } as const;

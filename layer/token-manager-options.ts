@@ -42,6 +42,15 @@ export interface TokenManagerOptions {
   failureBackoffMs?: number;
   /** Cap of the shared back-off. @default 60_000 ms */
   failureBackoffMaxMs?: number;
+  /**
+   * At most one rejection-driven refresh per tokenType in this interval, fleet-wide: a rejection
+   * of a version that itself replaced a rejected token less than this long ago (the item's
+   * `rejectedVersion` and `updatedAt`) surfaces the API's error without a refresh, counted as
+   * `RejectionRefreshLimited`. A revocation of a token that was refreshed for expiry is always
+   * refreshed at once. 0 turns the bound off.
+   * @default 10_000 ms
+   */
+  rejectionRefreshIntervalMs?: number;
   /** Identifies this container in `lockOwner`; a counter per claim is appended. @default 16 random hex digits */
   ownerId?: string;
   /** Source of jitter, in [0, 1). @default Math.random */
@@ -66,6 +75,7 @@ const DURATION_DEFAULTS = {
   deadlineMarginMs: 500,
   failureBackoffMs: 1_000,
   failureBackoffMaxMs: 60_000,
+  rejectionRefreshIntervalMs: 10_000,
 } as const;
 
 const REQUIRED = ['tokenType', 'store', 'cipher', 'provider'] as const;

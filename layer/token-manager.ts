@@ -1,7 +1,12 @@
 import { AccessToken } from './access-token.js';
 import { AuditEvent, auditFields } from './audit.js';
 import { fromEpochSeconds, toEpochSeconds } from './clock.js';
-import { isSharedTokenError, LockWaitTimeoutError, TokenRefreshError } from './errors.js';
+import {
+  isSharedTokenError,
+  LockWaitTimeoutError,
+  RejectionRefreshLimitedError,
+  TokenRefreshError,
+} from './errors.js';
 import { refreshAsHolder } from './lease-holder.js';
 import { leaseIsLive, outlivesLease, pollDelay, refreshAheadFrom, TTL_MARGIN_MS } from './lease-timing.js';
 import type { DeferReason, RefreshOutcome } from './refresh-outcome.js';
@@ -99,11 +104,55 @@ export class TokenManager {
         outcome: alreadyNewer ? 'already-newer' : 'refreshing',
       }),
     );
-    // A getToken made while this refresh runs must not pick the rejected version from the store.
+    // A getToken made while this refresh runs must not pick the rejected version from the store;
+    // kept aside, for a rejection the fleet-wide bound turns away.
+    const before = { cached: this.cached, rejectedUpTo: this.rejectedUpTo };
     this.rejectedUpTo = Math.max(this.rejectedUpTo ?? version, version);
     if (alreadyNewer && this.cached) return this.cached;
     if (this.cached && this.cached.version <= version) this.cached = undefined;
-    return this.singleFlight(`rejected:${version}`, deadline, () => this.acquire(deadline, version));
+    return this.singleFlight(`rejected:${version}`, deadline, () =>
+      this.refreshRejectedVersion(version, deadline, before),
+    );
+  }
+
+  /**
+   * Step 7 behind the fleet-wide bound: a version that itself replaced a rejected token less than
+   * `rejectionRefreshIntervalMs` ago is not refreshed again. The rejection surfaces, and this
+   * container goes on serving that version as before.
+   */
+  private async refreshRejectedVersion(
+    version: number,
+    deadline: number,
+    before: { cached: AccessToken | undefined; rejectedUpTo: number | undefined },
+  ): Promise<AccessToken> {
+    const record = await this.read(deadline - this.options.deadlineMarginMs);
+    const limited = this.rejectionRefreshLimit(record, version);
+    if (!limited) return this.acquire(deadline, version, { record });
+    if (this.rejectedUpTo === version) this.rejectedUpTo = before.rejectedUpTo;
+    if (before.cached && this.cached === undefined) this.cached = before.cached;
+    this.metric(MetricName.RejectionRefreshLimited);
+    this.options.logger.warn('rejection not refreshed: its version replaced a rejected token moments ago', {
+      ...auditFields(AuditEvent.Rejection, this.tokenType, { version, outcome: 'limited' }),
+      refreshAllowedAt: limited.refreshAllowedAt,
+    });
+    throw limited;
+  }
+
+  /**
+   * The bound, read from the item: its `rejectedVersion` says a rejection-driven refresh committed
+   * it, its `updatedAt` (whole seconds) when. An expiry-driven generation is never bounded, so a
+   * revocation right after a cold start still costs exactly one refresh.
+   */
+  private rejectionRefreshLimit(
+    record: TokenRecord | undefined,
+    version: number,
+  ): RejectionRefreshLimitedError | undefined {
+    const intervalMs = this.options.rejectionRefreshIntervalMs;
+    if (intervalMs === 0 || record?.version !== version) return undefined;
+    if (record.rejectedVersion === undefined || record.updatedAt === undefined) return undefined;
+    const refreshAllowedAt = fromEpochSeconds(record.updatedAt) + intervalMs;
+    if (this.options.clock.now() >= refreshAllowedAt) return undefined;
+    return new RejectionRefreshLimitedError(this.tokenType, version, refreshAllowedAt);
   }
 
   /** Forget the in-memory token (the next call reads the store). */
@@ -147,7 +196,7 @@ export class TokenManager {
       // when it outlives the lease; TTL is held off only for a token that is already unusable.
       if (token && !this.outlivesItsLease(token, now, timeLeft))
         return deferred('expires-within-lease', token);
-      const claimed = await this.claimAndRefresh(record, record?.version, now, timeLeft, !token);
+      const claimed = await this.claimAndRefresh(record, record?.version, now, timeLeft, { holdTtl: !token });
       if (claimed.claimed && claimed.token) {
         return { outcome: 'refreshed', version: claimed.token.version, expiresAt: claimed.token.expiresAt };
       }
@@ -178,10 +227,15 @@ export class TokenManager {
   }
 
   /** Steps 2, 4, 5 and 6 as one loop: read, then use, wait, or claim, until a usable token or the deadline. */
-  private async acquire(deadline: number, rejected: number | undefined): Promise<AccessToken> {
+  private async acquire(
+    deadline: number,
+    rejected: number | undefined,
+    /** The item, when the caller has just read it. */
+    known?: { record: TokenRecord | undefined },
+  ): Promise<AccessToken> {
     let rejectedVersion = rejected;
     const cutoff = deadline - this.options.deadlineMarginMs;
-    let record = await this.read(cutoff);
+    let record = known ? known.record : await this.read(cutoff);
     rejectedVersion = this.rejectionStillApplies(record, rejectedVersion);
     let waitStartedAt: number | undefined;
     let polls = 0;
@@ -207,7 +261,11 @@ export class TokenManager {
       }
       if (record?.retryAfter !== undefined && record.retryAfter > now)
         throw this.backingOff(record.retryAfter);
-      const round = await this.claimAndRefresh(record, record?.version, now, cutoff - now);
+      const round = await this.claimAndRefresh(record, record?.version, now, cutoff - now, {
+        // Recorded with the new generation: it bounds the next rejection-driven refresh.
+        rejectedVersion:
+          rejectedVersion !== undefined && record?.version === rejectedVersion ? rejectedVersion : undefined,
+      });
       if (!round.claimed) {
         record = round.current; // Step 6: a loser re-evaluates what the winner left.
         rejectedVersion = this.rejectionStillApplies(record, rejectedVersion);
@@ -291,7 +349,7 @@ export class TokenManager {
     seenVersion: number | undefined,
     now: number,
     timeLeftMs: number,
-    holdTtl = true,
+    { holdTtl = true, rejectedVersion }: { holdTtl?: boolean; rejectedVersion?: number | undefined } = {},
   ): Promise<
     { claimed: true; token: AccessToken | undefined } | { claimed: false; current: TokenRecord | undefined }
   > {
@@ -313,7 +371,7 @@ export class TokenManager {
         }),
       );
     }
-    const fresh = await refreshAsHolder(this.options, claim.record, owner, leaseExpiresAt);
+    const fresh = await refreshAsHolder(this.options, claim.record, owner, leaseExpiresAt, rejectedVersion);
     return { claimed: true, token: fresh && this.adopt(fresh) };
   }
 

@@ -29,6 +29,11 @@ export interface TokenRecord {
   version: number;
   /** Envelope ciphertext of a rotated OAuth2 refresh token. */
   refreshToken?: string;
+  /**
+   * The version whose rejection this generation replaced; absent when it replaced an expired,
+   * missing or undecryptable token. Bounds rejection-driven refreshes (`rejectionRefreshIntervalMs`).
+   */
+  rejectedVersion?: number;
   /** Failed refreshes in a row since the last commit. */
   failures?: number;
   /** Epoch milliseconds before which nobody calls the provider again (shared back-off). */
@@ -78,6 +83,8 @@ export interface CommitRequest {
   updatedAt: number;
   /** Ciphertext of a rotated refresh token, written in the same conditional commit. */
   refreshToken?: string;
+  /** The version a provider rejected, when that rejection is why this generation is committed. */
+  rejectedVersion?: number;
 }
 
 export interface ReleaseRequest {
@@ -207,10 +214,17 @@ export class TokenStore {
       set += ', refreshToken = :refresh';
       values[':refresh'] = request.refreshToken;
     }
+    let remove = 'lockOwner, lockExpiresAt, failures, retryAfter';
+    if (request.rejectedVersion !== undefined) {
+      set += ', rejectedVersion = :rejected';
+      values[':rejected'] = request.rejectedVersion;
+    } else {
+      remove += ', rejectedVersion';
+    }
     // Not bounded by the caller's deadline: the provider has answered, and a token that is not
     // committed costs another provider call (I1); the lease already bounds the holder.
     const result = await this.conditionalUpdate(tokenType, 'commit', undefined, {
-      UpdateExpression: `${set} REMOVE lockOwner, lockExpiresAt, failures, retryAfter`,
+      UpdateExpression: `${set} REMOVE ${remove}`,
       // Or the item is gone: TTL may delete an expired item while its refresh is under way, and
       // nobody holds a newer token then. Refusing would cost a second provider call (I1).
       ConditionExpression: 'lockOwner = :owner OR attribute_not_exists(tokenType)',

@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import type { AccessToken } from '../layer/access-token.js';
 import { type Clock, systemClock } from '../layer/clock.js';
+import { createPowertoolsLogger } from '../layer/powertools-telemetry.js';
 import { validateSecretName } from '../layer/secrets.js';
 import { SHARED_TOKEN_OPTION_NAMES, SharedToken, type SharedTokenOptions } from '../layer/shared-token.js';
 import { MiddySecretSource } from './middy-secret-source.js';
@@ -35,15 +36,18 @@ type Handler<TEvent, TResult> = (
 
 interface MiddyRequest {
   event: unknown;
-  context: Context & Record<string | symbol, unknown>;
+  /** A plain `Context`, so `middy(handler).use(sharedToken(...))` keeps the handler's own type. */
+  context: Context;
   internal: Record<string, unknown>;
+  response?: unknown;
+  error?: unknown;
 }
 
 /** A Middy middleware that also wraps the handler for the one retry (see `withSharedToken`). */
 export interface SharedTokenMiddleware {
   before: (request: MiddyRequest) => Promise<void>;
-  after: () => void;
-  onError: () => void;
+  after: (request: MiddyRequest) => Promise<void>;
+  onError: (request: MiddyRequest) => Promise<void>;
   /** Wraps a handler so a rejection of its token refreshes once and runs it once more. */
   retrying<TEvent, TResult>(handler: Handler<TEvent, TResult>): Handler<TEvent, TResult>;
   /** The core this middleware adapts (for `clearCache`, or to get the token outside a handler). */
@@ -64,6 +68,8 @@ const INVOCATION = Symbol('lambda-shared-token.invocation');
 interface Invocation {
   token: AccessToken;
   deadline: number | undefined;
+  /** The handler runs inside `retrying`, which deals with a rejection itself. */
+  retrying: boolean;
 }
 
 /**
@@ -113,38 +119,76 @@ export function sharedToken(options: SharedTokenMiddlewareOptions): SharedTokenM
   }
   // Checked before Middy prefetches anything under that name.
   validateSecretName(core.secretName);
+  // One logger for the token and the secret's background refresh.
+  const logger = core.logger ?? createPowertoolsLogger();
   const secrets = new MiddySecretSource({
     secretName: core.secretName,
     cacheExpiry: secretCacheExpiry,
     awsClientOptions,
     disablePrefetch,
+    logger,
   });
-  const shared = new SharedToken({ ...core, secrets });
+  const shared = new SharedToken({ ...core, logger, secrets });
   const clock: Clock = core.clock ?? systemClock;
+  let warnedNotRetried = false;
+
+  /**
+   * Attached with `.use()` alone, nothing runs the handler again after a rejection; the rejected
+   * version is still refreshed for every container, so the next invocation gets a new token.
+   */
+  const refreshWithoutRetry = async (
+    request: MiddyRequest,
+    outcome: { error: unknown } | { response: unknown },
+  ): Promise<void> => {
+    const invocation = invocationOf(request.context);
+    if (!invocation || invocation.retrying) return;
+    const { token, deadline } = invocation;
+    const fresh = await shared.refreshIfRejected(outcome, token, deadline === undefined ? {} : { deadline });
+    if (fresh && !warnedNotRetried) {
+      warnedNotRetried = true;
+      logger.warn(
+        'token rejected: refreshed for the next invocation, but this one is not retried; attach the middleware with withSharedToken(handler, options) or wrap the handler in .retrying()',
+        { tokenType: shared.tokenType, version: token.version },
+      );
+    }
+  };
 
   const sharedTokenMiddlewareBefore = async (request: MiddyRequest): Promise<void> => {
     const deadline = deadlineOf(request.context, clock);
     await secrets.loadInto(request);
     const token = await shared.getToken(deadline === undefined ? {} : { deadline });
-    request.context[contextKey] = token;
+    (request.context as unknown as Record<string, unknown>)[contextKey] = token;
     Object.defineProperty(request.context, INVOCATION, {
-      value: { token, deadline } satisfies Invocation,
+      value: { token, deadline, retrying: false } satisfies Invocation,
       configurable: true,
       enumerable: false,
     });
   };
-  const sharedTokenMiddlewareAfter = (): void => shared.flushMetrics();
-  const sharedTokenMiddlewareOnError = (): void => shared.flushMetrics();
+  const sharedTokenMiddlewareAfter = async (request: MiddyRequest): Promise<void> => {
+    try {
+      await refreshWithoutRetry(request, { response: request.response });
+    } finally {
+      shared.flushMetrics();
+    }
+  };
+  const sharedTokenMiddlewareOnError = async (request: MiddyRequest): Promise<void> => {
+    try {
+      await refreshWithoutRetry(request, { error: request.error });
+    } finally {
+      shared.flushMetrics();
+    }
+  };
 
   function retrying<TEvent, TResult>(handler: Handler<TEvent, TResult>): Handler<TEvent, TResult> {
     if (typeof handler !== 'function') throw new TypeError('retrying(handler): handler must be a function');
     return async function sharedTokenRetryingHandler(event, context, handlerOptions) {
-      const invocation = (context as unknown as Record<symbol, Invocation | undefined>)[INVOCATION];
+      const invocation = invocationOf(context);
       if (!invocation) {
         throw new TypeError(
           'The sharedToken middleware did not run before this handler: attach it with withSharedToken(handler, options)',
         );
       }
+      invocation.retrying = true;
       const { token, deadline } = invocation;
       return shared.runWith(
         token,
@@ -164,6 +208,10 @@ export function sharedToken(options: SharedTokenMiddlewareOptions): SharedTokenM
     retrying,
     sharedToken: shared,
   };
+}
+
+function invocationOf(context: unknown): Invocation | undefined {
+  return (context as Record<symbol, Invocation | undefined> | undefined)?.[INVOCATION];
 }
 
 /** Epoch ms when this invocation ends, when the context can tell (a real Lambda context can). */

@@ -151,6 +151,31 @@ describe.each(['dynamodb-local', 'dynalite'] as DynamoEngine[])('TokenStore on %
     expect(await store.read(tokenType)).toMatchObject({ accessToken: 'ct-a', version: 1 });
   });
 
+  it('records the rejected version with a rejection-driven commit and removes it with the next plain one', async () => {
+    const store = new TokenStore({ client: table.client, tableName: TABLE });
+    const tokenType = nextTokenType();
+    const now = Date.now();
+    const commit = async (owner: string, seenVersion: number | undefined, rejectedVersion?: number) => {
+      await store.claim(tokenType, { seenVersion, owner, leaseExpiresAt: now + 5_000, now });
+      return store.commit(tokenType, {
+        owner,
+        accessToken: `ct-${owner}`,
+        expiresAt: 2_000_000_000,
+        updatedAt: 1_800_000_000,
+        ...(rejectedVersion !== undefined && { rejectedVersion }),
+      });
+    };
+
+    await commit('a:1', undefined);
+    const rejectionDriven = await commit('b:1', 1, 1);
+    const expiryDriven = await commit('c:1', 2);
+
+    expect(rejectionDriven).toMatchObject({ version: 2, rejectedVersion: 1 });
+    expect(expiryDriven?.version).toBe(3);
+    expect(expiryDriven?.rejectedVersion).toBeUndefined();
+    expect((await store.read(tokenType))?.rejectedVersion).toBeUndefined();
+  });
+
   it("commits the holder's token when TTL deleted the expired item during its lease", async () => {
     const store = new TokenStore({ client: table.client, tableName: TABLE });
     const tokenType = nextTokenType();

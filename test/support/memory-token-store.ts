@@ -44,8 +44,8 @@ export interface MemoryTokenStoreOptions {
  *   claim's owner (an earlier attempt of it applied, its answer lost).
  * - commit: `lockOwner = :owner OR attribute_not_exists(tokenType)` (TTL may delete the item
  *   mid-refresh); sets the token, expiresAt, updatedAt, version = if_not_exists(version, 0) + 1,
- *   updating = false, the refresh token when given; removes lockOwner, lockExpiresAt,
- *   failures and retryAfter. When the fence fails and the item already holds this commit's
+ *   updating = false, the refresh token and the rejected version when given; removes lockOwner,
+ *   lockExpiresAt, failures, retryAfter and (without a rejected version) rejectedVersion. When the fence fails and the item already holds this commit's
  *   ciphertext (an earlier attempt applied), that item is answered as committed.
  * - release: `lockOwner = :owner`; sets updating = false and, with a retryAfter,
  *   failures = if_not_exists(failures, 0) + 1 and retryAfter; removes lockOwner and lockExpiresAt.
@@ -151,7 +151,9 @@ export class MemoryTokenStore implements TokenRepository {
       version: (item.version ?? 0) + 1,
       updating: false,
       ...(request.refreshToken !== undefined && { refreshToken: request.refreshToken }),
+      ...(request.rejectedVersion !== undefined && { rejectedVersion: request.rejectedVersion }),
     };
+    if (request.rejectedVersion === undefined) delete next.rejectedVersion;
     delete next.lockOwner;
     delete next.lockExpiresAt;
     delete next.failures;

@@ -4,7 +4,8 @@
  * from the caller's catch block instead of answering.
  */
 import { describe, expect, it } from '@jest/globals';
-import { isRateLimitError, isTokenRejection } from '../../layer/rejection.js';
+import { createError } from '@middy/util';
+import { isRateLimitError, isTokenRejection, TokenRejectedError } from '../../layer/rejection.js';
 
 function throwingBody(): object {
   return Object.defineProperty({ errorCode: 'INVALID_SESSION_ID' }, 'detail', {
@@ -53,5 +54,31 @@ describe('the rate-limit check on an axios-style Salesforce error', () => {
     };
     expect(isRateLimitError(error)).toBe(true);
     expect(isTokenRejection(error)).toBe(false);
+  });
+});
+
+// Issue 12: a handler that turns its own caller away with a 403 made the whole fleet refresh.
+describe("the default classifier and the handler's own answer to its caller", () => {
+  it("refuses a 403 Middy's createError built (expose: true): the handler's answer, not the API's", () => {
+    expect(isTokenRejection(createError(403, 'Not your order'))).toBe(false);
+    expect(isTokenRejection(createError(401, 'Sign in first'))).toBe(false);
+  });
+
+  it('refuses an http-errors-shaped 401 (status, statusCode, expose: true)', () => {
+    const error = Object.assign(new Error('Unauthorized'), { status: 401, statusCode: 401, expose: true });
+    expect(isTokenRejection(error)).toBe(false);
+  });
+
+  it("still takes an API client's 401 or 403, which carries no expose flag", () => {
+    expect(isTokenRejection({ statusCode: 401 })).toBe(true);
+    expect(isTokenRejection({ response: { status: 403 } })).toBe(true);
+    expect(isTokenRejection({ $metadata: { httpStatusCode: 403 }, expose: false })).toBe(true);
+  });
+
+  it('takes a TokenRejectedError whatever it carries, and a copy of it from another module by name', () => {
+    expect(isTokenRejection(new TokenRejectedError(403))).toBe(true);
+    const copy = Object.assign(new Error('rejected'), { name: 'TokenRejectedError', expose: true });
+    expect(isTokenRejection(copy)).toBe(true);
+    expect(new TokenRejectedError().status).toBe(401);
   });
 });

@@ -8,10 +8,11 @@
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import middy, { type MiddlewareObj, type Request } from '@middy/core';
-import { clearCache, getCache } from '@middy/util';
+import { clearCache, createError, getCache } from '@middy/util';
 import type { Context } from 'aws-lambda';
 import { AccessToken } from '../../layer/access-token.js';
 import { functionProvider } from '../../layer/providers/function-provider.js';
+import { TokenRejectedError } from '../../layer/rejection.js';
 import { MetricName, type TokenMetrics } from '../../layer/telemetry.js';
 import { type SharedTokenMiddlewareOptions, sharedToken } from '../../middleware/shared-token-middleware.js';
 import { withSharedToken } from '../../middleware/with-shared-token.js';
@@ -308,5 +309,197 @@ describe('after and onError', () => {
     expect(error).toBe(failure);
     expect(runs).toBe(1);
     expect(provider.calls).toBe(1);
+  });
+});
+
+/** The token revoked by the upstream API: it answers 401 to every token up to `revokedUpTo`. */
+function revocableApi() {
+  const api = { revokedUpTo: 0, calls: 0 };
+  const call = (token: AccessToken): { statusCode: number; body: string } => {
+    api.calls++;
+    return token.version <= api.revokedUpTo
+      ? { statusCode: 401, body: 'INVALID_SESSION_ID' }
+      : { statusCode: 200, body: `v${token.version}` };
+  };
+  return { api, call };
+}
+
+describe('attached the plain Middy way: middy(handler).use(sharedToken(options))', () => {
+  it('refreshes a rejected version in onError: this invocation fails, the next gets the new token', async () => {
+    const { options, provider, logger } = optionsFor();
+    const { api, call } = revocableApi();
+    const handler = middy(async (_event: unknown, context: Context) => {
+      const answer = call((context as TestContext).sharedToken as AccessToken);
+      if (answer.statusCode !== 200) throw Object.assign(new Error('unauthorized'), { statusCode: 401 });
+      return answer.body;
+    }).use(sharedToken(options));
+    expect(await handler({}, lambdaContext())).toBe('v1');
+    api.revokedUpTo = 1;
+
+    const failure = await rejectionOf(handler({}, lambdaContext()));
+    const next = await handler({}, lambdaContext());
+    const after = await handler({}, lambdaContext());
+
+    expect(failure).toMatchObject({ statusCode: 401 });
+    expect([next, after]).toEqual(['v2', 'v2']);
+    expect(provider.calls).toBe(2);
+    // Run once per invocation: no retry without withSharedToken.
+    expect(api.calls).toBe(4);
+    const warnings = logger.calls.filter((entry) => /not retried/.test(entry.message));
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('warns once per container, however many rejections it refreshes', async () => {
+    const { options, logger } = optionsFor();
+    const { api, call } = revocableApi();
+    const handler = middy(async (_event: unknown, context: Context) => {
+      const answer = call((context as TestContext).sharedToken as AccessToken);
+      if (answer.statusCode !== 200) throw Object.assign(new Error('unauthorized'), { statusCode: 401 });
+      return answer.body;
+    }).use(sharedToken({ ...options, rejectionRefreshIntervalMs: 0 }));
+    await handler({}, lambdaContext());
+
+    for (let version = 1; version <= 3; version++) {
+      api.revokedUpTo = version;
+      await rejectionOf(handler({}, lambdaContext()));
+    }
+
+    expect(await handler({}, lambdaContext())).toBe('v4');
+    expect(logger.calls.filter((entry) => /not retried/.test(entry.message))).toHaveLength(1);
+  });
+
+  it('refreshes nothing and warns nothing for an error that is not a rejection', async () => {
+    const { options, provider, logger } = optionsFor();
+    const failure = Object.assign(new Error('upstream failed'), { statusCode: 500 });
+    const handler = middy(async () => {
+      throw failure;
+    }).use(sharedToken(options));
+
+    expect(await rejectionOf(handler({}, lambdaContext()))).toBe(failure);
+    expect(provider.calls).toBe(1);
+    expect(logger.calls.filter((entry) => /not retried/.test(entry.message))).toHaveLength(0);
+  });
+
+  it('makes no second refresh when withSharedToken already retried and the retry was rejected too', async () => {
+    const { options, provider } = optionsFor();
+    const handler = withSharedToken(async () => {
+      throw Object.assign(new Error('unauthorized'), { statusCode: 401 });
+    }, options);
+
+    await rejectionOf(handler({}, lambdaContext()));
+
+    expect(provider.calls).toBe(2);
+  });
+});
+
+describe('a rejection the handler returns as its response (isRejectedResponse)', () => {
+  const isRejectedResponse = (response: unknown): boolean =>
+    (response as { statusCode?: unknown } | undefined)?.statusCode === 401;
+
+  it('refreshes once and runs the handler once more, as for a thrown rejection', async () => {
+    const { options, provider, metrics } = optionsFor({ isRejectedResponse });
+    const { api, call } = revocableApi();
+    api.revokedUpTo = 1;
+    const handler = withSharedToken(
+      async (_event, context) => call((context as TestContext).sharedToken as AccessToken),
+      options,
+    );
+
+    const response = await handler({}, lambdaContext());
+
+    expect(response).toEqual({ statusCode: 200, body: 'v2' });
+    expect(provider.calls).toBe(2);
+    expect(api.calls).toBe(2);
+    expect(metrics.names.filter((name) => name === MetricName.RetrySucceeded)).toHaveLength(1);
+  });
+
+  it('returns the first response as it was when the retry is rejected too', async () => {
+    const { options, provider } = optionsFor({ isRejectedResponse });
+    const { api, call } = revocableApi();
+    api.revokedUpTo = Number.MAX_SAFE_INTEGER;
+    const responses: unknown[] = [];
+    const handler = withSharedToken(async (_event, context) => {
+      const answer = call((context as TestContext).sharedToken as AccessToken);
+      responses.push(answer);
+      return answer;
+    }, options);
+
+    const response = await handler({}, lambdaContext());
+
+    expect(response).toBe(responses[0]);
+    expect(responses).toHaveLength(2);
+    expect(provider.calls).toBe(2);
+  });
+
+  it('never inspects responses without the option: a returned 401 is just a response', async () => {
+    const { options, provider } = optionsFor();
+    const handler = withSharedToken(async () => ({ statusCode: 401 }), options);
+
+    expect(await handler({}, lambdaContext())).toEqual({ statusCode: 401 });
+    expect(provider.calls).toBe(1);
+  });
+
+  it('refreshes a returned rejection in after when attached with .use() alone', async () => {
+    const { options, provider } = optionsFor({ isRejectedResponse });
+    const { api, call } = revocableApi();
+    const handler = middy(async (_event: unknown, context: Context) =>
+      call((context as TestContext).sharedToken as AccessToken),
+    ).use(sharedToken(options));
+    await handler({}, lambdaContext());
+    api.revokedUpTo = 1;
+
+    expect(await handler({}, lambdaContext())).toEqual({ statusCode: 401, body: 'INVALID_SESSION_ID' });
+    expect(await handler({}, lambdaContext())).toEqual({ statusCode: 200, body: 'v2' });
+    expect(provider.calls).toBe(2);
+  });
+});
+
+describe("the handler's own 401/403 to its caller", () => {
+  it("neither refreshes nor retries on a 403 built by Middy's createError, however many requests", async () => {
+    const { options, provider } = optionsFor();
+    let runs = 0;
+    const handler = withSharedToken(async () => {
+      runs++;
+      throw createError(403, 'Not your order');
+    }, options);
+
+    for (let request = 0; request < 30; request++) {
+      expect(await rejectionOf(handler({}, lambdaContext()))).toMatchObject({
+        statusCode: 403,
+        expose: true,
+      });
+    }
+
+    expect(runs).toBe(30);
+    expect(provider.calls).toBe(1);
+  });
+
+  it('makes at most 2 provider calls for 30 of its own 403s the classifier cannot tell apart (the fleet-wide bound)', async () => {
+    const { options, provider, metrics } = optionsFor();
+    const handler = withSharedToken(async () => {
+      throw Object.assign(new Error('Forbidden'), { statusCode: 403 });
+    }, options);
+
+    for (let request = 0; request < 30; request++) await rejectionOf(handler({}, lambdaContext()));
+
+    expect(provider.calls).toBeLessThanOrEqual(2);
+    expect(
+      metrics.names.filter((name) => name === MetricName.RejectionRefreshLimited).length,
+    ).toBeGreaterThan(0);
+  });
+
+  it('takes a TokenRejectedError as a rejection: refresh, retry, the new token', async () => {
+    const { options, provider } = optionsFor();
+    const versions: number[] = [];
+    const handler = withSharedToken(async (_event, context) => {
+      const token = (context as TestContext).sharedToken as AccessToken;
+      versions.push(token.version);
+      if (token.version === 1) throw new TokenRejectedError(401);
+      return 'ok';
+    }, options);
+
+    expect(await handler({}, lambdaContext())).toBe('ok');
+    expect(versions).toEqual([1, 2]);
+    expect(provider.calls).toBe(2);
   });
 });

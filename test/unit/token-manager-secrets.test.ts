@@ -115,6 +115,8 @@ describe('I4: nothing secret in logs, metrics or errors', () => {
       cause: new Error('client-secret-value'),
     });
     world.provider.failNext(leaky);
+    // Past the bound on rejection-driven refreshes (current replaced a rejected token).
+    world.time.advance(10_000);
     const failure = await rejectionOf(world.time.run(b.manager.refreshRejected(current)));
     // A failed refresh ahead, a release that fails, an undecryptable item.
     world.time.advance(HOUR_MS - 200_000);
