@@ -11,7 +11,9 @@ import type { LauncherFile } from './loopback-launcher.js';
 import { BIND_FAILED_EXIT_CODE, writeLauncher } from './loopback-launcher.js';
 import { localDynamoClient } from './table.js';
 
-const READY_TIMEOUT_MS = 30_000;
+// A hang detector, not a speed check: on a busy 2-core machine Java's start-up alone took over
+// 30 s (a clean-clone CI run beside other heavy processes).
+const READY_TIMEOUT_MS = 120_000;
 const READY_POLL_MS = 100;
 const PROBE_TIMEOUT_MS = 2_000;
 const PORT_ATTEMPTS = 3;
