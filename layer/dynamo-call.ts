@@ -45,6 +45,7 @@ export async function callDynamo<T>(
       cause: error,
       code,
       throttled: THROTTLING.has(code),
+      abandoned,
       // Throttling is transient too: TokenStoreError adds it.
       transient: !abandoned && TRANSIENT.has(code),
     });

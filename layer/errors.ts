@@ -51,15 +51,18 @@ export class TokenStoreError extends SharedTokenError {
   constructor(
     message: string,
     readonly tokenType: string,
-    options?: ErrorOptions & { throttled?: boolean; transient?: boolean; code?: string },
+    options?: ErrorOptions & { throttled?: boolean; transient?: boolean; code?: string; abandoned?: boolean },
   ) {
     super(message, options);
+    this.abandoned = options?.abandoned === true;
     this.throttled = options?.throttled === true;
     this.transient = options?.transient === true || this.throttled;
     this.code = options?.code;
   }
   /** The failure's class: the AWS error name (`ThrottlingException`) or a Node code (`ECONNREFUSED`), when known. */
   readonly code: string | undefined;
+  /** The call was abandoned at the caller's deadline (its `timeoutMs`), not failed by DynamoDB. */
+  readonly abandoned: boolean;
   /** DynamoDB throttled the call (the one item is hot): a waiter polls again instead of failing. */
   readonly throttled: boolean;
   /**

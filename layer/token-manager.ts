@@ -255,7 +255,7 @@ export class TokenManager {
           this.metric(MetricName.LockContended);
         }
         await this.options.sleep(pollDelay(this.options, polls++, record, now, cutoff));
-        const polled = await this.poll(cutoff);
+        const polled = await this.poll(cutoff, waitStartedAt);
         if (polled !== null) record = polled;
         continue;
       }
@@ -452,7 +452,7 @@ export class TokenManager {
    * and a throttled one is a poll that saw nothing new (`null`): with thousands of waiters on
    * one item, throttling must cost time, not the invocation.
    */
-  private async poll(cutoff: number): Promise<TokenRecord | undefined | null> {
+  private async poll(cutoff: number, waitStartedAt: number): Promise<TokenRecord | undefined | null> {
     this.metric(MetricName.TokenStoreRead);
     try {
       return await this.options.store.read(this.tokenType, {
@@ -460,6 +460,12 @@ export class TokenManager {
         timeoutMs: this.timeLeft(cutoff),
       });
     } catch (error) {
+      // The deadline ran out during the poll (a slow DynamoDB on a busy machine): for the caller
+      // that is the wait ending, as it would have between two polls.
+      if (isSharedTokenError(error, 'TokenStoreError') && (error as { abandoned?: boolean }).abandoned)
+        throw new LockWaitTimeoutError(this.tokenType, this.options.clock.now() - waitStartedAt, {
+          cause: error,
+        });
       if (!isSharedTokenError(error, 'TokenStoreError') || !(error as { throttled?: boolean }).throttled)
         throw error;
       this.options.logger.debug('token read throttled while waiting; polling again', {

@@ -224,6 +224,32 @@ describe('step 6: polls while another container refreshes', () => {
   });
 });
 
+describe('a poll abandoned at the deadline', () => {
+  // Found by a CI run on a busy machine: the waiter's last poll outlived the time left, and the
+  // caller got a TokenStoreError for what is, to it, the end of the wait.
+  it('ends the wait with LockWaitTimeoutError, the abandoned read as its cause', async () => {
+    const hold = world.provider.holdNext();
+    const holder = world.container().manager.getToken();
+    await world.time.run(hold.started);
+    let reads = 0;
+    const abandoned = new TokenStoreError('DynamoDB GetItem (read) was abandoned', TOKEN_TYPE, {
+      code: 'AbortError',
+      abandoned: true,
+    });
+    world.store.beforeOperation = (event) => {
+      if (event.op === 'read' && ++reads === 2) throw abandoned;
+    };
+    const waiter = world.container().manager.getToken();
+
+    const error = await world.time.run(rejectionOf(waiter));
+    hold.release();
+    await world.time.run(holder);
+
+    expect(isSharedTokenError(error, 'LockWaitTimeoutError')).toBe(true);
+    expect((error as Error).cause).toBe(abandoned);
+  });
+});
+
 describe('TTL during a refresh', () => {
   it('holds TTL off an expired item while refreshing it: no stale token, expiresAt past the lease', async () => {
     await world.seedToken({
