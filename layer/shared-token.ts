@@ -219,7 +219,7 @@ export class SharedToken {
     try {
       return await this.refreshRejected(token, options);
     } catch (refreshError) {
-      this.logger.warn('token rejected and not refreshed; the original answer surfaces', {
+      this.logger.warn('token rejected and the refresh failed; the original error surfaces', {
         tokenType: this.tokenType,
         version: token.version,
         error: errorName(refreshError),

@@ -278,4 +278,34 @@ describe.each(ENTRY_POINTS)('through the %s entry point', (label: string, entry:
     const refreshed = containers.map((container) => container.metrics?.count(MetricName.TokenRefreshed));
     expect(refreshed.reduce((sum, count) => (sum ?? 0) + (count ?? 0), 0)).toBe(2);
   });
+
+  // Issue 12: 30 requests a handler turned away made 31 provider calls and ran it twice each.
+  it("makes at most 2 provider calls for 30 of the handler's own 403s in 3 s across 3 containers", async () => {
+    const { containers } = setUp(3);
+    for (const container of containers) await container.invoke((token) => token.version);
+    // A 403 the default classifier cannot tell from the API's (no expose flag): the fleet-wide bound holds.
+    const turnedAway = () => Object.assign(new Error('Forbidden: not your order'), { statusCode: 403 });
+    let runs = 0;
+
+    for (let request = 0; request < 30; request++) {
+      const container = containers[request % containers.length]!;
+      await rejectionOf(
+        container.invoke(() => {
+          runs++;
+          throw turnedAway();
+        }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+
+    expect(world.provider.stats().tokenCalls).toBeLessThanOrEqual(2);
+    // A retry only where a container first learned of the newer version: once per container.
+    expect(runs).toBeLessThanOrEqual(30 + containers.length);
+    const limited = containers.map(
+      (container) => container.metrics?.count(MetricName.RejectionRefreshLimited) ?? 0,
+    );
+    expect(limited.reduce((sum, count) => sum + count, 0)).toBeGreaterThanOrEqual(30 - containers.length);
+    // The API still takes the token the bound kept.
+    expect(await containers[0]!.invoke(dataApi)).toEqual({ ok: true });
+  });
 });
