@@ -72,6 +72,11 @@ describe('the middleware with the Powertools defaults', () => {
     const { tokenType, secretName } = uniqueNames('powertools');
     world.secrets.putSecret(secretName, secretJson());
     const dataApi = (token: AccessToken) => callApi(world.provider.apiUrl, token);
+    // The containers' clock, moved past the default bound on rejection-driven refreshes (10 s)
+    // before the second revocation: version 2 replaced a rejected token, and a revocation of it
+    // within 10 s would surface instead of refreshing (tested in rejection-bound.test.ts).
+    let clockOffsetMs = 0;
+    const clock = { now: () => Date.now() + clockOffsetMs };
 
     const { stdout, stderr } = await captureOutput(async () => {
       const containers = [0, 1, 2].map(() =>
@@ -80,10 +85,12 @@ describe('the middleware with the Powertools defaults', () => {
           secretName,
           provider: oauth2ClientCredentials({ tokenUrl: world.provider.tokenUrl }),
           telemetry: 'powertools',
+          options: { clock },
         }),
       );
       for (let invocation = 0; invocation < 12; invocation++) {
         // The provider revokes every token twice: each container meets the revocation once.
+        if (invocation === 9) clockOffsetMs += 10_000;
         if (invocation === 3 || invocation === 9) world.provider.revokeAll();
         await containers[invocation % 3]?.invoke(dataApi);
       }
