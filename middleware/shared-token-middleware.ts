@@ -77,6 +77,11 @@ interface Invocation {
  * gets the shared token and puts it on the context; `after` and `onError` publish the
  * metrics. The retry after a 401/403 needs the handler, which Middy's `onError` never sees:
  * `retrying(handler)` supplies it, and `withSharedToken` attaches both in one line.
+ *
+ * Attached with `middy(handler).use(sharedToken(options))` alone, a rejection (thrown, or a
+ * response `isRejectedResponse` recognises) still refreshes the rejected version for every
+ * container in `onError` / `after`, so the next invocation gets a new token; the invocation that
+ * saw it is not run again, and one warning per container says so.
  */
 export function sharedToken(options: SharedTokenMiddlewareOptions): SharedTokenMiddleware {
   if (typeof options !== 'object' || options === null) {
