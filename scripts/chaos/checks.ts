@@ -50,3 +50,11 @@ export const atLeast = (name: Figure | string, target: Target): ChaosCheck =>
 
 export const atMost = (name: Figure | string, target: Target): ChaosCheck =>
   compare(name, target, (actual, expected) => actual <= expected, 'at most');
+
+/** The containers ran on the library's defaults: the simulator passed no timing option (report's `tunedOptions`). */
+export const onLibraryDefaults: ChaosCheck = ({ tunedOptions }) => {
+  const changed = Object.entries(tunedOptions).map(([name, value]) => `${name}=${value}`);
+  return changed.length === 0
+    ? undefined
+    : `options changed from the library's defaults: ${changed.join(', ')}`;
+};

@@ -11,7 +11,7 @@
  */
 import type { InjectedAnswer } from '../local-stack/oauth-provider.js';
 import type { SimulationOptions, SimulationStack } from '../simulator/simulation.js';
-import { atLeast, atMost, exactly } from './checks.js';
+import { atLeast, atMost, exactly, onLibraryDefaults } from './checks.js';
 import type { ScenarioExpectation } from './verdict.js';
 
 export interface ChaosScenario {
@@ -26,21 +26,39 @@ const FAST_POLLS = { pollInitialMs: 25, pollMaxMs: 250 } as const;
 
 /**
  * Warm containers whose token is refreshed ahead of expiry: the token lives 10 s, refresh-ahead
- * opens 2 s after each commit, the token stays usable 9 s (10 % skew). A fault injected when all
- * are warm hits the next refresh-ahead; even a provider that never answers costs its 2 s lease and
- * a 300 ms back-off, which leaves the next attempts more than 4 s of the token's life, enough on a
- * loaded 2-core machine.
+ * opens 5 s after each commit (the library bounds the window by half the token's life), the token
+ * stays usable 9 s (the simulator's 1 s skew for 10-s tokens). A fault injected when all are warm
+ * hits the next refresh-ahead, 5 s after the commit; even a provider that never answers costs its
+ * 2 s lease and a 300 ms back-off, which leaves the next attempts more than 1.5 s of the window,
+ * enough on a loaded 2-core machine. The run lasts past that retry (40 invocations, 8 s and more).
  */
 const WARM: ChaosScenario['options'] = {
   containers: 8,
-  invocations: 30,
+  invocations: 40,
   thinkMs: 200,
   tokenTtlSeconds: 10,
-  refreshAheadMs: 8_000,
   leaseMs: 2_000,
   failureBackoffMs: 300,
   ...FAST_POLLS,
 };
+
+/** Past the opening of refresh-ahead (5 s after the cold start's commit), so a WARM fault this long meets a refresh. */
+const WARM_FAULT_MS = 6_000;
+
+/**
+ * A fleet as it is deployed: no timing option set, on tokens long enough for every library
+ * default (the simulator then passes none), a few invocations each, within seconds.
+ */
+const ON_DEFAULTS = (tokenTtlSeconds: number): ChaosScenario => ({
+  name: `library-defaults-${tokenTtlSeconds}s`,
+  injected: `nothing: ${tokenTtlSeconds}-s tokens, every library option at its default`,
+  options: { containers: 6, invocations: 15, thinkMs: 100, tokenTtlSeconds },
+  // One generation serves the whole run: refresh-ahead opens half a token's life after the commit.
+  expect: {
+    failed: { min: 0, max: 0 },
+    checks: [exactly('providerTokenCalls', 1), exactly('tokenGenerations', 1), onLibraryDefaults],
+  },
+});
 
 /** Cold containers on an empty table, with tokens that outlive the run. */
 const COLD: ChaosScenario['options'] = {
@@ -98,14 +116,18 @@ export const SCENARIOS: ChaosScenario[] = [
   },
   {
     name: 'provider-slow',
-    injected: 'token endpoint 3 s slow (lease 2 s) for 3 s',
+    injected: 'token endpoint 3 s slow (lease 2 s) for the next refresh',
     options: {
       ...WARM,
       faults: {
         afterWarm: async ({ provider }) => {
+          const calls = provider!.stats().tokenCalls;
           provider!.setLatency(3_000);
-          // Past the opening of refresh-ahead (2 s after the commit), so a refresh meets it.
-          await sleep(3_000);
+          // Slow for the next refresh-ahead (5 s after the commit) alone; its retry after the
+          // back-off is answered at once. The request reads the latency just after it is counted.
+          for (let waited = 0; provider!.stats().tokenCalls === calls && waited < 20_000; waited += 50)
+            await sleep(50);
+          await sleep(500);
           provider!.setLatency(0);
         },
       },
@@ -162,7 +184,8 @@ export const SCENARIOS: ChaosScenario[] = [
   {
     name: 'refresh-token-rotation',
     injected: 'rotating refresh tokens, refreshed every 2 s',
-    options: { ...WARM, api: 'oauth2-refresh-token' },
+    // 4-s tokens: refresh-ahead opens 2 s after each commit; a 1-s lease fits the window.
+    options: { ...WARM, api: 'oauth2-refresh-token', tokenTtlSeconds: 4, leaseMs: 1_000 },
     // Each commit carries the rotated refresh token with the access token: nobody replays one.
     expect: {
       ...warmAndKeepsServing,
@@ -193,11 +216,11 @@ export const SCENARIOS: ChaosScenario[] = [
   },
   {
     name: 'dynamo-throttled',
-    injected: '40% of DynamoDB calls throttled, 3 s',
+    injected: '40% of DynamoDB calls throttled, 6 s',
     options: {
       ...WARM,
       faults: {
-        afterWarm: ({ dynamo }) => dynamo.inject({ kind: 'throttle', rate: 0.4, durationMs: 3_000 }),
+        afterWarm: ({ dynamo }) => dynamo.inject({ kind: 'throttle', rate: 0.4, durationMs: WARM_FAULT_MS }),
       },
     },
     expect: { ...warmAndKeepsServing, checks: [atLeast('tokenGenerations', 2)] },
@@ -220,10 +243,12 @@ export const SCENARIOS: ChaosScenario[] = [
   },
   {
     name: 'dynamo-connection-resets',
-    injected: '40% of DynamoDB connections reset, 3 s',
+    injected: '40% of DynamoDB connections reset, 6 s',
     options: {
       ...WARM,
-      faults: { afterWarm: ({ dynamo }) => dynamo.inject({ kind: 'reset', rate: 0.4, durationMs: 3_000 }) },
+      faults: {
+        afterWarm: ({ dynamo }) => dynamo.inject({ kind: 'reset', rate: 0.4, durationMs: WARM_FAULT_MS }),
+      },
     },
     expect: { ...warmAndKeepsServing, checks: [atLeast('tokenGenerations', 2)] },
   },
@@ -234,7 +259,12 @@ export const SCENARIOS: ChaosScenario[] = [
       ...WARM,
       faults: {
         afterWarm: ({ dynamo }) =>
-          dynamo.inject({ kind: 'drop-answer', operations: ['UpdateItem'], rate: 0.5, durationMs: 6_000 }),
+          dynamo.inject({
+            kind: 'drop-answer',
+            operations: ['UpdateItem'],
+            rate: 0.5,
+            durationMs: WARM_FAULT_MS,
+          }),
       },
     },
     // The SDK sends a claim or commit again when its answer is lost, and the fence then fails
@@ -285,8 +315,8 @@ export const SCENARIOS: ChaosScenario[] = [
     name: 'secrets-manager-down-warm',
     injected: 'Secrets Manager stopped once all are warm',
     options: { ...WARM, faults: { afterWarm: ({ secretsManager }) => secretsManager.stop() } },
-    // The refreshes after the outage began use the credentials each container cached at cold start.
-    expect: { ...warmAndKeepsServing, checks: [atLeast('tokenGenerations', 3)] },
+    // The refresh after the outage began uses the credentials its container cached at cold start.
+    expect: { ...warmAndKeepsServing, checks: [atLeast('tokenGenerations', 2)] },
   },
   {
     name: 'secrets-manager-down-cold',
@@ -325,7 +355,6 @@ export const SCENARIOS: ChaosScenario[] = [
       invocations: 35,
       thinkMs: 200,
       tokenTtlSeconds: 20,
-      refreshAheadMs: 15_000,
       leaseMs: 5_000,
       clockOffsetsMs: [-2_000, 0, 2_000],
       ...FAST_POLLS,
@@ -370,6 +399,20 @@ export const SCENARIOS: ChaosScenario[] = [
       ],
     },
   },
+  {
+    name: 'auth-403-middy-use',
+    injected: 'token revoked while all 8 containers hold it; handlers attached with .use()',
+    options: { ...COLD, entry: 'middy-use', invocations: 3, revokeAfterFirstInvocation: true },
+    // No retry without the wrapper: each container's next invocation meets the revoked version and
+    // fails, its onError refreshing that version (once for all); the invocation after it is served.
+    expect: {
+      failed: { min: 8, max: 8 },
+      errors: /^SalesforceApiError:INVALID_SESSION_ID$/,
+      checks: [exactly('providerTokenCalls', 2), exactly('tokenGenerations', 2), exactly('succeeded', 16)],
+    },
+  },
+  ON_DEFAULTS(300),
+  ON_DEFAULTS(120),
   {
     name: 'provider-down-then-back',
     injected: 'token endpoint HTTP 503 three times, cold start',

@@ -4,12 +4,14 @@
  */
 import { parseArgs } from 'node:util';
 import { integer, number, UsageError, url } from './cli-flags.js';
+import type { Entry } from './protocol.js';
 import {
   DEFAULT_INVOCATION_TIMEOUT_MS,
   runSimulation,
   type SimulationOptions,
   type SimulationReport,
 } from './simulation.js';
+import { LIBRARY_TIMING_DEFAULTS, TIMING_OPTION_NAMES, type TimingOptionName } from './timing-options.js';
 
 const USAGE = `Usage: npm run demo -- [flags]
 
@@ -20,7 +22,9 @@ const USAGE = `Usage: npm run demo -- [flags]
   --rate-limit-rate R       probability the data API answers 403 REQUEST_LIMIT_EXCEEDED, 0..1 (default 0);
                             such a 403 surfaces as it is and never causes a refresh
   --provider-latency MS     delay of the local token endpoint (default 100)
-  --entry NAME              middleware (the example handler through Middy) | core (SharedToken.run)
+  --entry NAME              middleware (the example handler through Middy, withSharedToken) |
+                            middy-use (middy(handler).use(sharedToken(options)): no retry, a rejection
+                            surfaces and the next invocation gets the new token) | core (SharedToken.run)
                             (default middleware)
   --cipher NAME             salt (the secret's salt, SaltCipher) | kms (KMS envelope encryption through a
                             local KMS server; the report counts its calls) (default salt)
@@ -34,12 +38,41 @@ const USAGE = `Usage: npm run demo -- [flags]
   --api-url URL             with --provider-url: use this data API (GET with a Bearer token; 200, or
                             401/403, optionally with a JSON body; REQUEST_LIMIT_EXCEEDED is not a rejection)
   --think-ms MS             pause between two invocations of a container (default 25)
-  --lease-ms MS             longest lease of a refresher (default: a quarter of the token's life, at most 10000)
   --invocation-timeout-ms MS  each invocation's deadline, like a Lambda timeout (default 15000)
   --refresher-every-ms MS   also run the scheduled refresher (examples/scheduled-refresh) in one more
                             process, every MS ms (default: no refresher); local Salesforce only
   --json                    print the report as one JSON object on the last line of stdout
-  --help                    this text`;
+  --help                    this text
+
+The library's timing options, in ms. Each one is passed to the handlers only when its flag is
+given, or when the token's life rules the library's default out (a default longer than a quarter
+of the token's life); the summary and the JSON (tunedOptions) list what was passed. With
+--token-ttl 120 or longer and none of these flags, the handlers run on the library's defaults.
+  --skew-ms MS              a token counts as expired this long before its expiry
+                            (library default 30000; a tenth of a shorter token's life)
+  --refresh-ahead-ms MS     refresh-ahead window (library default 300000, which the library bounds by
+                            half the token's life)
+  --lease-ms MS             longest lease of a refresher (library default 10000; a quarter of a
+                            shorter token's life)
+  --poll-initial-ms MS      first delay between reads while another container refreshes (default 50)
+  --poll-max-ms MS          cap of the doubling delay between those reads (library default 1000)
+  --failure-backoff-ms MS   first shared back-off after a failed refresh (library default 1000; a
+                            tenth of a shorter token's life)
+  --rejection-refresh-interval-ms MS
+                            at most one rejection-driven refresh per this interval, fleet-wide
+                            (library default 10000; a quarter of a shorter token's life)`;
+
+/** The demo flag of a timing option: `skewMs` is `--skew-ms`. */
+function timingFlag(name: TimingOptionName): string {
+  return `--${name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+}
+
+/** The longest duration a timing flag takes: a day. */
+const MAX_TIMING_MS = 86_400_000;
+/** Options the library refuses at 0 (the others turn something off at 0). */
+const POSITIVE: ReadonlySet<TimingOptionName> = new Set(['leaseMs', 'pollInitialMs', 'pollMaxMs']);
+
+const ENTRIES: readonly Entry[] = ['middleware', 'middy-use', 'core'];
 
 function parseFlags(argv: string[]): { options: SimulationOptions; json: boolean } {
   let parsed: ReturnType<typeof parse>;
@@ -76,8 +109,17 @@ function parseFlags(argv: string[]): { options: SimulationOptions; json: boolean
     }
     options.engine = values.engine;
   }
-  if (values['lease-ms'] !== undefined)
-    options.leaseMs = integer(values['lease-ms'], '--lease-ms', 1, 600_000, 10_000);
+  for (const name of TIMING_OPTION_NAMES) {
+    const flag = timingFlag(name);
+    const raw = values[flag.slice(2) as keyof typeof values];
+    if (typeof raw !== 'string') continue;
+    options[name] = integer(raw, flag, POSITIVE.has(name) ? 1 : 0, MAX_TIMING_MS, 0);
+  }
+  // Checked here, or every container would fail to start on the library's own check.
+  const pollInitialMs = options.pollInitialMs ?? LIBRARY_TIMING_DEFAULTS.pollInitialMs;
+  if ((options.pollMaxMs ?? LIBRARY_TIMING_DEFAULTS.pollMaxMs) < pollInitialMs) {
+    throw new UsageError(`--poll-max-ms must be at least the first delay (${pollInitialMs} ms)`);
+  }
   if (values['refresher-every-ms'] !== undefined) {
     options.refresherEveryMs = integer(
       values['refresher-every-ms'],
@@ -91,10 +133,9 @@ function parseFlags(argv: string[]): { options: SimulationOptions; json: boolean
     }
   }
   if (values.entry !== undefined) {
-    if (values.entry !== 'middleware' && values.entry !== 'core') {
-      throw new UsageError('--entry must be middleware or core');
-    }
-    options.entry = values.entry;
+    const entry = ENTRIES.find((name) => name === values.entry);
+    if (!entry) throw new UsageError('--entry must be middleware, middy-use or core');
+    options.entry = entry;
   }
   if (values.cipher !== undefined) {
     if (values.cipher !== 'salt' && values.cipher !== 'kms') {
@@ -142,7 +183,7 @@ function parse(argv: string[]) {
       'provider-url': text,
       'api-url': text,
       'think-ms': text,
-      'lease-ms': text,
+      ...timingFlagOptions(),
       'invocation-timeout-ms': text,
       'refresher-every-ms': text,
       json: { type: 'boolean' },
@@ -151,10 +192,36 @@ function parse(argv: string[]) {
   });
 }
 
+/** parseArgs' entries for the timing flags (`'skew-ms': { type: 'string' }`, ...). */
+function timingFlagOptions(): Record<string, { type: 'string' }> {
+  return Object.fromEntries(
+    TIMING_OPTION_NAMES.map((name) => [timingFlag(name).slice(2), { type: 'string' }]),
+  );
+}
+
+/** How the handlers got their token, for the summary's first line. */
+const ENTRY_WORDS: Record<Entry, string> = {
+  middleware: 'the Middy middleware (withSharedToken)',
+  'middy-use': "Middy's .use(sharedToken()), without the retry",
+  core: 'the core API',
+};
+
+/** The summary's line on the library's options: what the containers were given, and why. */
+function tunedOptionsLine({ tunedOptions, tunedBy, tokenTtlSeconds }: SimulationReport): string {
+  const changed = Object.entries(tunedOptions) as [TimingOptionName, number][];
+  if (changed.length === 0) return 'library options: all defaults';
+  const shown = changed.map(([name, value]) => {
+    const why = tunedBy[name] === 'caller' ? timingFlag(name) : `token lives ${tokenTtlSeconds} s`;
+    return `${name}=${value} (${why})`;
+  });
+  return `library options changed from their defaults: ${shown.join(', ')}`;
+}
+
 function printSummary(report: SimulationReport): void {
   const perGeneration = report.tokenGenerations > 0 ? report.providerTokenCalls / report.tokenGenerations : 0;
   console.log(`
-lambda-shared-token simulator (${report.engine}, handlers through the ${report.entry === 'core' ? 'core API' : 'Middy middleware'})
+lambda-shared-token simulator (${report.engine}, handlers through ${ENTRY_WORDS[report.entry]})
+  ${tunedOptionsLine(report)}
   containers ${report.containers}, invocations ${report.invocations}: ${report.succeeded} succeeded, ${report.failed} failed${report.killed ? `, ${report.killed} container killed` : ''}${
     report.failed
       ? ` (${Object.entries(report.errors)
@@ -162,7 +229,7 @@ lambda-shared-token simulator (${report.engine}, handlers through the ${report.e
           .join(', ')})`
       : ''
   }
-  provider token calls ${report.providerTokenCalls} for ${report.tokenGenerations} token generations (${perGeneration.toFixed(2)} per generation)
+  ${limitedLine(report)}provider token calls ${report.providerTokenCalls} for ${report.tokenGenerations} token generations (${perGeneration.toFixed(2)} per generation)
   data API calls ${report.apiCalls}, of which rejected ${report.apiRejected}, rate-limited ${report.apiRateLimited}; secret fetches ${report.secretFetches}
   tokens sealed with ${
     report.cipher === 'kms'
@@ -180,6 +247,19 @@ lambda-shared-token simulator (${report.engine}, handlers through the ${report.e
   token overhead per invocation p50 ${report.overheadMsP50} ms, p99 ${report.overheadMsP99} ms; longest lock wait ${report.maxWaitMs} ms
   ${refresherLine(report)}lease take-overs ${report.lockTakeovers}, leases lost ${report.leaseLost}; secrets found in container output: ${report.secretsInOutput}
   took ${(report.elapsedMs / 1000).toFixed(1)} s`);
+}
+
+/**
+ * Why invocations failed on a revoked token without a refresh (with its own indent and newline),
+ * or nothing: the library's bound on rejection-driven refreshes, which the demo's frequent
+ * revocations meet.
+ */
+function limitedLine({ metrics, tunedOptions }: SimulationReport): string {
+  const limited = metrics.RejectionRefreshLimited ?? 0;
+  if (limited === 0) return '';
+  const intervalMs =
+    tunedOptions.rejectionRefreshIntervalMs ?? LIBRARY_TIMING_DEFAULTS.rejectionRefreshIntervalMs;
+  return `of those, ${limited} met a token revoked within rejectionRefreshIntervalMs (${intervalMs} ms) of the rejection-driven refresh that committed it: not refreshed again (RejectionRefreshLimited)\n  `;
 }
 
 /** The scheduled refresher's line of the summary (with its own indent and newline), or nothing. */

@@ -1,9 +1,11 @@
 /**
  * What one simulated invocation runs: the real example handler (or a generic data-API
- * handler for `--api-url`), through the real Middy middleware or through the core API.
+ * handler for `--api-url`), through the real Middy middleware (with its retry, or attached
+ * with a plain `.use()`) or through the core API.
  * The provider is the handler's own, wrapped only so the parent can see (and kill or
  * freeze) the lease holder in the middle of its refresh.
  */
+import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import {
   type AccessToken,
@@ -13,6 +15,7 @@ import {
   type ProviderFactory,
   SharedToken,
   type SharedTokenMiddlewareOptions,
+  sharedToken,
   withSharedToken,
 } from '../../middleware/index.js';
 import { createAlternativeInvoker } from '../bench/alternatives/index.js';
@@ -42,8 +45,9 @@ export interface Invoker {
 export async function createInvoker(config: ContainerConfig, hooks: ProviderHooks): Promise<Invoker> {
   if (config.strategy !== 'shared-token') return createAlternativeInvoker(config, hooks);
   const { handler: base, options } = await loadHandler(config);
-  const tuned = {
+  const tuned: SharedTokenMiddlewareOptions = {
     ...options,
+    // Only the options that differ from the library's defaults (timing-options.ts).
     ...config.manager,
     tokenType: config.tokenType,
     provider: hooked(options.provider, hooks),
@@ -57,6 +61,12 @@ export async function createInvoker(config: ContainerConfig, hooks: ProviderHook
   if (config.entry === 'middleware') {
     const handler = withSharedToken(timedBase, tuned);
     shared = handler.sharedToken;
+    run = (deadline) => handler({}, lambdaContext(config, deadline));
+  } else if (config.entry === 'middy-use') {
+    // The plain Middy way, no `retrying`: a rejection surfaces, and onError refreshes for the next invocation.
+    const middleware = sharedToken(tuned);
+    const handler = middy(timedBase).use(middleware);
+    shared = middleware.sharedToken;
     run = (deadline) => handler({}, lambdaContext(config, deadline));
   } else {
     shared = new SharedToken(tuned);

@@ -1,12 +1,18 @@
 /** Messages between the simulator (parent) and its containers (children), over the IPC channel. */
+import type { TimingOptions } from './timing-options.js';
 
 /** Which handler a container runs: the Salesforce example, or a generic one for `--api-url`. */
 export type ContainerApi =
   | { kind: 'salesforce'; instanceUrl: string }
   | { kind: 'generic'; tokenUrl: string; apiUrl: string; grant?: 'client_credentials' | 'refresh_token' };
 
-/** How the handler gets its token: the Middy middleware, or the core API (`SharedToken.run`). */
-export type Entry = 'middleware' | 'core';
+/**
+ * How the handler gets its token: `middleware`, the Middy middleware with its retry
+ * (`withSharedToken`, as the example's handler.ts); `middy-use`, the same middleware attached the
+ * plain Middy way (`middy(handler).use(sharedToken(options))`: no retry, a rejection surfaces);
+ * `core`, the core API (`SharedToken.run`).
+ */
+export type Entry = 'middleware' | 'middy-use' | 'core';
 
 /**
  * Who shares the token. `shared-token` is this project; the others are what users would build
@@ -45,14 +51,11 @@ export interface ContainerConfig {
   clockOffsetMs: number;
   /** Only on the one extra child that runs the scheduled refresher (every `everyMs`) instead of invocations. */
   refresher?: { everyMs: number; refreshAheadMs: number };
-  manager: {
-    skewMs: number;
-    refreshAheadMs: number;
-    leaseMs: number;
-    pollInitialMs: number;
-    pollMaxMs: number;
-    failureBackoffMs?: number;
-  };
+  /**
+   * The library's timing options the handler passes: only those set by a flag or ruled in by the
+   * token's life (timing-options.ts); every other one keeps the library's default.
+   */
+  manager: TimingOptions;
 }
 
 export type ParentMessage =

@@ -1,11 +1,15 @@
 import type { MetricTotal } from './emf.js';
 import type { CipherKind, ContainerResult, Entry } from './protocol.js';
 import type { SimulationReport } from './simulation.js';
+import type { ContainerTiming } from './timing-options.js';
 
 export interface FleetFigures {
   engine: string;
   entry: Entry;
   cipher: CipherKind;
+  tokenTtlSeconds: number;
+  /** The library's timing options the containers were given, and why. */
+  timing: ContainerTiming;
   containers: number;
   invocations: number;
   results: ContainerResult[];
@@ -51,6 +55,9 @@ export function summarize(figures: FleetFigures): SimulationReport {
     engine: figures.engine,
     entry: figures.entry,
     cipher: figures.cipher,
+    tokenTtlSeconds: figures.tokenTtlSeconds,
+    tunedOptions: { ...figures.timing.options },
+    tunedBy: { ...figures.timing.reasons },
     containers: figures.containers,
     invocations: figures.invocations,
     succeeded: results.reduce((total, r) => total + r.succeeded, 0),

@@ -32,6 +32,12 @@ import type {
 } from './protocol.js';
 import { forkRefresher } from './refresher-process.js';
 import { summarize } from './report.js';
+import {
+  type ContainerTiming,
+  containerTiming,
+  effectiveTiming,
+  type TimingOptions,
+} from './timing-options.js';
 
 /** The running local stack, handed to a scenario's fault injections (`faults`). */
 export interface SimulationStack {
@@ -94,7 +100,12 @@ export type SimulationApi = 'salesforce' | 'oauth2' | 'oauth2-refresh-token';
 /** How long a simulated invocation may run: each container's deadline, which I2 is judged by. */
 export const DEFAULT_INVOCATION_TIMEOUT_MS = 15_000;
 
-export interface SimulationOptions {
+/**
+ * The library's timing options (`TimingOptions`) are passed to the containers only when they are
+ * set here, or when the token's life rules the library's default out; the report's
+ * `tunedOptions` lists what was passed.
+ */
+export interface SimulationOptions extends TimingOptions {
   /** @default 20 */
   containers?: number;
   /** Per container. @default 20 */
@@ -121,8 +132,6 @@ export interface SimulationOptions {
   api?: SimulationApi;
   /** Clock offsets of the containers, ms, assigned in turn (container i gets `[i % length]`). @default [0] */
   clockOffsetsMs?: number[];
-  /** First back-off after a failed refresh (doubles per failure). @default the library's (1000) */
-  failureBackoffMs?: number;
   /** Faults to inject while the containers run (chaos scenarios). */
   faults?: SimulationFaults;
   /** @default 0 */
@@ -152,16 +161,8 @@ export interface SimulationOptions {
   apiUrl?: string;
   /** Pause between two invocations of one container. @default 0 */
   thinkMs?: number;
-  /** @default min(10_000, tokenTtl / 4): a real Lambda's 10 s lease, scaled down for seconds-long tokens */
-  leaseMs?: number;
-  /** @default min(300_000, tokenTtl / 2): the library's 5 minutes, scaled down the same way */
-  refreshAheadMs?: number;
   /** @default DEFAULT_INVOCATION_TIMEOUT_MS (15 s) */
   invocationTimeoutMs?: number;
-  /** @default 50 */
-  pollInitialMs?: number;
-  /** @default 1_000 */
-  pollMaxMs?: number;
   /** @default 'salesforce' (the example's) */
   tokenType?: string;
   /**
@@ -183,6 +184,15 @@ export interface SimulationReport {
   engine: string;
   entry: Entry;
   cipher: CipherKind;
+  /** Lifetime of the tokens the local provider issued. */
+  tokenTtlSeconds: number;
+  /**
+   * The library's timing options the containers were given, exactly: those the caller set, and
+   * replacements for the defaults the token's life ruled out (empty: all the library's defaults).
+   */
+  tunedOptions: TimingOptions;
+  /** Why each of `tunedOptions` is there. */
+  tunedBy: ContainerTiming['reasons'];
   containers: number;
   invocations: number;
   succeeded: number;
@@ -281,8 +291,6 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
     table: 'demo-local-access-tokens',
     thinkMs: 0,
     invocationTimeoutMs: DEFAULT_INVOCATION_TIMEOUT_MS,
-    pollInitialMs: 50,
-    pollMaxMs: 1_000,
     tokenType: 'salesforce',
     timeoutMs: 300_000,
     ...options,
@@ -350,12 +358,12 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
       kms = await startKms({ aliases: [KMS_KEY_ALIAS] });
       stoppers.push(() => kms!.stop());
     }
-    const skewMs = Math.min(30_000, settings.tokenTtlSeconds * 1000 * 0.1);
+    const timing = containerTiming(settings, settings.tokenTtlSeconds);
+    const effective = effectiveTiming(timing.options);
     if (settings.seed)
-      await seedItem(directClient, settings.table, settings.tokenType, settings.seed, salt, skewMs);
+      await seedItem(directClient, settings.table, settings.tokenType, settings.seed, salt, effective.skewMs);
     const initialVersion = await readVersion(directClient, settings.table, settings.tokenType);
 
-    const ttlMs = settings.tokenTtlSeconds * 1000;
     const baseConfig: Omit<ContainerConfig, 'index'> = {
       entry: settings.entry,
       strategy: settings.strategy,
@@ -382,16 +390,7 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
       barrierAfterFirst: settings.revokeAfterFirstInvocation || settings.faults?.afterWarm !== undefined,
       clockOffsetMs: 0,
       holdProviderAnswer: settings.freezeHolderMs > 0,
-      // Real-Lambda defaults (30 s skew, 5 min ahead) scaled down for seconds-long tokens.
-      manager: {
-        skewMs,
-        refreshAheadMs: settings.refreshAheadMs ?? Math.min(300_000, ttlMs * 0.5),
-        // A lease that outlives the token would rule out refreshing ahead (see TokenManager).
-        leaseMs: settings.leaseMs ?? Math.min(10_000, ttlMs / 4),
-        pollInitialMs: settings.pollInitialMs,
-        pollMaxMs: settings.pollMaxMs,
-        ...(settings.failureBackoffMs !== undefined && { failureBackoffMs: settings.failureBackoffMs }),
-      },
+      manager: timing.options,
     };
     const stack: SimulationStack = {
       provider,
@@ -416,10 +415,8 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
           index: settings.containers,
           refresher: {
             everyMs: settings.refresherEveryMs,
-            refreshAheadMs: Math.min(
-              baseConfig.manager.refreshAheadMs + settings.refresherEveryMs,
-              ttlMs * 0.75,
-            ),
+            // The library bounds the refresher's window by three quarters of the token's life.
+            refreshAheadMs: effective.refreshAheadMs + settings.refresherEveryMs,
           },
         })
       : undefined;
@@ -495,6 +492,8 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
       engine: dynamo.engine,
       entry: settings.entry,
       cipher: settings.cipher,
+      tokenTtlSeconds: settings.tokenTtlSeconds,
+      timing,
       containers: settings.containers,
       invocations: settings.containers * settings.invocations,
       results: fleet.results,

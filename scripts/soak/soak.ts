@@ -83,11 +83,6 @@ function parse(argv: string[]) {
   });
 }
 
-/** A tenth of the token's life, at most the library's default (1 s). */
-function failureBackoffMs(tokenTtlSeconds: number): number {
-  return Math.min(1_000, tokenTtlSeconds * 100);
-}
-
 export interface SoakResult {
   settings: Omit<SoakSettings, 'json' | 'jsonFile'>;
   verdict: Verdict;
@@ -121,11 +116,9 @@ async function runSoak(settings: SoakSettings): Promise<SoakResult> {
     invocations: settings.invocations,
     tokenTtlSeconds: settings.tokenTtlSeconds,
     rejectRate: settings.rejectRate,
-    // The simulator scales the lease (a quarter of the token's life) and the refresh-ahead window
-    // (half) to seconds-long tokens, but not the shared back-off after a failed refresh: the
-    // library's 1 s, doubling, would outlive a 1 s token, and every container would fail fast for
-    // the whole back-off. A tenth of the token's life keeps the library's ratio to a real token's.
-    failureBackoffMs: failureBackoffMs(settings.tokenTtlSeconds),
+    // No timing option: on 1-s tokens the simulator replaces the library defaults that would not
+    // fit (timingForTokenLife: skew 100 ms, lease 250 ms, rejection interval 250 ms, back-off
+    // 100 ms); the report's tunedOptions lists them.
     engine: 'dynamodb-local',
     table: 'soak-local-access-tokens',
     monitor,

@@ -20,6 +20,12 @@ export function soakMarkdown(result: SoakResult): string {
       `${report.containers} x ${count(report.invocations / report.containers)} = ${count(report.invocations)}`,
     ],
     ['token lifetime, reject rate', `${result.settings.tokenTtlSeconds} s, ${result.settings.rejectRate}`],
+    [
+      'library options changed from their defaults',
+      Object.entries(report.tunedOptions)
+        .map(([name, value]) => `${name}=${value}`)
+        .join(', ') || 'none',
+    ],
     ['duration', `${(report.elapsedMs / 1000).toFixed(1)} s`],
     ['throughput', `${result.throughput} invocations/s`],
     ['succeeded / failed', `${count(report.succeeded)} / ${count(report.failed)}`],
@@ -33,7 +39,10 @@ export function soakMarkdown(result: SoakResult): string {
       'TokenRefreshFailed / LeaseLost / LockTakeover',
       `${metric('TokenRefreshFailed')} / ${metric('LeaseLost')} / ${metric('LockTakeover')}`,
     ],
-    ['ProviderRejected / RetrySucceeded', `${metric('ProviderRejected')} / ${metric('RetrySucceeded')}`],
+    [
+      'ProviderRejected / RetrySucceeded / RejectionRefreshLimited',
+      `${metric('ProviderRejected')} / ${metric('RetrySucceeded')} / ${metric('RejectionRefreshLimited')}`,
+    ],
     ['data API calls / rejected', `${count(report.apiCalls)} / ${count(report.apiRejected)}`],
     [
       'samples (invariants checked)',

@@ -60,6 +60,58 @@ describe('The demo CLI', () => {
     expect(report.metrics.TokenRefreshed).toBe(report.providerTokenCalls);
   }, 120_000);
 
+  it('runs on the library defaults on 300-s tokens: nothing changed, one provider call', () => {
+    const run = demo([
+      ...['--containers', '4', '--invocations', '5', '--token-ttl', '300'],
+      ...['--reject-rate', '0', '--think-ms', '50', '--json'],
+    ]);
+
+    expect(run.status).toBe(0);
+    const report = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '');
+    expect({ failed: report.failed, errors: report.errors }).toEqual({ failed: 0, errors: {} });
+    expect(report).toMatchObject({
+      tokenTtlSeconds: 300,
+      tunedOptions: {},
+      tunedBy: {},
+      providerTokenCalls: 1,
+      tokenGenerations: 1,
+    });
+  }, 120_000);
+
+  it('says which library options it changed on its default 8-s tokens, and why', () => {
+    const run = demo(['--containers', '2', '--invocations', '3', '--reject-rate', '0']);
+
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(
+      'library options changed from their defaults: skewMs=800 (token lives 8 s), leaseMs=2000 (token lives 8 s), rejectionRefreshIntervalMs=2000 (token lives 8 s)',
+    );
+  }, 120_000);
+
+  it('attaches the handlers with a plain .use() under --entry middy-use, and passes timing flags as given', () => {
+    const run = demo([
+      ...['--containers', '2', '--invocations', '3', '--entry', 'middy-use'],
+      ...['--lease-ms', '1500', '--poll-max-ms', '400', '--reject-rate', '0', '--json'],
+    ]);
+
+    expect(run.status).toBe(0);
+    const report = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '');
+    expect({ failed: report.failed, errors: report.errors }).toEqual({ failed: 0, errors: {} });
+    expect(report.entry).toBe('middy-use');
+    expect(report.succeeded).toBe(6);
+    expect(report.tunedOptions).toEqual({
+      skewMs: 800,
+      leaseMs: 1500,
+      rejectionRefreshIntervalMs: 2000,
+      pollMaxMs: 400,
+    });
+    expect(report.tunedBy).toEqual({
+      skewMs: 'token-life',
+      leaseMs: 'caller',
+      rejectionRefreshIntervalMs: 'token-life',
+      pollMaxMs: 'caller',
+    });
+  }, 120_000);
+
   it('exits 1 when no invocation succeeds, after its report', () => {
     // Nothing listens on the discard port: every refresh fails with a connection refused.
     const run = demo([
@@ -83,7 +135,11 @@ describe('The demo CLI', () => {
     [['--engine', 'mongo'], '--engine must be dynamodb-local or dynalite'],
     [['--endpoint', 'not a url'], '--endpoint must be an http(s) URL'],
     [['--no-such-flag'], "Unknown option '--no-such-flag'"],
-    [['--entry', 'lambda'], '--entry must be middleware or core'],
+    [['--entry', 'lambda'], '--entry must be middleware, middy-use or core'],
+    [['--skew-ms=-1'], '--skew-ms must be a number from 0 to 86400000'],
+    [['--lease-ms', '0'], '--lease-ms must be a number from 1 to 86400000'],
+    [['--rejection-refresh-interval-ms', '2.5'], '--rejection-refresh-interval-ms must be a whole number'],
+    [['--poll-max-ms', '20'], '--poll-max-ms must be at least the first delay (50 ms)'],
     [['--rate-limit-rate', '1.5'], '--rate-limit-rate must be a number from 0 to 1'],
     [['--provider-url', 'http://127.0.0.1:9/token'], '--provider-url and --api-url go together'],
   ])('refuses %j at once with exit code 2 and a message naming the flag', (args, message) => {

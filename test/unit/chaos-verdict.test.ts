@@ -1,6 +1,6 @@
 /** The chaos matrix's rules: each one must be able to fail a row, with a reason that names it. */
 import { describe, expect, it } from '@jest/globals';
-import { atLeast, atMost, exactly } from '../../scripts/chaos/checks.js';
+import { atLeast, atMost, exactly, onLibraryDefaults } from '../../scripts/chaos/checks.js';
 import { SCENARIOS } from '../../scripts/chaos/scenarios.js';
 import { type ChaosRow, chaosSummary, chaosTable } from '../../scripts/chaos/table.js';
 import {
@@ -10,6 +10,7 @@ import {
   unexplainedProviderCalls,
 } from '../../scripts/chaos/verdict.js';
 import type { SimulationReport } from '../../scripts/simulator/simulation.js';
+import { TIMING_OPTION_NAMES } from '../../scripts/simulator/timing-options.js';
 
 /** A clean run: 8 containers x 2 invocations, one provider call, one generation. */
 function report(overrides: Partial<SimulationReport> = {}): SimulationReport {
@@ -17,6 +18,9 @@ function report(overrides: Partial<SimulationReport> = {}): SimulationReport {
     engine: 'dynamodb-local',
     entry: 'middleware',
     cipher: 'salt',
+    tokenTtlSeconds: 3600,
+    tunedOptions: {},
+    tunedBy: {},
     containers: 8,
     invocations: 16,
     succeeded: 16,
@@ -137,6 +141,19 @@ describe('judge', () => {
   });
 });
 
+describe('onLibraryDefaults', () => {
+  it('passes a run on the library defaults and names every option that was changed', () => {
+    expect(onLibraryDefaults(report())).toBeUndefined();
+    const tuned = report({
+      tunedOptions: { skewMs: 800, leaseMs: 2_000 },
+      tunedBy: { skewMs: 'token-life' },
+    });
+    expect(onLibraryDefaults(tuned)).toBe(
+      "options changed from the library's defaults: skewMs=800, leaseMs=2000",
+    );
+  });
+});
+
 describe('describeRange', () => {
   it('shows a single number, a range, or all', () => {
     expect(describeRange({ min: 0, max: 0 }, 16)).toBe('0');
@@ -219,5 +236,21 @@ describe('the matrix', () => {
         'provider-down-then-back',
       ]),
     );
+  });
+
+  it('runs fleets on 300-s and 120-s tokens with no timing option set, checking one generation', () => {
+    for (const name of ['library-defaults-300s', 'library-defaults-120s']) {
+      const scenario = SCENARIOS.find((candidate) => candidate.name === name);
+      expect(scenario).toBeDefined();
+      for (const option of TIMING_OPTION_NAMES) expect(scenario!.options).not.toHaveProperty(option);
+      expect(scenario!.expect.checks).toContain(onLibraryDefaults);
+      const oneGeneration = report({ tunedOptions: {} });
+      for (const check of scenario!.expect.checks ?? []) expect(check(oneGeneration)).toBeUndefined();
+    }
+  });
+
+  it('runs the plain Middy attachment (.use) through a revocation', () => {
+    const scenario = SCENARIOS.find((candidate) => candidate.name === 'auth-403-middy-use');
+    expect(scenario?.options).toMatchObject({ entry: 'middy-use', revokeAfterFirstInvocation: true });
   });
 });

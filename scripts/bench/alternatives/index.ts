@@ -14,6 +14,7 @@ import {
 } from '../../../layer/index.js';
 import type { Invoker, ProviderHooks } from '../../simulator/invoker.js';
 import type { ContainerConfig } from '../../simulator/protocol.js';
+import { effectiveTiming } from '../../simulator/timing-options.js';
 import { alternativeInvoker, type QueryHandler } from './alternative-invoker.js';
 import { ClaimOrFail } from './claim-or-fail.js';
 import { EachRefreshes } from './each-refreshes.js';
@@ -64,11 +65,13 @@ async function buildSource(
     clientSecret: secret.clientSecret,
   });
   const { tokenType, tableName } = config;
+  // The timing this project's containers run on in the same simulation: what it set, else the library's defaults.
+  const { skewMs, leaseMs } = effectiveTiming(config.manager);
   const fetchToken: FetchProviderToken = async (): Promise<ProviderToken> => {
     hooks.refreshing();
     let token: ProviderToken;
     try {
-      token = await provider.fetchToken({ tokenType, signal: AbortSignal.timeout(config.manager.leaseMs) });
+      token = await provider.fetchToken({ tokenType, signal: AbortSignal.timeout(leaseMs) });
     } catch (error) {
       // As this project's lease holder does, so a failed refresh and a failed query have different names.
       if (isSharedTokenError(error, 'TokenRefreshError')) throw error;
@@ -84,7 +87,6 @@ async function buildSource(
     await hooks.answered();
     return token;
   };
-  const skewMs = config.manager.skewMs;
   switch (config.strategy) {
     case 'each-refreshes':
       return new EachRefreshes({
@@ -108,7 +110,7 @@ async function buildSource(
         cipher,
         fetchToken,
         skewMs,
-        lockMs: config.manager.leaseMs,
+        lockMs: leaseMs,
       });
     default:
       throw new Error(`unknown strategy "${config.strategy}"`);
