@@ -264,6 +264,7 @@ export class SharedToken {
       return surfaceOriginal();
     }
     this.metrics.record(MetricName.RetrySucceeded, 1, this.tokenType);
+    await this.manager.confirmRejectionRefresh(fresh);
     return result;
   }
 

@@ -46,8 +46,9 @@ export interface TokenManagerOptions {
    * At most one rejection-driven refresh per tokenType in this interval, fleet-wide: a rejection
    * of a version that itself replaced a rejected token less than this long ago (the item's
    * `rejectedVersion` and `updatedAt`) surfaces the API's error without a refresh, counted as
-   * `RejectionRefreshLimited`. A revocation of a token that was refreshed for expiry is always
-   * refreshed at once. 0 turns the bound off.
+   * `RejectionRefreshLimited`. Lifted for a version whose retry succeeded (`SharedToken.run`,
+   * `withSharedToken`): the new token cured the rejection, so it was real. A revocation of a token
+   * that was refreshed for expiry is always refreshed at once. 0 turns the bound off.
    * @default 10_000 ms
    */
   rejectionRefreshIntervalMs?: number;

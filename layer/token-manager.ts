@@ -44,6 +44,8 @@ export class TokenManager {
   /** Highest version a provider rejected in this container: never served again. */
   private rejectedUpTo: number | undefined;
   private lastDecryptFailure: string | undefined;
+  /** The generation this container committed because of a rejection, until a retry confirms it. */
+  private unconfirmedRejectionRefresh: number | undefined;
 
   constructor(options: TokenManagerOptions) {
     this.options = resolveTokenManagerOptions(options);
@@ -153,6 +155,27 @@ export class TokenManager {
     const refreshAllowedAt = fromEpochSeconds(record.updatedAt) + intervalMs;
     if (this.options.clock.now() >= refreshAllowedAt) return undefined;
     return new RejectionRefreshLimitedError(this.tokenType, version, refreshAllowedAt);
+  }
+
+  /**
+   * A call with `token` succeeded where the version before it was rejected: the new token cured
+   * the rejection, so it was a real one. When this container committed that generation, the
+   * bound on it is lifted (one conditional write), and a later revocation of it is refreshed at
+   * once. A rejection the new token did not cure (the handler's own 403) is never confirmed and
+   * stays bounded. Never throws: the caller's call has already succeeded.
+   */
+  async confirmRejectionRefresh(token: AccessToken): Promise<void> {
+    if (this.unconfirmedRejectionRefresh !== token.version) return;
+    this.unconfirmedRejectionRefresh = undefined;
+    try {
+      await this.options.store.confirmRejectionRefresh?.(this.tokenType, { version: token.version });
+    } catch (error) {
+      this.options.logger.debug('could not confirm the refresh after a rejection; it stays bounded', {
+        tokenType: this.tokenType,
+        version: token.version,
+        error: errorName(error),
+      });
+    }
   }
 
   /** Forget the in-memory token (the next call reads the store). */
@@ -372,6 +395,7 @@ export class TokenManager {
       );
     }
     const fresh = await refreshAsHolder(this.options, claim.record, owner, leaseExpiresAt, rejectedVersion);
+    if (fresh && rejectedVersion !== undefined) this.unconfirmedRejectionRefresh = fresh.version;
     return { claimed: true, token: fresh && this.adopt(fresh) };
   }
 

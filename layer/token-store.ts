@@ -93,8 +93,12 @@ export interface ReleaseRequest {
   retryAfter?: number;
 }
 
-/** What the manager needs of a store: the four conditional operations. */
-export type TokenRepository = Pick<TokenStore, 'read' | 'claim' | 'commit' | 'release'>;
+/**
+ * What the manager needs of a store: the four conditional operations, and optionally the fifth
+ * (without it, every rejection-driven generation stays bounded for its whole interval).
+ */
+export type TokenRepository = Pick<TokenStore, 'read' | 'claim' | 'commit' | 'release'> &
+  Partial<Pick<TokenStore, 'confirmRejectionRefresh'>>;
 
 export interface TokenStoreOptions {
   client: DynamoDBClient;
@@ -252,6 +256,20 @@ export class TokenStore {
       UpdateExpression: `${update} REMOVE lockOwner, lockExpiresAt`,
       ConditionExpression: 'lockOwner = :owner',
       ExpressionAttributeValues: marshall(values),
+    });
+    return result.applied;
+  }
+
+  /**
+   * The new token cured the rejection that made `version` (a retry with it succeeded): removes
+   * `rejectedVersion`, so a rejection of this version is refreshed at once, as any revocation.
+   * Only while the item is still at `version`. Returns whether it applied.
+   */
+  async confirmRejectionRefresh(tokenType: string, request: { version: number }): Promise<boolean> {
+    const result = await this.conditionalUpdate(tokenType, 'confirm', undefined, {
+      UpdateExpression: 'REMOVE rejectedVersion',
+      ConditionExpression: 'version = :version AND attribute_exists(rejectedVersion)',
+      ExpressionAttributeValues: marshall({ ':version': request.version }),
     });
     return result.applied;
   }

@@ -176,6 +176,33 @@ describe.each(['dynamodb-local', 'dynalite'] as DynamoEngine[])('TokenStore on %
     expect((await store.read(tokenType))?.rejectedVersion).toBeUndefined();
   });
 
+  it('confirms a rejection-driven generation only at its own version, and only once', async () => {
+    const store = new TokenStore({ client: table.client, tableName: TABLE });
+    const tokenType = nextTokenType();
+    const now = Date.now();
+    for (const [owner, seenVersion, rejectedVersion] of [
+      ['a:1', undefined, undefined],
+      ['b:1', 1, 1],
+    ] as const) {
+      await store.claim(tokenType, { seenVersion, owner, leaseExpiresAt: now + 5_000, now });
+      await store.commit(tokenType, {
+        owner,
+        accessToken: `ct-${owner}`,
+        expiresAt: 2_000_000_000,
+        updatedAt: 1_800_000_000,
+        ...(rejectedVersion !== undefined && { rejectedVersion }),
+      });
+    }
+
+    const wrongVersion = await store.confirmRejectionRefresh(tokenType, { version: 1 });
+    const confirmed = await store.confirmRejectionRefresh(tokenType, { version: 2 });
+    const again = await store.confirmRejectionRefresh(tokenType, { version: 2 });
+
+    expect([wrongVersion, confirmed, again]).toEqual([false, true, false]);
+    expect(await store.read(tokenType)).toMatchObject({ version: 2, accessToken: 'ct-b:1' });
+    expect((await store.read(tokenType))?.rejectedVersion).toBeUndefined();
+  });
+
   it("commits the holder's token when TTL deleted the expired item during its lease", async () => {
     const store = new TokenStore({ client: table.client, tableName: TABLE });
     const tokenType = nextTokenType();

@@ -13,7 +13,7 @@ import type {
  */
 export type StoredItem = Omit<TokenRecord, 'version' | 'updating'> & { version?: number; updating?: boolean };
 
-export type StoreOperation = 'read' | 'claim' | 'commit' | 'release';
+export type StoreOperation = 'read' | 'claim' | 'commit' | 'release' | 'confirm';
 
 export interface OperationEvent {
   op: StoreOperation;
@@ -47,6 +47,8 @@ export interface MemoryTokenStoreOptions {
  *   updating = false, the refresh token and the rejected version when given; removes lockOwner,
  *   lockExpiresAt, failures, retryAfter and (without a rejected version) rejectedVersion. When the fence fails and the item already holds this commit's
  *   ciphertext (an earlier attempt applied), that item is answered as committed.
+ * - confirmRejectionRefresh: `version = :version AND attribute_exists(rejectedVersion)`; removes
+ *   rejectedVersion.
  * - release: `lockOwner = :owner`; sets updating = false and, with a retryAfter,
  *   failures = if_not_exists(failures, 0) + 1 and retryAfter; removes lockOwner and lockExpiresAt.
  *
@@ -54,7 +56,7 @@ export interface MemoryTokenStoreOptions {
  */
 export class MemoryTokenStore implements TokenRepository {
   /** Calls made, failed or not (a re-read after a failed claim counts as a read). */
-  readonly counts = { reads: 0, claims: 0, commits: 0, releases: 0 };
+  readonly counts = { reads: 0, claims: 0, commits: 0, releases: 0, confirms: 0 };
   /** Successful writes: claims granted, commits applied, releases applied. */
   readonly applied = { claims: 0, commits: 0, releases: 0 };
   /** Every call in order, with a copy of its request. */
@@ -79,7 +81,8 @@ export class MemoryTokenStore implements TokenRepository {
 
   /** Total calls of all four operations. */
   get calls(): number {
-    return this.counts.reads + this.counts.claims + this.counts.commits + this.counts.releases;
+    const { reads, claims, commits, releases, confirms } = this.counts;
+    return reads + claims + commits + releases + confirms;
   }
 
   /** Seeds or tampers with an item, bypassing every condition. */
@@ -162,6 +165,17 @@ export class MemoryTokenStore implements TokenRepository {
     this.applied.commits++;
     await this.afterOperation?.({ op: 'commit', tokenType, request: copy(request) });
     return toRecord(next);
+  }
+
+  async confirmRejectionRefresh(tokenType: string, request: { version: number }): Promise<boolean> {
+    this.counts.confirms++;
+    await this.enter({ op: 'confirm', tokenType });
+    const item = this.items.get(tokenType);
+    if (item?.version !== request.version || item.rejectedVersion === undefined) return false;
+    const next: StoredItem = { ...item };
+    delete next.rejectedVersion;
+    this.items.set(tokenType, copy(next));
+    return true;
   }
 
   async release(tokenType: string, request: ReleaseRequest): Promise<boolean> {

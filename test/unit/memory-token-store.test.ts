@@ -197,7 +197,7 @@ describe('MemoryTokenStore test hooks', () => {
     await store.release('k', { owner: 'b' });
     await store.read('k');
 
-    expect(store.counts).toEqual({ reads: 1, claims: 2, commits: 0, releases: 1 });
+    expect(store.counts).toEqual({ reads: 1, claims: 2, commits: 0, releases: 1, confirms: 0 });
     expect(store.applied).toEqual({ claims: 1, commits: 0, releases: 0 });
     expect(store.calls).toBe(4);
   });

@@ -97,6 +97,35 @@ describe('the bound on rejection-driven refreshes, on default options', () => {
     expect(world.store.get(TOKEN_TYPE)?.rejectedVersion).toBeUndefined();
   });
 
+  it('lifts the bound for a version whose retry succeeded: its revocation is refreshed at once', async () => {
+    const a = world.container();
+    const b = world.container();
+    const first = await world.time.run(a.manager.getToken());
+    const second = await world.time.run(a.manager.refreshRejected(first));
+
+    await world.time.run(a.manager.confirmRejectionRefresh(second));
+    const third = await world.time.run(b.manager.refreshRejected(second));
+
+    expect(third.version).toBe(3);
+    expect(world.provider.calls).toBe(3);
+    expect(world.store.counts.confirms).toBe(1);
+  });
+
+  it('confirms only a generation this container committed: another container confirms nothing', async () => {
+    const a = world.container();
+    const b = world.container();
+    const first = await world.time.run(a.manager.getToken());
+    await world.time.run(b.manager.getToken());
+    const second = await world.time.run(a.manager.refreshRejected(first));
+    const secondInB = await world.time.run(b.manager.refreshRejected(first));
+
+    await world.time.run(b.manager.confirmRejectionRefresh(secondInB));
+    const error = await rejectionOf(world.time.run(b.manager.refreshRejected(second)));
+
+    expect(isSharedTokenError(error, 'RejectionRefreshLimitedError')).toBe(true);
+    expect(world.store.counts.confirms).toBe(0);
+  });
+
   it('is off with rejectionRefreshIntervalMs 0: every rejection of the newest version refreshes', async () => {
     const { manager } = world.container({ rejectionRefreshIntervalMs: 0 });
     const first = await world.time.run(manager.getToken());

@@ -380,6 +380,25 @@ describe('attached the plain Middy way: middy(handler).use(sharedToken(options))
     expect(logger.calls.filter((entry) => /not retried/.test(entry.message))).toHaveLength(0);
   });
 
+  it('still refreshes a second real revocation at once under withSharedToken: the first retry confirmed it', async () => {
+    const { options, provider } = optionsFor();
+    const { api, call } = revocableApi();
+    const handler = withSharedToken(async (_event, context) => {
+      const answer = call((context as TestContext).sharedToken as AccessToken);
+      if (answer.statusCode !== 200) throw Object.assign(new Error('unauthorized'), { statusCode: 401 });
+      return answer.body;
+    }, options);
+    await handler({}, lambdaContext());
+
+    api.revokedUpTo = 1;
+    const afterFirst = await handler({}, lambdaContext());
+    api.revokedUpTo = 2;
+    const afterSecond = await handler({}, lambdaContext());
+
+    expect([afterFirst, afterSecond]).toEqual(['v2', 'v3']);
+    expect(provider.calls).toBe(3);
+  });
+
   it('makes no second refresh when withSharedToken already retried and the retry was rejected too', async () => {
     const { options, provider } = optionsFor();
     const handler = withSharedToken(async () => {

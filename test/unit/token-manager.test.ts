@@ -62,7 +62,7 @@ describe('step 1: memory', () => {
 
     expect(new Set(tokens).size).toBe(1);
     expect(world.provider.calls).toBe(1);
-    expect(world.store.counts).toEqual({ reads: 1, claims: 1, commits: 1, releases: 0 });
+    expect(world.store.counts).toEqual({ reads: 1, claims: 1, commits: 1, releases: 0, confirms: 0 });
   });
 
   it('forgets the token on clearCache, so the next call reads the store', async () => {
