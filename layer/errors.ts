@@ -112,19 +112,28 @@ export class InvalidProviderResponseError extends TokenRefreshError {
   override name = 'InvalidProviderResponseError';
 }
 
-/** Waiting for another container's refresh would pass this invocation's deadline. */
+/**
+ * The invocation's deadline came before a token did: waiting for another container's refresh
+ * would pass it, or a DynamoDB call was abandoned at it (`reason: 'store-call-abandoned'`, the
+ * TokenStoreError as `cause`: a slow DynamoDB, often a busy one, not a broken one).
+ */
 export class LockWaitTimeoutError extends SharedTokenError {
   override name = 'LockWaitTimeoutError';
   constructor(
     readonly tokenType: string,
     readonly waitedMs: number,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { reason?: 'lease-held' | 'store-call-abandoned' },
   ) {
     super(
-      `Gave up waiting for the refresh of "${tokenType}" by another container after ${waitedMs} ms: the invocation's deadline is near`,
+      options?.reason === 'store-call-abandoned'
+        ? `Gave up on the token of "${tokenType}" after ${waitedMs} ms: a DynamoDB call was still unanswered at the invocation's deadline`
+        : `Gave up waiting for the refresh of "${tokenType}" by another container after ${waitedMs} ms: the invocation's deadline is near`,
       options,
     );
+    this.reason = options?.reason ?? 'lease-held';
   }
+  /** What the deadline cut short: the wait for another container's lease, or a DynamoDB call. */
+  readonly reason: 'lease-held' | 'store-call-abandoned';
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   LockWaitTimeoutError,
   RejectionRefreshLimitedError,
   TokenRefreshError,
+  type TokenStoreError,
 } from './errors.js';
 import { refreshAsHolder } from './lease-holder.js';
 import { leaseIsLive, outlivesLease, pollDelay, refreshAheadFrom, TTL_MARGIN_MS } from './lease-timing.js';
@@ -127,7 +128,10 @@ export class TokenManager {
     deadline: number,
     before: { cached: AccessToken | undefined; rejectedUpTo: number | undefined },
   ): Promise<AccessToken> {
-    const record = await this.read(deadline - this.options.deadlineMarginMs);
+    const startedAt = this.options.clock.now();
+    const record = await this.read(deadline - this.options.deadlineMarginMs).catch((error: unknown) => {
+      throw this.asDeadlineReached(error, startedAt);
+    });
     const limited = this.rejectionRefreshLimit(record, version);
     if (!limited) return this.acquire(deadline, version, { record });
     if (this.rejectedUpTo === version) this.rejectedUpTo = before.rejectedUpTo;
@@ -249,12 +253,40 @@ export class TokenManager {
     return Promise.race([pending, timeout]);
   }
 
-  /** Steps 2, 4, 5 and 6 as one loop: read, then use, wait, or claim, until a usable token or the deadline. */
+  /**
+   * Steps 2, 4, 5 and 6, bounded by the caller's deadline. Every store call in them is abandoned
+   * at the deadline; for the caller that is the deadline reached (a claim or poll that a busy
+   * DynamoDB answered too late), so it surfaces as LockWaitTimeoutError, the abandoned call as its
+   * cause, like a wait that ran out between two polls.
+   */
   private async acquire(
     deadline: number,
     rejected: number | undefined,
     /** The item, when the caller has just read it. */
     known?: { record: TokenRecord | undefined },
+  ): Promise<AccessToken> {
+    const startedAt = this.options.clock.now();
+    try {
+      return await this.acquireUntilDeadline(deadline, rejected, known);
+    } catch (error) {
+      throw this.asDeadlineReached(error, startedAt);
+    }
+  }
+
+  /** A store call abandoned at the caller's deadline, as the caller sees it: the deadline reached. */
+  private asDeadlineReached(error: unknown, startedAt: number): unknown {
+    if (!isSharedTokenError(error, 'TokenStoreError') || !(error as TokenStoreError).abandoned) return error;
+    return new LockWaitTimeoutError(this.tokenType, this.options.clock.now() - startedAt, {
+      cause: error,
+      reason: 'store-call-abandoned',
+    });
+  }
+
+  /** Steps 2, 4, 5 and 6 as one loop: read, then use, wait, or claim, until a usable token or the deadline. */
+  private async acquireUntilDeadline(
+    deadline: number,
+    rejected: number | undefined,
+    known: { record: TokenRecord | undefined } | undefined,
   ): Promise<AccessToken> {
     let rejectedVersion = rejected;
     const cutoff = deadline - this.options.deadlineMarginMs;
@@ -278,7 +310,7 @@ export class TokenManager {
           this.metric(MetricName.LockContended);
         }
         await this.options.sleep(pollDelay(this.options, polls++, record, now, cutoff));
-        const polled = await this.poll(cutoff, waitStartedAt);
+        const polled = await this.poll(cutoff);
         if (polled !== null) record = polled;
         continue;
       }
@@ -476,7 +508,7 @@ export class TokenManager {
    * and a throttled one is a poll that saw nothing new (`null`): with thousands of waiters on
    * one item, throttling must cost time, not the invocation.
    */
-  private async poll(cutoff: number, waitStartedAt: number): Promise<TokenRecord | undefined | null> {
+  private async poll(cutoff: number): Promise<TokenRecord | undefined | null> {
     this.metric(MetricName.TokenStoreRead);
     try {
       return await this.options.store.read(this.tokenType, {
@@ -484,12 +516,6 @@ export class TokenManager {
         timeoutMs: this.timeLeft(cutoff),
       });
     } catch (error) {
-      // The deadline ran out during the poll (a slow DynamoDB on a busy machine): for the caller
-      // that is the wait ending, as it would have between two polls.
-      if (isSharedTokenError(error, 'TokenStoreError') && (error as { abandoned?: boolean }).abandoned)
-        throw new LockWaitTimeoutError(this.tokenType, this.options.clock.now() - waitStartedAt, {
-          cause: error,
-        });
       if (!isSharedTokenError(error, 'TokenStoreError') || !(error as { throttled?: boolean }).throttled)
         throw error;
       this.options.logger.debug('token read throttled while waiting; polling again', {

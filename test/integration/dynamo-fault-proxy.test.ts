@@ -363,7 +363,7 @@ describe('the DynamoDB fault proxy, in front of DynamoDB Local', () => {
       SLOW_MS,
     );
 
-    it("abandons a cold getToken's stalled read at the caller's deadline, with a TokenStoreError", async () => {
+    it("abandons a cold getToken's stalled read at the caller's deadline: LockWaitTimeoutError, the TokenStoreError its cause", async () => {
       const tokenType = await storedToken();
       // Far longer than the deadline: the read can only end by being abandoned.
       proxy.inject({ kind: 'latency', ms: 20_000, operations: ['GetItem'] });
@@ -372,10 +372,14 @@ describe('the DynamoDB fault proxy, in front of DynamoDB Local', () => {
         managerFor(tokenType, viaProxy()).getToken({ deadline: Date.now() + 1_500 }),
       );
 
-      expect(isSharedTokenError(error, 'TokenStoreError')).toBe(true);
-      expect(error.message).toContain('GetItem (read)');
-      expect(error.message).toContain("before the caller's deadline");
+      expect(isSharedTokenError(error, 'LockWaitTimeoutError')).toBe(true);
+      expect(error).toMatchObject({ reason: 'store-call-abandoned' });
+      const cause = error.cause as Failure;
+      expect(isSharedTokenError(cause, 'TokenStoreError')).toBe(true);
+      expect(cause.message).toContain('GetItem (read)');
+      expect(cause.message).toContain("before the caller's deadline");
       expectNoSecretIn(error.message);
+      expectNoSecretIn(cause.message);
       expect(proxy.faultStats().latency).toBe(1);
       expect(proxy.counts().reads).toBe(0);
     });
