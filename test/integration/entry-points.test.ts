@@ -192,8 +192,10 @@ describe.each(ENTRY_POINTS)('through the %s entry point', (label: string, entry:
 
     const error = await rejectionOf<unknown>(container.invoke(dataApi, { remainingMs: 1_500 }));
 
+    // The lease outlives the invocation: only giving up at the deadline ends the call with this
+    // error. How long it waited is a time, not asserted here (it would flake on a busy machine):
+    // token-manager.test.ts proves the bound on a virtual clock.
     expect(error).toMatchObject({ name: 'LockWaitTimeoutError', tokenType: container.sharedToken.tokenType });
-    expect((error as { waitedMs: number }).waitedMs).toBeLessThanOrEqual(1_500);
     expect(world.provider.stats().tokenCalls).toBe(0);
   });
 

@@ -601,7 +601,8 @@ function connectionRefused(port: number): Promise<boolean> {
   });
 }
 
-async function waitFor(condition: () => boolean, timeoutMs = 2_000): Promise<void> {
+/** Polls `condition`; the limit only stops a broken run from hanging (generous: CI may be busy). */
+async function waitFor(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');

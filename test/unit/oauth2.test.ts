@@ -220,12 +220,12 @@ describe('OAuth2ClientCredentialsProvider time limits', () => {
     answer = (response) => {
       setTimeout(() => json(200, { access_token: ACCESS_TOKEN, expires_in: 60 })(response), 2_000).unref();
     };
-    const startedAt = performance.now();
 
     const error = await rejectionOf(provider({ timeoutMs: 50 }).fetchToken(request()));
 
+    // The endpoint answers a valid token after 2 s: only the 50-ms limit can end the call with a
+    // TimeoutError (how long that took is a time, not asserted: it would flake on a busy machine).
     expect(error.name).toBe('TimeoutError');
-    expect(performance.now() - startedAt).toBeLessThan(1_500);
   });
 
   it('stops when the signal of the request aborts (the lease runs out)', async () => {
