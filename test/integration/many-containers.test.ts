@@ -217,3 +217,39 @@ describe.each<Entry>(['middleware', 'core'])('Many containers sharing one token 
     expect(report.metrics.ProviderRejected ?? 0).toBe(0);
   }, 120_000);
 });
+
+// Issue 12: the configurations users really run, in real processes.
+describe('Many containers as users deploy them', () => {
+  it('make exactly one provider call on 120-s tokens with every library option at its default', async () => {
+    // Few invocations within seconds: before the window bound, every call that found the newest
+    // version of such a token refreshed it again (300-s refresh-ahead over a 120-s life).
+    const report = await simulate({ containers: 8, invocations: 10, tokenTtlSeconds: 120, thinkMs: 50 });
+
+    expect(report.tunedOptions).toEqual({});
+    expect(report.errors).toEqual({});
+    expect(report.failed).toBe(0);
+    expect(report.providerTokenCalls).toBe(1);
+    expect(report.tokenGenerations).toBe(1);
+  }, 120_000);
+
+  it('attached with middy(handler).use(sharedToken(options)): a revocation fails one invocation per container, and one refresh serves the next', async () => {
+    const containers = 8;
+    const report = await simulate({
+      entry: 'middy-use',
+      containers,
+      invocations: 3,
+      revokeAfterFirstInvocation: true,
+      tokenTtlSeconds: 300,
+    });
+
+    expect(report.tunedOptions).toEqual({});
+    // No retry without the wrapper: the invocation that met the revoked token fails with the API's error.
+    expect(report.errors).toEqual({ 'SalesforceApiError:INVALID_SESSION_ID': containers });
+    expect(report.succeeded).toBe(containers * 2);
+    // onError refreshed the rejected version once for the whole fleet.
+    expect(report.providerTokenCalls).toBe(2);
+    expect(report.tokenGenerations).toBe(2);
+    expect(report.metrics.ProviderRejected).toBe(containers);
+    expect(report.metrics.RetrySucceeded ?? 0).toBe(0);
+  }, 120_000);
+});
