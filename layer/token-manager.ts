@@ -4,13 +4,13 @@ import { fromEpochSeconds, toEpochSeconds } from './clock.js';
 import {
   isSharedTokenError,
   LockWaitTimeoutError,
-  RejectionRefreshLimitedError,
   TokenRefreshError,
   type TokenStoreError,
 } from './errors.js';
 import { refreshAsHolder } from './lease-holder.js';
 import { leaseIsLive, outlivesLease, pollDelay, refreshAheadFrom, TTL_MARGIN_MS } from './lease-timing.js';
 import type { DeferReason, RefreshOutcome } from './refresh-outcome.js';
+import { rejectionRefreshLimit } from './rejection-bound.js';
 import { MetricName } from './telemetry.js';
 import {
   type ResolvedTokenManagerOptions,
@@ -132,7 +132,12 @@ export class TokenManager {
     const record = await this.read(deadline - this.options.deadlineMarginMs).catch((error: unknown) => {
       throw this.asDeadlineReached(error, startedAt);
     });
-    const limited = this.rejectionRefreshLimit(record, version);
+    const limited = rejectionRefreshLimit(
+      record,
+      { tokenType: this.tokenType, version },
+      this.options.rejectionRefreshIntervalMs,
+      this.options.clock.now(),
+    );
     if (!limited) return this.acquire(deadline, version, { record });
     if (this.rejectedUpTo === version) this.rejectedUpTo = before.rejectedUpTo;
     if (before.cached && this.cached === undefined) this.cached = before.cached;
@@ -142,23 +147,6 @@ export class TokenManager {
       refreshAllowedAt: limited.refreshAllowedAt,
     });
     throw limited;
-  }
-
-  /**
-   * The bound, read from the item: its `rejectedVersion` says a rejection-driven refresh committed
-   * it, its `updatedAt` (whole seconds) when. An expiry-driven generation is never bounded, so a
-   * revocation right after a cold start still costs exactly one refresh.
-   */
-  private rejectionRefreshLimit(
-    record: TokenRecord | undefined,
-    version: number,
-  ): RejectionRefreshLimitedError | undefined {
-    const intervalMs = this.options.rejectionRefreshIntervalMs;
-    if (intervalMs === 0 || record?.version !== version) return undefined;
-    if (record.rejectedVersion === undefined || record.updatedAt === undefined) return undefined;
-    const refreshAllowedAt = fromEpochSeconds(record.updatedAt) + intervalMs;
-    if (this.options.clock.now() >= refreshAllowedAt) return undefined;
-    return new RejectionRefreshLimitedError(this.tokenType, version, refreshAllowedAt);
   }
 
   /**
