@@ -52,7 +52,12 @@ export interface TokenManagerOptions {
    * @default 10_000 ms
    */
   rejectionRefreshIntervalMs?: number;
-  /** Identifies this container in `lockOwner`; a counter per claim is appended. @default 16 random hex digits */
+  /**
+   * Identifies this container in `lockOwner`, for the audit trail. A random part unique to each
+   * manager and a counter per claim are appended, so one ownerId shared by many containers (set
+   * per function) still gives every claim its own owner.
+   * @default 16 random hex digits
+   */
   ownerId?: string;
   /** Source of jitter, in [0, 1). @default Math.random */
   random?: () => number;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { AccessToken } from './access-token.js';
 import { AuditEvent, auditFields } from './audit.js';
 import { fromEpochSeconds, toEpochSeconds } from './clock.js';
@@ -45,6 +46,12 @@ export class TokenManager {
   /** Highest version a provider rejected in this container: never served again. */
   private rejectedUpTo: number | undefined;
   private lastDecryptFailure: string | undefined;
+  /**
+   * Unique to this manager, between `ownerId` and the claim counter: the store grants a claim
+   * whose lease is in the claim's own owner (an earlier attempt applied, its answer lost), so two
+   * containers given the same `ownerId` must still never claim under the same owner.
+   */
+  private readonly instance = randomBytes(4).toString('hex');
   /** The generation this container committed because of a rejection, until a retry confirms it. */
   private unconfirmedRejectionRefresh: number | undefined;
 
@@ -443,7 +450,7 @@ export class TokenManager {
     timeLeftMs: number,
     record?: TokenRecord,
   ) {
-    const owner = `${this.options.ownerId}:${++this.claims}`;
+    const owner = `${this.options.ownerId}:${this.instance}:${++this.claims}`;
     const leaseExpiresAt = this.leaseEnd(now, timeLeftMs);
     const holdUntil =
       record?.expiresAt !== undefined && !outlivesLease(record.expiresAt, leaseExpiresAt, TTL_MARGIN_MS)
