@@ -49,6 +49,24 @@ function gatedProvider() {
   };
 }
 
+/** Claims the item over `seenVersion` and commits a generation as `owner` (its ciphertext `ct-<owner>`). */
+async function commitGeneration(
+  store: TokenStore,
+  tokenType: string,
+  generation: { owner: string; seenVersion: number | undefined; rejectedVersion?: number | undefined },
+) {
+  const { owner, seenVersion, rejectedVersion } = generation;
+  const now = Date.now();
+  await store.claim(tokenType, { seenVersion, owner, leaseExpiresAt: now + 5_000, now });
+  return store.commit(tokenType, {
+    owner,
+    accessToken: `ct-${owner}`,
+    expiresAt: 2_000_000_000,
+    updatedAt: 1_800_000_000,
+    ...(rejectedVersion !== undefined && { rejectedVersion }),
+  });
+}
+
 describe.each(['dynamodb-local', 'dynalite'] as DynamoEngine[])('TokenStore on %s', (engine) => {
   const table = useLocalTable(engine, TABLE);
   let tokenTypeCounter = 0;
@@ -154,17 +172,8 @@ describe.each(['dynamodb-local', 'dynalite'] as DynamoEngine[])('TokenStore on %
   it('records the rejected version with a rejection-driven commit and removes it with the next plain one', async () => {
     const store = new TokenStore({ client: table.client, tableName: TABLE });
     const tokenType = nextTokenType();
-    const now = Date.now();
-    const commit = async (owner: string, seenVersion: number | undefined, rejectedVersion?: number) => {
-      await store.claim(tokenType, { seenVersion, owner, leaseExpiresAt: now + 5_000, now });
-      return store.commit(tokenType, {
-        owner,
-        accessToken: `ct-${owner}`,
-        expiresAt: 2_000_000_000,
-        updatedAt: 1_800_000_000,
-        ...(rejectedVersion !== undefined && { rejectedVersion }),
-      });
-    };
+    const commit = (owner: string, seenVersion: number | undefined, rejectedVersion?: number) =>
+      commitGeneration(store, tokenType, { owner, seenVersion, rejectedVersion });
 
     await commit('a:1', undefined);
     const rejectionDriven = await commit('b:1', 1, 1);
@@ -179,20 +188,8 @@ describe.each(['dynamodb-local', 'dynalite'] as DynamoEngine[])('TokenStore on %
   it('confirms a rejection-driven generation only at its own version, and only once', async () => {
     const store = new TokenStore({ client: table.client, tableName: TABLE });
     const tokenType = nextTokenType();
-    const now = Date.now();
-    for (const [owner, seenVersion, rejectedVersion] of [
-      ['a:1', undefined, undefined],
-      ['b:1', 1, 1],
-    ] as const) {
-      await store.claim(tokenType, { seenVersion, owner, leaseExpiresAt: now + 5_000, now });
-      await store.commit(tokenType, {
-        owner,
-        accessToken: `ct-${owner}`,
-        expiresAt: 2_000_000_000,
-        updatedAt: 1_800_000_000,
-        ...(rejectedVersion !== undefined && { rejectedVersion }),
-      });
-    }
+    await commitGeneration(store, tokenType, { owner: 'a:1', seenVersion: undefined });
+    await commitGeneration(store, tokenType, { owner: 'b:1', seenVersion: 1, rejectedVersion: 1 });
 
     const wrongVersion = await store.confirmRejectionRefresh(tokenType, { version: 1 });
     const confirmed = await store.confirmRejectionRefresh(tokenType, { version: 2 });
