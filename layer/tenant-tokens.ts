@@ -4,8 +4,13 @@
  * of the tokenType (`salesforce#tenant-42`), so each tenant has its own item, lock and
  * generation; its secret must name it (`"tenant": "tenant-42"`), so a service holding tenant
  * A's secret fails before it touches tenant B's item (see checkSecretTenant).
+ *
+ * Tenant ids usually come from the request, so the caller chooses them: a tenant is kept only
+ * once its secret proved it (layer/tenant-proof.ts), and one whose secret does not exist is
+ * refused without a call for a while (layer/tenant-cache.ts).
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { systemClock } from './clock.js';
 import { createPowertoolsLogger, createPowertoolsMetrics } from './powertools-telemetry.js';
 import type { CipherFactory } from './secret-binding.js';
 import { type SecretSource, SecretsManagerSource } from './secret-source.js';
@@ -15,6 +20,8 @@ import {
   SharedToken,
   type SharedTokenOptions,
 } from './shared-token.js';
+import { TenantCache } from './tenant-cache.js';
+import { watchedSecretSource } from './tenant-proof.js';
 import { checkTokenTypePart, tenantTokenType } from './token-type.js';
 
 /** Options of {@link TenantTokens}: SharedToken's, with the per-tenant ones as functions of the tenant. */
@@ -35,11 +42,29 @@ export interface TenantTokensOptions
    */
   cipher?: (tenant: string) => CipherFactory;
   /**
-   * Tenants kept per container; the least recently used one is dropped beyond it (its next use
-   * reads the table again). @default 100
+   * Tenants kept per container, among those whose secret was read and names them; the least
+   * recently used one is dropped beyond it (its next use reads the table again). Tenants not
+   * proven yet are held apart, at most as many again, so they never push a proven one out.
+   * @default 100
    */
   maxTenants?: number;
+  /**
+   * How long, in MILLISECONDS, a tenant whose secret does not exist (Secrets Manager's
+   * ResourceNotFoundException) or names another tenant is refused at once, with the same
+   * SecretError, before its secret is read again. Only these two answers are remembered: a
+   * throttled or failed read is asked again on the next request. `0` remembers nothing.
+   * @default 60_000 (1 minute: a tenant set up meanwhile waits at most that long)
+   */
+  unknownTenantTtlMs?: number;
+  /**
+   * Refused tenants remembered per container; the oldest is forgotten beyond it (a flood of
+   * made-up ids costs bounded memory, and one secret read per id at most).
+   * @default 1000
+   */
+  maxUnknownTenants?: number;
 }
+
+const DEFAULT_UNKNOWN_TENANT_TTL_MS = 60_000;
 
 /**
  * @example
@@ -57,16 +82,23 @@ export class TenantTokens {
   readonly providerName: string;
   private readonly options: TenantTokensOptions;
   private readonly shared: Omit<SharedTokenOptions, 'tokenType' | 'secretName' | 'cipher' | 'secrets'>;
-  private readonly maxTenants: number;
-  /** Insertion order is recency order: a use moves the tenant to the end. */
-  private readonly byTenant = new Map<string, SharedToken>();
+  private readonly cache: TenantCache<SharedToken>;
   private secretsClient: SecretsManagerClient | undefined;
 
   /** @throws TypeError for a missing or mistyped option; ConfigurationError for a bad providerName. */
   constructor(options: TenantTokensOptions) {
     if (typeof options !== 'object' || options === null)
       throw new TypeError('TenantTokens options must be an object');
-    const { providerName, secretName, cipher, secrets, maxTenants = 100, ...shared } = options;
+    const {
+      providerName,
+      secretName,
+      cipher,
+      secrets,
+      maxTenants = 100,
+      unknownTenantTtlMs = DEFAULT_UNKNOWN_TENANT_TTL_MS,
+      maxUnknownTenants = 1000,
+      ...shared
+    } = options;
     if ('tokenType' in shared) {
       throw new TypeError('TenantTokens takes "providerName"; each tenant\'s tokenType is made from it');
     }
@@ -82,14 +114,13 @@ export class TenantTokens {
         throw new TypeError(`TenantTokens option "${key}" must be a function`);
       }
     }
-    if (!Number.isInteger(maxTenants) || maxTenants < 1) {
-      throw new TypeError(
-        `TenantTokens option "maxTenants" must be a whole number of at least 1 (got ${maxTenants})`,
-      );
+    for (const [key, value] of Object.entries({ maxTenants, maxUnknownTenants })) {
+      if (!Number.isInteger(value) || (value as number) < 1) {
+        throw new TypeError(`TenantTokens option "${key}" must be a whole number of at least 1`);
+      }
     }
     this.providerName = providerName;
     this.options = options;
-    this.maxTenants = maxTenants;
     // One table client, one logger and one metrics buffer for every tenant (the tokenType
     // dimension tells them apart): a tenant costs a SharedToken, not a connection pool.
     this.shared = {
@@ -98,50 +129,80 @@ export class TenantTokens {
       logger: shared.logger ?? createPowertoolsLogger(),
       metrics: shared.metrics ?? createPowertoolsMetrics(),
     };
+    this.cache = new TenantCache(
+      {
+        maxKnown: maxTenants,
+        maxProbing: maxTenants,
+        maxUnknown: maxUnknownTenants,
+        unknownTtlMs: checkUnknownTenantTtl(unknownTenantTtlMs),
+      },
+      shared.clock ?? systemClock,
+    );
   }
 
   /**
    * The tenant's SharedToken (made on first use; no I/O until a token is asked for).
    * @throws ConfigurationError when the tenant id is empty, longer than 128 characters or holds
-   * a character outside letters, digits and `- _ . : / @ +`.
+   * a character outside letters, digits and `- _ . : / @ +`: it reaches no secret name.
+   * @throws SecretError, without any I/O, when the tenant's secret was found missing or naming
+   * another tenant less than `unknownTenantTtlMs` ago (the error its token gave then, and when
+   * Secrets Manager is asked again).
    */
   forTenant(tenant: string): SharedToken {
-    const known = this.byTenant.get(tenant);
-    if (known) {
-      this.byTenant.delete(tenant);
-      this.byTenant.set(tenant, known);
-      return known;
-    }
+    const held = this.cache.get(tenant);
+    if (held !== undefined) return held;
     const tokenType = tenantTokenType(this.providerName, tenant);
+    const refused = this.cache.refusal(tenant);
+    if (refused !== undefined) throw refused;
     const secretName = this.options.secretName(tenant);
-    const token = new SharedToken({
+    const source = this.options.secrets?.(secretName) ?? this.secretsManagerSource(secretName);
+    const token: SharedToken = new SharedToken({
       ...this.shared,
       tokenType,
       secretName,
-      secrets: this.options.secrets?.(secretName) ?? this.secretsManagerSource(secretName),
+      secrets: watchedSecretSource(
+        source,
+        { tokenType, secretName },
+        {
+          refusal: () => this.cache.refusal(tenant),
+          proven: () => this.cache.prove(tenant, token),
+          refuted: (error) => this.cache.refuse(tenant, error),
+        },
+      ),
       ...(this.options.cipher && { cipher: this.options.cipher(tenant) }),
     });
-    this.byTenant.set(tenant, token);
-    if (this.byTenant.size > this.maxTenants) {
-      const oldest = this.byTenant.keys().next().value as string;
-      this.byTenant.delete(oldest);
-    }
+    this.cache.probe(tenant, token);
     return token;
   }
 
   /** One Secrets Manager client for every tenant's secret, made on the first tenant. */
   private secretsManagerSource(secretName: string): SecretSource {
     this.secretsClient ??= new SecretsManagerClient({});
-    return new SecretsManagerSource({ secretName, client: this.secretsClient });
+    return new SecretsManagerSource({ secretName, client: this.secretsClient, clock: this.shared.clock });
   }
 
-  /** Tenants held now, least recently used first. */
+  /** Tenants held now, whose secret proved them, least recently used first. */
   tenants(): string[] {
-    return [...this.byTenant.keys()];
+    return this.cache.knownTenants();
   }
 
   /** Publishes the buffered metrics of every tenant (one shared buffer). */
   flushMetrics(options?: { force?: boolean }): void {
-    this.byTenant.values().next().value?.flushMetrics(options);
+    (this.shared.metrics as { flush?(options?: { force?: boolean }): void }).flush?.(options);
   }
+}
+
+function checkUnknownTenantTtl(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new TypeError(
+      'TenantTokens option "unknownTenantTtlMs" must be milliseconds >= 0 (0 remembers nothing)',
+    );
+  }
+  // 60 meant as seconds would ask Secrets Manager about a made-up tenant again 16 times a second.
+  if (value > 0 && value < 1_000) {
+    throw new TypeError(
+      `TenantTokens option "unknownTenantTtlMs" is in milliseconds; ${value} looks like seconds (use 0 to remember nothing)`,
+    );
+  }
+  return value;
 }

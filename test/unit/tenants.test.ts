@@ -1,19 +1,13 @@
 /**
  * Tenants in one process: tokenType parts, the secret's tenant check, and TenantTokens'
- * per-tenant SharedTokens. Cross-tenant reads against real servers: test/integration/tenants.test.ts.
+ * per-tenant SharedTokens. Cross-tenant reads against real servers: test/integration/tenants.test.ts;
+ * tenant ids chosen by the caller: test/unit/unknown-tenants.test.ts.
  */
 import { describe, expect, it } from '@jest/globals';
 import { ConfigurationError, SecretError } from '../../layer/errors.js';
-import { functionProvider } from '../../layer/providers/function-provider.js';
-import type { SecretSource } from '../../layer/secret-source.js';
-import { TenantTokens, type TenantTokensOptions } from '../../layer/tenant-tokens.js';
+import type { TenantTokensOptions } from '../../layer/tenant-tokens.js';
 import { checkSecretTenant, parseTokenType, tenantTokenType } from '../../layer/token-type.js';
-import { MemoryTokenStore } from '../support/memory-token-store.js';
-import { testSecret } from '../support/test-secrets.js';
-import { RecordingLogger, RecordingMetrics } from './token-manager-harness.js';
-
-const SALT_A = testSecret('tenantA:salt', 'tenant-a-salt-');
-const SALT_B = testSecret('tenantB:salt', 'tenant-b-salt-');
+import { SALT_B, secretNameOf, tenantWorld } from './tenants-harness.js';
 
 describe('tokenType parts', () => {
   it.each([
@@ -81,50 +75,9 @@ describe("the secret's tenant", () => {
   });
 });
 
-/** A secret source per name, counting loads; the secrets as JSON, as Secrets Manager gives them. */
-function fakeSecrets(secrets: Record<string, Record<string, string>>) {
-  const loads: string[] = [];
-  const source = (secretName: string): SecretSource => ({
-    load: async () => {
-      loads.push(secretName);
-      const secret = secrets[secretName];
-      if (!secret) throw new Error(`no secret ${secretName}`);
-      return JSON.stringify(secret);
-    },
-  });
-  return { source, loads };
-}
-
-function tenantTokens(overrides: Partial<TenantTokensOptions> = {}) {
-  const issued: string[] = [];
-  const { source, loads } = fakeSecrets({
-    '/test/tenants/oauth/a': { tenant: 'a', clientId: 'client-a', salt: SALT_A },
-    '/test/tenants/oauth/b': { tenant: 'b', clientId: 'client-b', salt: SALT_B },
-    '/test/tenants/oauth/c': { tenant: 'a', clientId: 'client-c', salt: SALT_A },
-  });
-  const store = new MemoryTokenStore();
-  const logger = new RecordingLogger();
-  const metrics = new RecordingMetrics();
-  const tenants = new TenantTokens({
-    providerName: 'salesforce',
-    secretName: (tenant) => `/test/tenants/oauth/${tenant}`,
-    secrets: source,
-    provider: functionProvider(async ({ credentials }) => {
-      const token = `token-for-${credentials.require('clientId')}-${issued.length + 1}`;
-      issued.push(token);
-      return { accessToken: token, expiresAt: Date.now() + 3_600_000 };
-    }),
-    store,
-    logger,
-    metrics,
-    ...overrides,
-  });
-  return { tenants, store, issued, loads, logger, metrics };
-}
-
 describe('TenantTokens', () => {
   it("gives each tenant its own tokenType, secret and token, with that tenant's credentials", async () => {
-    const { tenants, issued, loads } = tenantTokens();
+    const { tenants, issued, secretsManager } = tenantWorld();
 
     const a = await tenants.forTenant('a').getToken();
     const b = await tenants.forTenant('b').getToken();
@@ -133,15 +86,17 @@ describe('TenantTokens', () => {
     expect([a.tokenType, b.tokenType]).toEqual(['salesforce#a', 'salesforce#b']);
     expect([a.value, b.value]).toEqual(['token-for-client-a-1', 'token-for-client-b-2']);
     expect(issued).toHaveLength(2);
-    expect(loads).toEqual(['/test/tenants/oauth/a', '/test/tenants/oauth/b']);
+    expect(secretsManager.reads).toEqual([secretNameOf('a'), secretNameOf('b')]);
   });
 
-  it('keeps one SharedToken per tenant and drops the least recently used beyond maxTenants', () => {
-    const { tenants } = tenantTokens({ maxTenants: 2 });
+  it('keeps one SharedToken per proven tenant and drops the least recently used beyond maxTenants', async () => {
+    const { tenants, secretsManager } = tenantWorld({ maxTenants: 2 });
+    secretsManager.put('x', { tenant: 'x', clientId: 'client-x', salt: SALT_B });
     const a = tenants.forTenant('a');
-    tenants.forTenant('b');
+    await a.getToken();
+    await tenants.forTenant('b').getToken();
     expect(tenants.forTenant('a')).toBe(a); // a is now the most recent
-    tenants.forTenant('x');
+    await tenants.forTenant('x').getToken();
 
     expect(tenants.tenants()).toEqual(['a', 'x']);
     expect(tenants.forTenant('a')).toBe(a);
@@ -149,7 +104,7 @@ describe('TenantTokens', () => {
 
   it("fails before any table or provider call when a tenant's secret names another tenant", async () => {
     // Tenant c's secret is misconfigured: it is tenant a's.
-    const { tenants, store, issued } = tenantTokens();
+    const { tenants, store, issued } = tenantWorld();
     const reads: string[] = [];
     store.beforeOperation = (event) => {
       reads.push(event.op);
@@ -170,11 +125,12 @@ describe('TenantTokens', () => {
     [{ maxTenants: 0 }, 'option "maxTenants" must be a whole number of at least 1'],
     [{ tenantId: 'a' }, 'Unknown TenantTokens option "tenantId"'],
   ])('refuses %j at construction', (overrides, message) => {
-    expect(() => tenantTokens(overrides as Partial<TenantTokensOptions>)).toThrow(message);
+    expect(() => tenantWorld(overrides as Partial<TenantTokensOptions>)).toThrow(message);
   });
 
   it('refuses a malformed tenant id, naming the part', () => {
-    const { tenants } = tenantTokens();
+    const { tenants, secretsManager } = tenantWorld();
     expect(() => tenants.forTenant('a#b')).toThrow('the tenant of a tenant tokenType');
+    expect(secretsManager.reads).toEqual([]);
   });
 });
