@@ -32,8 +32,9 @@ export interface TenantTokensOptions
   /** The tenant's own secret, e.g. `(tenant) => \`/prod/orders/oauth/salesforce-${tenant}\``. */
   secretName: (tenant: string) => string;
   /**
-   * Where a tenant's secret comes from, given its name. @default a SecretsManagerSource for it (5 min
-   * cache), all tenants on one Secrets Manager client
+   * Where a tenant's secret comes from, given its name. A source of your own reports a missing
+   * secret with `secretReadError(name, sdkError)`, so the tenant is remembered as unknown.
+   * @default a SecretsManagerSource for it (5 min cache), all tenants on one Secrets Manager client
    */
   secrets?: (secretName: string) => SecretSource;
   /**
@@ -115,7 +116,7 @@ export class TenantTokens {
       }
     }
     for (const [key, value] of Object.entries({ maxTenants, maxUnknownTenants })) {
-      if (!Number.isInteger(value) || (value as number) < 1) {
+      if (!Number.isInteger(value) || value < 1) {
         throw new TypeError(`TenantTokens option "${key}" must be a whole number of at least 1`);
       }
     }
