@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
+import type { Socket } from 'node:net';
 import { BodyTooLargeError, readBody, sendJson } from './http-io.js';
 import { listenOnLoopback } from './loopback-server.js';
 
@@ -48,6 +49,91 @@ export class AwsFaultQueue {
   }
 }
 
+/** Which requests a stall holds unanswered. Every limit given must hold. */
+export interface AwsStall {
+  /**
+   * Only these operations, as in `X-Amz-Target` after the dot (`GetSecretValue`, `GenerateDataKey`, `Decrypt`).
+   * @default every operation
+   */
+  operations?: readonly string[];
+  /**
+   * At most this many requests, then spent.
+   * @default no limit
+   */
+  count?: number;
+  /**
+   * Active for this many milliseconds after `stall()`, on the server's `now` clock; spent after.
+   * @default no end
+   */
+  durationMs?: number;
+}
+
+/** Requests held unanswered since the start or the last `clearStalls()`. */
+export interface AwsStallStats {
+  stalled: number;
+  byOperation: Record<string, number>;
+}
+
+interface ActiveStall {
+  operations: readonly string[] | undefined;
+  remaining: number;
+  /** Epoch ms after which the stall is spent. */
+  endsAt: number;
+}
+
+/** The stalls, in the order given; the first one that matches a request takes it. */
+class StallPlan {
+  private active: ActiveStall[] = [];
+  private stats: AwsStallStats = { stalled: 0, byOperation: {} };
+
+  constructor(
+    private readonly known: readonly string[],
+    private readonly now: () => number,
+  ) {}
+
+  add(stall: AwsStall): void {
+    const { operations, count, durationMs } = stall ?? {};
+    if (
+      operations !== undefined &&
+      !(Array.isArray(operations) && operations.length > 0 && operations.every((o) => this.known.includes(o)))
+    ) {
+      throw new TypeError(`stall: "operations" must be a non-empty list of ${this.known.join(', ')}`);
+    }
+    if (count !== undefined && !(Number.isInteger(count) && count >= 1)) {
+      throw new TypeError('stall: "count" must be a whole number >= 1');
+    }
+    if (durationMs !== undefined && !(Number.isFinite(durationMs) && durationMs >= 0)) {
+      throw new TypeError('stall: "durationMs" must be a number of ms >= 0');
+    }
+    this.active.push({
+      operations: operations && [...operations],
+      remaining: count ?? Number.POSITIVE_INFINITY,
+      endsAt: durationMs === undefined ? Number.POSITIVE_INFINITY : this.now() + durationMs,
+    });
+  }
+
+  /** True when a stall takes this request (and one of its count is used up). */
+  take(operation: string): boolean {
+    const now = this.now();
+    this.active = this.active.filter((entry) => entry.remaining > 0 && now <= entry.endsAt);
+    const entry = this.active.find((e) => e.operations === undefined || e.operations.includes(operation));
+    if (!entry) return false;
+    entry.remaining--;
+    this.stats.stalled++;
+    this.stats.byOperation[operation] = (this.stats.byOperation[operation] ?? 0) + 1;
+    return true;
+  }
+
+  clear(): void {
+    this.active = [];
+    this.stats = { stalled: 0, byOperation: {} };
+  }
+
+  snapshot(): AwsStallStats {
+    return { stalled: this.stats.stalled, byOperation: { ...this.stats.byOperation } };
+  }
+}
+
 /** Server-side errors answer 5xx, as AWS does; everything else (throttling included) is the caller's 400. */
 export function defaultFaultStatus(type: string): number {
   if (type === 'ServiceUnavailable' || type === 'ServiceUnavailableException') return 503;
@@ -90,12 +176,29 @@ export interface AwsJsonServerOptions {
    * counts calls, and may return a fault to answer instead.
    */
   beforeOperation?: (operation: string, input: AwsJsonInput) => AwsFault | undefined;
+  /** Epoch ms, for the stalls' `durationMs`. @default Date.now */
+  now?: () => number;
 }
 
-export interface AwsJsonServer {
+/** The stall switch, shared by every server built on this one (KMS, Secrets Manager). */
+export interface AwsStallControl {
+  /**
+   * The next matching well-formed requests (after `beforeOperation`, which counts them, left them alone) are
+   * read and never answered: the socket stays open and silent until the client gives up, `clearStalls()` or
+   * `stop()`. Adds to the earlier stalls. Throws a TypeError naming a bad field (or an operation not served).
+   */
+  stall(stall: AwsStall): void;
+  /** Removes every stall, zeroes `stallStats()`, and destroys the sockets of the stalled requests. */
+  clearStalls(): void;
+  stallStats(): AwsStallStats;
+  /** Stalled requests whose connection is open right now (a client that gave up is not counted). */
+  heldOpen(): number;
+}
+
+export interface AwsJsonServer extends AwsStallControl {
   /** http://127.0.0.1:PORT */
   endpoint: string;
-  /** Closes every socket, parked 'timeout' requests included. Idempotent. */
+  /** Closes every socket, parked 'timeout' and stalled requests included. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -187,6 +290,14 @@ function parseInput(body: string): AwsJsonInput | undefined {
 
 /** Starts an AWS JSON 1.1 service on 127.0.0.1 with an OS-assigned port. */
 export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise<AwsJsonServer> {
+  const stalls = new StallPlan(Object.keys(options.operations), options.now ?? Date.now);
+  // Each leaves when it closes, whoever closes it, so a client that gave up leaves nothing behind.
+  const held = new Set<Socket>();
+  const release = (): void => {
+    for (const socket of held) socket.destroy();
+    held.clear();
+  };
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     if (req.method !== 'POST') {
@@ -219,6 +330,12 @@ export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise
       const status = fault.status ?? defaultFaultStatus(fault.type);
       return sendAwsError(res, new AwsServiceError(fault.type, fault.message ?? 'Injected failure.', status));
     }
+    if (stalls.take(operation)) {
+      const socket = req.socket;
+      held.add(socket);
+      socket.once('close', () => held.delete(socket));
+      return; // read, never answered
+    }
     const result = await options.operations[operation]!(input);
     sendAwsResult(res, result);
   }
@@ -238,5 +355,19 @@ export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise
     });
   });
   const listener = await listenOnLoopback(server);
-  return { endpoint: listener.origin, stop: () => listener.close() };
+  return {
+    endpoint: listener.origin,
+    stall: (stall) => stalls.add(stall),
+    clearStalls: () => {
+      stalls.clear();
+      release();
+    },
+    stallStats: () => stalls.snapshot(),
+    heldOpen: () => held.size,
+    stop: () => {
+      stalls.clear();
+      release();
+      return listener.close();
+    },
+  };
 }

@@ -1,7 +1,7 @@
 /**
  * The fault model of the DynamoDB proxy (dynamo-proxy.ts): what can go wrong with one request,
  * which requests it hits, and how often it was applied. Pure and synchronous: the proxy asks
- * `decide(operation)` once per request, on arrival, and carries the answer out.
+ * `decide(operation, body)` once per request, when its body has arrived, and carries the answer out.
  */
 
 /** DynamoDB's throttling errors, as the service names them in `__type`. */
@@ -33,6 +33,12 @@ export interface FaultScope {
    * @default no end
    */
   durationMs?: number;
+  /**
+   * Only requests whose JSON body contains this text, as sent (e.g. `'SET accessToken'`: the
+   * commit's UpdateItem, not the claim's). Matched before `rate` draws.
+   * @default every body
+   */
+  bodyIncludes?: string;
 }
 
 /**
@@ -70,7 +76,17 @@ export interface LatencyFault extends FaultScope {
   ms: number;
 }
 
-export type DynamoFault = ThrottleFault | ResetFault | DropAnswerFault | LatencyFault;
+/**
+ * The request is read to its end, then neither forwarded nor answered: the connection stays open
+ * and silent, as when a packet is lost past the load balancer. Only the client's own deadline (an
+ * abort, a socket timeout) ends it, or `clearFaults()` / `setReachable(false)` / `stop()`, which
+ * destroy the held connections. The engine never sees the request.
+ */
+export interface BlackholeFault extends FaultScope {
+  kind: 'blackhole';
+}
+
+export type DynamoFault = ThrottleFault | ResetFault | DropAnswerFault | LatencyFault | BlackholeFault;
 export type DynamoFaultKind = DynamoFault['kind'];
 
 /** How often each fault was applied since the start or the last `clearFaults()`. */
@@ -79,18 +95,23 @@ export interface DynamoFaultStats {
   reset: number;
   'drop-answer': number;
   latency: number;
+  blackhole: number;
   /** Sum of the delays applied, in ms. */
   delayedMs: number;
   /** Applications per operation and kind: `{ GetItem: { throttle: 2 } }`. */
   byOperation: Record<string, Partial<Record<DynamoFaultKind, number>>>;
 }
 
-/** What the proxy does with one request: wait `delayMs`, then forward (its answer dropped or not), throttle or reset. */
+/**
+ * What the proxy does with one request: wait `delayMs`, then forward (its answer dropped or not),
+ * throttle, reset, or hold it unanswered (blackhole).
+ */
 export type FaultDecision = { delayMs: number } & (
   | { action: 'forward' }
   | { action: 'drop-answer' }
   | { action: 'throttle'; error: DynamoThrottlingError }
   | { action: 'reset' }
+  | { action: 'blackhole' }
 );
 
 export interface FaultPlanOptions {
@@ -140,35 +161,38 @@ export class FaultPlan {
   }
 
   /**
-   * One request's fate. Every matching latency fault adds its delay; the first matching
-   * throttle, reset or drop-answer (in injection order) decides; later ones are not consulted.
+   * One request's fate, from its operation and its JSON body (for `bodyIncludes`). Every matching
+   * latency fault adds its delay; the first matching throttle, reset, drop-answer or blackhole (in
+   * injection order) decides; later ones are not consulted.
    */
-  decide(operation: string): FaultDecision {
+  decide(operation: string, body: string): FaultDecision {
     const now = this.now();
     this.active = this.active.filter((entry) => entry.remaining > 0 && now <= entry.endsAt);
     let delayMs = 0;
     for (const entry of this.active) {
       const { fault } = entry;
-      if (fault.kind !== 'latency' || !this.hits(entry, operation)) continue;
+      if (fault.kind !== 'latency' || !this.hits(entry, operation, body)) continue;
       delayMs += fault.ms;
       this.record(entry, operation);
       this.stats.delayedMs += fault.ms;
     }
     for (const entry of this.active) {
       const { fault } = entry;
-      if (fault.kind === 'latency' || !this.hits(entry, operation)) continue;
+      if (fault.kind === 'latency' || !this.hits(entry, operation, body)) continue;
       this.record(entry, operation);
       if (fault.kind === 'reset') return { delayMs, action: 'reset' };
       if (fault.kind === 'drop-answer') return { delayMs, action: 'drop-answer' };
+      if (fault.kind === 'blackhole') return { delayMs, action: 'blackhole' };
       return { delayMs, action: 'throttle', error: fault.error ?? 'ProvisionedThroughputExceededException' };
     }
     return { delayMs, action: 'forward' };
   }
 
-  private hits(entry: ActiveFault, operation: string): boolean {
+  private hits(entry: ActiveFault, operation: string, body: string): boolean {
     const { fault } = entry;
     if (entry.remaining <= 0) return false;
     if (fault.operations && !fault.operations.includes(operation)) return false;
+    if (fault.bodyIncludes !== undefined && !body.includes(fault.bodyIncludes)) return false;
     // Drawn only for requests the other limits let through, so a seeded source stays in step.
     return fault.rate === undefined || this.random() < fault.rate;
   }
@@ -184,10 +208,18 @@ export class FaultPlan {
 }
 
 function emptyStats(): DynamoFaultStats {
-  return { throttle: 0, reset: 0, 'drop-answer': 0, latency: 0, delayedMs: 0, byOperation: {} };
+  return {
+    throttle: 0,
+    reset: 0,
+    'drop-answer': 0,
+    latency: 0,
+    blackhole: 0,
+    delayedMs: 0,
+    byOperation: {},
+  };
 }
 
-const KINDS: ReadonlySet<string> = new Set(['throttle', 'reset', 'drop-answer', 'latency']);
+const KINDS: ReadonlySet<string> = new Set(['throttle', 'reset', 'drop-answer', 'latency', 'blackhole']);
 const THROTTLING_ERRORS: ReadonlySet<string> = new Set([
   'ProvisionedThroughputExceededException',
   'ThrottlingException',
@@ -198,7 +230,7 @@ function validateFault(fault: DynamoFault): void {
   if (!KINDS.has(fault?.kind)) {
     throw new TypeError(`DynamoDB fault "kind" must be one of ${[...KINDS].join(', ')}`);
   }
-  const { count, rate, durationMs, operations } = fault;
+  const { count, rate, durationMs, operations, bodyIncludes } = fault;
   if (count !== undefined && !(Number.isInteger(count) && count >= 1)) {
     throw new TypeError(`DynamoDB fault "count" must be a whole number >= 1 (got ${count})`);
   }
@@ -210,6 +242,9 @@ function validateFault(fault: DynamoFault): void {
   }
   if (operations !== undefined && !(Array.isArray(operations) && operations.length > 0)) {
     throw new TypeError('DynamoDB fault "operations" must be a non-empty list of operation names');
+  }
+  if (bodyIncludes !== undefined && !(typeof bodyIncludes === 'string' && bodyIncludes !== '')) {
+    throw new TypeError('DynamoDB fault "bodyIncludes" must be a non-empty string');
   }
   if (fault.kind === 'latency' && !(Number.isInteger(fault.ms) && fault.ms >= 0)) {
     throw new TypeError(`DynamoDB latency fault "ms" must be a whole number >= 0 (got ${fault.ms})`);

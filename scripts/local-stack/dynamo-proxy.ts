@@ -2,18 +2,21 @@
  * A reverse proxy on 127.0.0.1 in front of a local DynamoDB engine. It counts every call that
  * reaches the engine (the simulator and the benchmarks measure "DynamoDB calls" with it), and
  * injects the faults of the chaos matrix (dynamo-faults.ts): throttling, connection resets,
- * answers dropped after the engine applied the write, latency, and an unreachable endpoint.
+ * answers dropped after the engine applied the write, latency, requests held unanswered
+ * (blackhole), and an unreachable endpoint.
  *
  * @example
  * const proxy = await startDynamoProxy(dynamo.endpoint);
  * proxy.inject({ kind: 'throttle', operations: ['GetItem'], count: 2 });
  * proxy.inject({ kind: 'latency', ms: 300, rate: 0.1 });
+ * proxy.inject({ kind: 'blackhole', operations: ['UpdateItem'], bodyIncludes: 'SET accessToken', count: 1 });
  * await proxy.setReachable(false); // ECONNREFUSED on the same endpoint until setReachable(true)
  */
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { Agent, createServer, request } from 'node:http';
+import type { Socket } from 'node:net';
 import {
   type DynamoFault,
   type DynamoFaultStats,
@@ -34,18 +37,26 @@ export interface DynamoProxy {
   /** http://127.0.0.1:PORT; the same for the proxy's whole life, across `setReachable`. */
   endpoint: string;
   /**
-   * Calls forwarded to the engine. A request the proxy throttled or reset never reaches the
-   * engine and is NOT counted here (see `faultStats()`); a delayed one is, once forwarded.
+   * Calls forwarded to the engine. A request the proxy throttled, reset or blackholed never
+   * reaches the engine and is NOT counted here (see `faultStats()`); a delayed one is, once forwarded.
    */
   counts(): DynamoCallCounts;
   /** Zeroes `counts()`; the faults and their tally stay (see `clearFaults()`). */
   reset(): void;
   /** Adds a fault; the faults injected so far keep applying. Throws a TypeError naming a bad field. */
   inject(fault: DynamoFault): void;
-  /** Removes every fault and zeroes `faultStats()`. Requests already delayed still go on. */
+  /**
+   * Removes every fault and zeroes `faultStats()`. Requests already delayed still go on, but the
+   * connections of blackholed ones are destroyed (the client sees a reset), so none is left open.
+   */
   clearFaults(): void;
   /** How many times each fault kind was applied since the start or the last `clearFaults()`. */
   faultStats(): DynamoFaultStats;
+  /**
+   * Blackholed requests whose connection is open right now; one leaves when its client gives up
+   * (aborts, times out) or when `clearFaults()`, `setReachable(false)` or `stop()` destroys it.
+   */
+  heldOpen(): number;
   /**
    * `false`: stops listening and destroys every open connection (requests in flight included),
    * so clients get ECONNREFUSED, as from a DynamoDB endpoint that is down. `true`: listens again
@@ -116,15 +127,27 @@ export async function startDynamoProxy(
   const counter = new CallCounter();
   const faults = new FaultPlan(options);
   const delays = new Set<NodeJS.Timeout>();
+  const held = new HeldSockets();
 
+  // The body is read first: `bodyIncludes` decides on it, and a reset or throttled client has sent it all.
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    readRequest(req).then(
+      (body) => carryOut(req, res, body),
+      () => req.socket.destroy(), // The client went away mid-request: nothing to answer.
+    );
+  };
+
+  const carryOut = (req: IncomingMessage, res: ServerResponse, body: Buffer): void => {
     const operation = operationOf(req);
-    const decision = faults.decide(operation);
+    const decision = faults.decide(operation, body.toString('utf8'));
+    // Held from the decision on, so clearFaults() releases it even while it is still delayed.
+    if (decision.action === 'blackhole') held.hold(req.socket);
     const act = (): void => {
       // The client gave up, or the proxy went unreachable, while the request was delayed.
       if (req.socket.destroyed) return;
-      if (decision.action === 'reset') resetConnection(req);
-      else if (decision.action === 'throttle') sendThrottling(req, res, decision.error);
+      if (decision.action === 'blackhole') return; // Read, never answered: the socket stays open and silent.
+      if (decision.action === 'reset') req.socket.resetAndDestroy();
+      else if (decision.action === 'throttle') sendThrottling(res, decision.error);
       else {
         counter.record(operation);
         const { onAnswer } = options;
@@ -132,6 +155,7 @@ export async function startDynamoProxy(
         forward(
           req,
           res,
+          body,
           target,
           agent,
           onAnswer && ((status, body) => onAnswer({ operation, status, body, dropped })),
@@ -175,11 +199,16 @@ export async function startDynamoProxy(
     counts: () => counter.snapshot(),
     reset: () => counter.reset(),
     inject: (fault) => faults.inject(fault),
-    clearFaults: () => faults.clear(),
+    clearFaults: () => {
+      faults.clear();
+      held.release();
+    },
     faultStats: () => faults.snapshot(),
+    heldOpen: () => held.size,
     setReachable,
     stop: async () => {
       await transitions.catch(() => {});
+      held.release();
       await reachable?.close();
       reachable = undefined;
       for (const timer of delays) clearTimeout(timer);
@@ -197,23 +226,45 @@ function proxyServer(handle: (req: IncomingMessage, res: ServerResponse) => void
   return server;
 }
 
-/** Reads the request to its end first, so the client sees the reset, not a failed write. */
-function resetConnection(req: IncomingMessage): void {
-  req.once('end', () => req.socket.resetAndDestroy());
-  req.resume();
+/** The whole body, unbounded (a proxy does not judge sizes); rejects when the client goes away mid-body. */
+async function readRequest(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * The connections of blackholed requests. Each leaves the set when it closes, whoever closes it,
+ * so a client that gives up leaves nothing behind; `release()` destroys the rest, so no handle
+ * keeps Jest or the chaos process alive.
+ */
+class HeldSockets {
+  private readonly sockets = new Set<Socket>();
+
+  get size(): number {
+    return this.sockets.size;
+  }
+
+  hold(socket: Socket): void {
+    if (this.sockets.has(socket)) return;
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+  }
+
+  release(): void {
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+  }
 }
 
 /** As DynamoDB answers: 400, JSON 1.0, a namespaced `__type` the SDK maps to its exception. */
-function sendThrottling(req: IncomingMessage, res: ServerResponse, error: DynamoThrottlingError): void {
-  req.once('end', () =>
-    sendJson(
-      res,
-      400,
-      { __type: `com.amazonaws.dynamodb.v20120810#${error}`, message: THROTTLING_MESSAGES[error] },
-      { 'content-type': AWS_JSON_1_0, 'x-amzn-requestid': randomUUID() },
-    ),
+function sendThrottling(res: ServerResponse, error: DynamoThrottlingError): void {
+  sendJson(
+    res,
+    400,
+    { __type: `com.amazonaws.dynamodb.v20120810#${error}`, message: THROTTLING_MESSAGES[error] },
+    { 'content-type': AWS_JSON_1_0, 'x-amzn-requestid': randomUUID() },
   );
-  req.resume();
 }
 
 /** `DynamoDB_20120810.GetItem` -> `GetItem`. */
@@ -248,6 +299,7 @@ class CallCounter {
 function forward(
   req: IncomingMessage,
   res: ServerResponse,
+  body: Buffer,
   target: URL,
   agent: Agent,
   onAnswer: ((status: number, body: string) => void) | undefined,
@@ -259,7 +311,8 @@ function forward(
       port: target.port,
       method: req.method,
       path: req.url,
-      headers: endToEnd(req.headers),
+      // The body was read whole: its length is known, whatever framing the client used.
+      headers: { ...endToEnd(req.headers), 'content-length': String(body.length) },
       agent,
     },
     (answer) => {
@@ -297,7 +350,7 @@ function forward(
   res.once('close', () => {
     if (!res.writableFinished) upstream.destroy();
   });
-  req.pipe(upstream);
+  upstream.end(body);
 }
 
 function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {

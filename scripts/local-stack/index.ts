@@ -13,9 +13,14 @@ export type {
   AwsJsonOperation,
   AwsJsonServer,
   AwsJsonServerOptions,
+  AwsStall,
+  AwsStallControl,
+  AwsStallStats,
 } from './aws-json-server.js';
 export { AwsFaultQueue, AwsServiceError, checkSigV4Shape, startAwsJsonServer } from './aws-json-server.js';
 export type {
+  BlackholeFault,
+  DropAnswerFault,
   DynamoFault,
   DynamoFaultStats,
   DynamoThrottlingError,

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import type { AwsFault, AwsJsonInput } from './aws-json-server.js';
+import type { AwsFault, AwsJsonInput, AwsStallControl } from './aws-json-server.js';
 import {
   AwsFaultQueue,
   AwsServiceError,
@@ -27,10 +27,12 @@ export interface LocalKmsOptions {
   region?: string;
   /** The 12-digit account in ARNs. @default '123456789012' */
   accountId?: string;
+  /** Epoch ms, for the `durationMs` of `stall()`. @default Date.now */
+  now?: () => number;
 }
 
 export interface KmsStats {
-  /** Every well-formed request (signed, known operation, JSON body), injected failures included. */
+  /** Every well-formed request (signed, known operation, JSON body), injected failures and stalls included. */
   calls: number;
   byOperation: Record<string, number>;
 }
@@ -41,7 +43,11 @@ export interface LocalKmsKey {
   alias: string | undefined;
 }
 
-export interface LocalKms {
+/**
+ * `stall({ operations: ['GenerateDataKey', 'Decrypt'], count?, durationMs? })` holds the next matching requests
+ * unanswered (after the `failNext` queue, which goes first); `clearStalls()`, `stallStats()`, `heldOpen()`.
+ */
+export interface LocalKms extends AwsStallControl {
   /** http://127.0.0.1:PORT */
   endpoint: string;
   /** The keys created at start, in the order of `aliases`. */
@@ -59,7 +65,7 @@ export interface LocalKms {
   stop(): Promise<void>;
 }
 
-const OPTION_KEYS = new Set(['aliases', 'region', 'accountId']);
+const OPTION_KEYS = new Set(['aliases', 'region', 'accountId', 'now']);
 const ALIAS = /^alias\/[A-Za-z0-9/_-]{1,250}$/;
 /** Ciphertext blob: format byte, key id (36-character UUID), IV, sealed data key, tag. */
 const BLOB_FORMAT = 1;
@@ -87,6 +93,9 @@ function validateOptions(options: LocalKmsOptions): void {
   }
   if (options.accountId !== undefined && !/^\d{12}$/.test(options.accountId)) {
     throw new TypeError("startKms: 'accountId' must be 12 digits");
+  }
+  if (options.now !== undefined && typeof options.now !== 'function') {
+    throw new TypeError("startKms: 'now' must be a function returning epoch ms");
   }
 }
 
@@ -244,6 +253,7 @@ export async function startKms(options: LocalKmsOptions = {}): Promise<LocalKms>
     region,
     operations,
     beforeOperation: countCall,
+    ...(options.now && { now: options.now }),
   });
 
   return {
@@ -255,6 +265,10 @@ export async function startKms(options: LocalKmsOptions = {}): Promise<LocalKms>
       stats = { calls: 0, byOperation: {} };
     },
     failNext: (count, fault) => faults.add(count, fault),
+    stall: (stall) => server.stall(stall),
+    clearStalls: () => server.clearStalls(),
+    stallStats: () => server.stallStats(),
+    heldOpen: () => server.heldOpen(),
     stop: async () => {
       faults.clear();
       await server.stop();

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { AwsFault, AwsJsonInput } from './aws-json-server.js';
+import type { AwsFault, AwsJsonInput, AwsStallControl } from './aws-json-server.js';
 import {
   AwsFaultQueue,
   AwsServiceError,
@@ -24,12 +24,15 @@ export interface LocalSecretsManagerOptions {
   region?: string;
   /** The 12-digit account in ARNs. @default '123456789012' */
   accountId?: string;
-  /** Epoch milliseconds for CreatedDate / LastChangedDate (answered in epoch seconds, as AWS does). @default Date.now */
+  /**
+   * Epoch milliseconds for CreatedDate / LastChangedDate (answered in epoch seconds, as AWS does), and for the
+   * `durationMs` of `stall()`. @default Date.now
+   */
   now?: () => number;
 }
 
 export interface SecretsManagerStats {
-  /** Every well-formed request (signed, known operation, JSON body), injected failures included. */
+  /** Every well-formed request (signed, known operation, JSON body), injected failures and stalls included. */
   calls: number;
   byOperation: Record<string, number>;
   /** GetSecretValue calls by secret name (an ARN that names a known secret counts under its name). */
@@ -38,7 +41,11 @@ export interface SecretsManagerStats {
 
 export type SecretsManagerFault = AwsFault;
 
-export interface LocalSecretsManager {
+/**
+ * `stall({ operations: ['GetSecretValue'], count?, durationMs? })` holds the next matching requests unanswered
+ * (after the `failNext` queue, which goes first); `clearStalls()`, `stallStats()`, `heldOpen()`.
+ */
+export interface LocalSecretsManager extends AwsStallControl {
   /** http://127.0.0.1:PORT */
   endpoint: string;
   /** Creates the secret, or adds a version that becomes AWSCURRENT (the old current one becomes AWSPREVIOUS). */
@@ -326,6 +333,7 @@ export async function startSecretsManager(
     region,
     operations,
     beforeOperation: countCall,
+    now,
   });
 
   return {
@@ -348,6 +356,10 @@ export async function startSecretsManager(
       stats = emptyStats();
     },
     failNext: (count, fault) => faults.add(count, fault),
+    stall: (stall) => server.stall(stall),
+    clearStalls: () => server.clearStalls(),
+    stallStats: () => server.stallStats(),
+    heldOpen: () => server.heldOpen(),
     stop: async () => {
       faults.clear();
       await server.stop();
