@@ -188,6 +188,7 @@ export async function startDynamoProxy(
       } else if (!wanted && reachable) {
         const closing = reachable;
         reachable = undefined;
+        held.release();
         await closing.close();
       }
     });
