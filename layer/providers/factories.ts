@@ -6,6 +6,7 @@ import {
   readOAuth2Settings,
 } from './oauth2.js';
 import { type OAuth2RefreshTokenOptions, OAuth2RefreshTokenProvider } from './oauth2-refresh-token.js';
+import { checkOptionKeys } from './provider-options.js';
 import {
   readInstanceUrl,
   readSalesforceSettings,
@@ -13,7 +14,6 @@ import {
   type SalesforceOptions,
   SalesforceProvider,
 } from './salesforce.js';
-import { checkOptionKeys } from './token-endpoint.js';
 import type { ProviderCredentials, ProviderFactory, TokenProvider } from './token-provider.js';
 
 /**

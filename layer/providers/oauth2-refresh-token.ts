@@ -6,7 +6,8 @@ import {
   parseOAuth2Answer,
   readOAuth2Settings,
 } from './oauth2.js';
-import { checkOptionKeys, postTokenForm, requireText } from './token-endpoint.js';
+import { checkOptionKeys, requireText } from './provider-options.js';
+import { postTokenForm } from './token-endpoint.js';
 import type { ProviderToken, TokenProvider, TokenRequest } from './token-provider.js';
 
 const LABEL = 'OAuth2 refresh-token provider';

@@ -3,7 +3,6 @@ import { ConfigurationError } from '../errors.js';
 import {
   type ClientAuthMethod,
   checkOptionKeys,
-  postTokenForm,
   readAuthMethod,
   readClock,
   readFetch,
@@ -11,7 +10,8 @@ import {
   readTimeoutMs,
   requireHttpUrl,
   requireText,
-} from './token-endpoint.js';
+} from './provider-options.js';
+import { postTokenForm } from './token-endpoint.js';
 import type { ProviderToken, TokenProvider, TokenRequest } from './token-provider.js';
 import { parseTokenResponse } from './token-response.js';
 
@@ -33,15 +33,21 @@ export const OAUTH2_SETTINGS = [
 const KNOWN_OPTIONS = new Set<string>([...OAUTH2_SETTINGS, 'clientId', 'clientSecret']);
 
 export interface OAuth2ClientCredentialsOptions {
-  /** The provider's token endpoint, `https://…/oauth2/token`. */
+  /**
+   * The provider's token endpoint, `https://…/oauth2/token`. Without credentials: a URL with
+   * `user:password@` or a credential query parameter (`client_secret=`, ...) is refused.
+   */
   tokenUrl: string;
   clientId: string;
   clientSecret: string;
   /** Space-separated scopes; omitted from the request when not set. */
   scope?: string;
   /**
-   * Where the credentials go: the form body (`client_secret_post`) or an HTTP Basic header (`client_secret_basic`).
-   * @default 'body'
+   * Where the credentials go: an HTTP Basic header (`client_secret_basic`, the method RFC 6749
+   * 2.3.1 requires every server to support) or the form body (`client_secret_post`, for a server
+   * that takes only that). Basic sends both parts form-encoded (RFC 6749 2.3.1); a server that
+   * does not decode them fails on a secret with `+ / = %` or spaces: use `'body'` there.
+   * @default 'basic'
    */
   authMethod?: 'body' | 'basic';
   /** Upper bound of one token request; the lease also bounds it. @default 5_000 ms */

@@ -1,15 +1,18 @@
 import type { Clock } from '../clock.js';
 import { ConfigurationError, isSharedTokenError, TokenRefreshError } from '../errors.js';
+import { MAX_TOKEN_ANSWER_BYTES, readBodyUpTo } from './bounded-body.js';
 import {
+  type ClientAuthMethod,
   checkOptionKeys,
-  postTokenForm,
+  readAuthMethod,
   readClock,
   readFetch,
   readLifetimeSeconds,
   readTimeoutMs,
   requireHttpUrl,
   requireText,
-} from './token-endpoint.js';
+} from './provider-options.js';
+import { postTokenForm } from './token-endpoint.js';
 import type { ProviderToken, TokenProvider, TokenRequest } from './token-provider.js';
 import { parseTokenResponse } from './token-response.js';
 
@@ -18,6 +21,7 @@ const LABEL = 'Salesforce provider';
 /** The options of a Salesforce provider, credentials aside. */
 export const SALESFORCE_SETTINGS = [
   'instanceUrl',
+  'authMethod',
   'sessionLifetimeSeconds',
   'timeoutMs',
   'clock',
@@ -46,6 +50,13 @@ export interface SalesforceOptions {
   /** Consumer secret of that app. */
   clientSecret: string;
   /**
+   * Where the consumer key and secret go. Salesforce's own documentation of the client credentials
+   * flow sends `client_id` and `client_secret` in the form body, and its examples do; it takes an
+   * HTTP Basic header too (`'basic'`).
+   * @default 'body'
+   */
+  authMethod?: 'body' | 'basic';
+  /**
    * Lifetime of a session, in seconds. Salesforce's answers carry no `expires_in`: set this to
    * the org's (or the app's) session timeout.
    * @default 7_200 (two hours, Salesforce's default session timeout)
@@ -64,6 +75,7 @@ export class SalesforceProvider implements TokenProvider {
   private readonly tokenUrl: string;
   private readonly clientId: string;
   private readonly clientSecret: string;
+  private readonly authMethod: ClientAuthMethod;
   private readonly sessionLifetimeSeconds: number;
   private readonly timeoutMs: number;
   private readonly clock: Clock;
@@ -73,6 +85,7 @@ export class SalesforceProvider implements TokenProvider {
     checkOptionKeys(options, KNOWN_OPTIONS, LABEL);
     this.tokenUrl = `${readInstanceUrl(options.instanceUrl, LABEL)}/services/oauth2/token`;
     const settings = readSalesforceSettings(options, LABEL);
+    this.authMethod = settings.authMethod;
     this.sessionLifetimeSeconds = settings.sessionLifetimeSeconds;
     this.timeoutMs = settings.timeoutMs;
     this.clock = settings.clock;
@@ -89,7 +102,7 @@ export class SalesforceProvider implements TokenProvider {
         tokenType,
         url: this.tokenUrl,
         form: new URLSearchParams({ grant_type: 'client_credentials' }),
-        client: { clientId: this.clientId, clientSecret: this.clientSecret, method: 'body' },
+        client: { clientId: this.clientId, clientSecret: this.clientSecret, method: this.authMethod },
         timeoutMs: this.timeoutMs,
         signal: request.signal,
         fetch: this.fetch,
@@ -112,8 +125,16 @@ export class SalesforceProvider implements TokenProvider {
 export function readSalesforceSettings(
   options: Record<string, unknown>,
   label: string,
-): { sessionLifetimeSeconds: number; timeoutMs: number; clock: Clock; fetch: typeof fetch } {
+): {
+  authMethod: ClientAuthMethod;
+  sessionLifetimeSeconds: number;
+  timeoutMs: number;
+  clock: Clock;
+  fetch: typeof fetch;
+} {
   return {
+    // Not the OAuth2 default (Basic): the body is what Salesforce documents for this flow.
+    authMethod: readAuthMethod(options.authMethod, label, 'body'),
     sessionLifetimeSeconds:
       readLifetimeSeconds(
         options.sessionLifetimeSeconds,
@@ -129,11 +150,12 @@ export function readSalesforceSettings(
 
 /**
  * The instance URL without a trailing slash. A path is kept (an Experience Cloud site has its token
- * endpoint under its path); a query, fragment or user info is refused rather than sent somewhere.
+ * endpoint under its path); credentials are refused by `requireHttpUrl`, naming them, and a query
+ * or fragment here rather than sent somewhere.
  */
 export function readInstanceUrl(value: unknown, label: string): string {
   const url = requireHttpUrl(value, 'instanceUrl', label);
-  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+  if (url.search !== '' || url.hash !== '') {
     throw new ConfigurationError(
       `${label} option "instanceUrl" must be a plain URL (no query, fragment or credentials)`,
     );
@@ -193,11 +215,15 @@ export class SalesforceApiError extends Error {
     this.errorCode = code;
   }
 
-  /** Reads Salesforce's error body `[{"message":"...","errorCode":"INVALID_SESSION_ID"}]` (consumes the body). */
+  /**
+   * Reads Salesforce's error body `[{"message":"...","errorCode":"INVALID_SESSION_ID"}]` (consumes
+   * the body), at most `MAX_TOKEN_ANSWER_BYTES` of it: a longer one keeps the status alone.
+   */
   static async from(response: Response): Promise<SalesforceApiError> {
     let errorCode: string | undefined;
     try {
-      const parsed = JSON.parse(await response.text()) as unknown;
+      const text = await readBodyUpTo(response, MAX_TOKEN_ANSWER_BYTES);
+      const parsed = JSON.parse(text ?? '') as unknown;
       const first = (Array.isArray(parsed) ? parsed[0] : parsed) as
         | { errorCode?: unknown }
         | null

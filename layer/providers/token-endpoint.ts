@@ -1,15 +1,12 @@
-import { type Clock, systemClock } from '../clock.js';
-import { ConfigurationError, TokenRefreshError } from '../errors.js';
-import { MAX_DEFAULT_EXPIRES_IN_SECONDS } from './token-response.js';
+import { InvalidProviderResponseError, TokenRefreshError } from '../errors.js';
+import { MAX_TOKEN_ANSWER_BYTES, readBodyUpTo } from './bounded-body.js';
+import { safeErrorDescription, secretForms } from './error-description.js';
+import type { ClientAuthMethod } from './provider-options.js';
 
 /**
- * What the HTTP providers share: one POST of a form to a token endpoint, and the validation of
- * the options they have in common. Messages start with the provider's label
- * (`OAuth2 provider option "timeoutMs" ...`) and never echo a value.
+ * What the HTTP providers share: one POST of a form to a token endpoint, its answer read up to
+ * `MAX_TOKEN_ANSWER_BYTES`, and the error of a non-2xx answer. Messages never echo a secret.
  */
-
-/** Where the client credentials go: the form body (`client_secret_post`) or HTTP Basic (`client_secret_basic`). */
-export type ClientAuthMethod = 'body' | 'basic';
 
 export interface ClientAuthentication {
   clientId: string;
@@ -30,13 +27,24 @@ export interface TokenEndpointCall {
   fetch: typeof fetch;
 }
 
+/** Form fields that are no secret, so an error description may mention them. */
+const PUBLIC_FORM_FIELDS = new Set(['grant_type', 'scope']);
+
 /**
  * POSTs the form with Node's fetch and returns the body of a 2xx answer. A non-2xx answer
- * becomes `tokenEndpointError`; a timeout or an abort rejects with fetch's own
- * `TimeoutError` / `AbortError`, which the lease holder turns into a TokenRefreshError.
+ * becomes `tokenEndpointError`; an answer (2xx or not) longer than `MAX_TOKEN_ANSWER_BYTES` is an
+ * `InvalidProviderResponseError`, the rest never read. A timeout or an abort, while waiting for
+ * the headers or for the body, rejects with fetch's own `TimeoutError` / `AbortError`, which
+ * the lease holder turns into a TokenRefreshError.
  */
 export async function postTokenForm(call: TokenEndpointCall): Promise<string> {
   const { client, form } = call;
+  // Taken before the credentials join the form: what the endpoint must not echo back to us.
+  const secrets = secretForms([
+    client.clientId,
+    client.clientSecret,
+    ...[...form].filter(([name]) => !PUBLIC_FORM_FIELDS.has(name)).map(([, value]) => value),
+  ]);
   const headers: Record<string, string> = {
     'content-type': 'application/x-www-form-urlencoded',
     accept: 'application/json',
@@ -49,120 +57,68 @@ export async function postTokenForm(call: TokenEndpointCall): Promise<string> {
     form.set('client_id', client.clientId);
     form.set('client_secret', client.clientSecret);
   }
-  const response = await call.fetch(call.url, {
-    method: 'POST',
-    headers,
-    body: form.toString(),
-    signal: AbortSignal.any([call.signal, AbortSignal.timeout(call.timeoutMs)]),
-  });
-  const body = await response.text();
-  if (!response.ok) throw tokenEndpointError(call.tokenType, response.status, body);
+  // Our own timer, held until the answer is read: a bare AbortSignal.timeout() inside
+  // AbortSignal.any() is referenced weakly, and a garbage collection during a slow answer made it
+  // never fire (seen in the slow-drip test).
+  const timeout = new AbortController();
+  const timer = setTimeout(
+    () => timeout.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+    call.timeoutMs,
+  );
+  const signal = AbortSignal.any([call.signal, timeout.signal]);
+  let response: Response;
+  let body: string | undefined;
+  try {
+    response = await call.fetch(call.url, { method: 'POST', headers, body: form.toString(), signal });
+    body = await readBodyUpTo(response, MAX_TOKEN_ANSWER_BYTES, signal);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (body === undefined) {
+    throw new InvalidProviderResponseError(
+      `The token endpoint of "${call.tokenType}" answered HTTP ${response.status} with a body over ` +
+        `${MAX_TOKEN_ANSWER_BYTES} bytes: not a token answer, not read further`,
+      call.tokenType,
+      { status: response.status },
+    );
+  }
+  if (!response.ok) throw tokenEndpointError(call.tokenType, response.status, body, secrets);
   return body;
 }
 
 // OAuth2 error codes are short identifiers; anything else could be an echo of our input.
 const OAUTH_ERROR_CODE = /^[A-Za-z0-9_.-]{1,64}$/;
 
-/** An HTTP error from a token endpoint, carrying the status and the OAuth2 `error` code only. */
-export function tokenEndpointError(tokenType: string, status: number, body: string): TokenRefreshError {
+/**
+ * An HTTP error from a token endpoint, carrying the status and the OAuth2 `error` code; its
+ * message adds the `error_description` when `safeErrorDescription` keeps it, with `secrets` the
+ * values of the request it must not contain:
+ * `The token endpoint of "x" answered HTTP 401 (invalid_client: Client authentication failed)`.
+ */
+export function tokenEndpointError(
+  tokenType: string,
+  status: number,
+  body: string,
+  secrets: readonly string[] = [],
+): TokenRefreshError {
   let oauthError: string | undefined;
+  let description: string | undefined;
   try {
-    const parsed = JSON.parse(body) as { error?: unknown };
-    if (typeof parsed.error === 'string' && OAUTH_ERROR_CODE.test(parsed.error)) oauthError = parsed.error;
+    const parsed = JSON.parse(body) as { error?: unknown; error_description?: unknown } | null;
+    if (typeof parsed?.error === 'string' && OAUTH_ERROR_CODE.test(parsed.error)) {
+      oauthError = parsed.error;
+      description = safeErrorDescription(parsed.error_description, secrets);
+    }
   } catch {
     // Not JSON: the status alone tells what happened.
   }
+  const detail = oauthError === undefined ? '' : ` (${oauthError}${description ? `: ${description}` : ''})`;
   return new TokenRefreshError(
-    `The token endpoint of "${tokenType}" answered HTTP ${status}${oauthError ? ` (${oauthError})` : ''}`,
+    `The token endpoint of "${tokenType}" answered HTTP ${status}${detail}`,
     tokenType,
-    { status, ...(oauthError !== undefined && { oauthError }) },
+    {
+      status,
+      ...(oauthError !== undefined && { oauthError }),
+    },
   );
-}
-
-/** Throws unless `options` is an object whose keys are all in `known`, naming the first stranger. */
-export function checkOptionKeys(
-  options: unknown,
-  known: ReadonlySet<string>,
-  label: string,
-  hint: (key: string) => string = () => '',
-): asserts options is Record<string, unknown> {
-  if (typeof options !== 'object' || options === null || Array.isArray(options))
-    throw new ConfigurationError(`${label} options must be an object`);
-  for (const key of Object.keys(options)) {
-    if (!known.has(key)) throw new ConfigurationError(`Unknown ${label} option "${key}"${hint(key)}`);
-  }
-}
-
-/** A non-empty string option; the value is never echoed (it may be a credential). */
-export function requireText(value: unknown, field: string, label: string): string {
-  if (typeof value !== 'string' || value === '') {
-    throw new ConfigurationError(`${label} option "${field}" is missing or empty`);
-  }
-  return value;
-}
-
-/** An http(s) URL option. Neither the value nor the parser's error is echoed: a URL may carry credentials. */
-export function requireHttpUrl(value: unknown, field: string, label: string): URL {
-  const text = requireText(value, field, label);
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch (error) {
-    throw new ConfigurationError(`${label} option "${field}" is not a URL`, {
-      cause: new Error(error instanceof Error ? error.name : 'invalid URL'),
-    });
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigurationError(`${label} option "${field}" must be an http(s) URL`);
-  }
-  return url;
-}
-
-/** @default 'body' */
-export function readAuthMethod(value: unknown, label: string): ClientAuthMethod {
-  const method = value ?? 'body';
-  if (method !== 'body' && method !== 'basic') {
-    throw new ConfigurationError(`${label} option "authMethod" must be "body" or "basic"`);
-  }
-  return method;
-}
-
-/** @default 5_000 ms */
-export function readTimeoutMs(value: unknown, label: string): number {
-  const timeoutMs = value ?? 5_000;
-  if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs <= 0) {
-    throw new ConfigurationError(`${label} option "timeoutMs" must be a whole number of milliseconds > 0`);
-  }
-  return timeoutMs;
-}
-
-/** A lifetime in seconds from (0, max]: a value in milliseconds is refused rather than believed. */
-export function readLifetimeSeconds(
-  value: unknown,
-  field: string,
-  label: string,
-  max = MAX_DEFAULT_EXPIRES_IN_SECONDS,
-): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > max) {
-    throw new ConfigurationError(`${label} option "${field}" must be seconds from 1 to ${max}`);
-  }
-  return value;
-}
-
-/** @default systemClock */
-export function readClock(value: unknown, label: string): Clock {
-  if (value === undefined) return systemClock;
-  if (typeof (value as Partial<Clock> | null)?.now !== 'function') {
-    throw new ConfigurationError(`${label} option "clock" must have a now() method`);
-  }
-  return value as Clock;
-}
-
-/** @default globalThis.fetch, looked up at construction */
-export function readFetch(value: unknown, label: string): typeof fetch {
-  const chosen = value ?? globalThis.fetch;
-  if (typeof chosen !== 'function')
-    throw new ConfigurationError(`${label} option "fetch" must be a function`);
-  return chosen as typeof fetch;
 }

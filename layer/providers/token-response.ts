@@ -43,6 +43,7 @@ export function parseTokenResponse(body: string, options: ParseTokenResponseOpti
   if (typeof answer.access_token !== 'string' || answer.access_token.trim() === '') {
     throw new InvalidProviderResponseError('The token endpoint answer has no access_token', tokenType);
   }
+  checkTokenType(answer.token_type, tokenType);
   const expiresIn = readExpiresIn(answer.expires_in, options);
   const token: ProviderToken = { accessToken: answer.access_token, expiresAt: now + expiresIn * 1000 };
   if (answer.refresh_token !== undefined) {
@@ -85,4 +86,25 @@ function checkedLifetime(
     );
   }
   return seconds;
+}
+
+// Short identifiers only: a token_type that is not one could be a token sent in the wrong field.
+const TOKEN_TYPE_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,15}$/;
+
+/**
+ * Only Bearer tokens (RFC 6750; the name is case-insensitive, RFC 6749 5.1) are what the handlers
+ * send as `Authorization: Bearer`: a `mac` or `DPoP` token would be refused by every API call, so
+ * it is refused here, once, with a clear error. RFC 6749 makes token_type REQUIRED, yet real
+ * providers omit it (Shopify's token answers carry none): a missing one (or null) counts as Bearer.
+ */
+function checkTokenType(raw: unknown, tokenType: string): void {
+  if (raw === undefined || raw === null) return;
+  if (typeof raw === 'string' && raw.toLowerCase() === 'bearer') return;
+  const named = typeof raw === 'string' && TOKEN_TYPE_NAME.test(raw) ? ` "${raw}"` : '';
+  throw new InvalidProviderResponseError(
+    typeof raw === 'string'
+      ? `The token endpoint answered token_type${named}, not Bearer: only Bearer tokens are supported`
+      : 'The token endpoint answer has a token_type that is not a string (expected "Bearer")',
+    tokenType,
+  );
 }

@@ -49,10 +49,10 @@ const request = (fields: Partial<TokenRequest> = {}): TokenRequest => ({
 });
 
 describe('OAuth2RefreshTokenProvider request', () => {
-  it('sends the rotated refresh token of the request, not the bootstrap one', async () => {
+  it('sends the rotated refresh token of the request, not the bootstrap one (credentials in the body with authMethod body)', async () => {
     const { fetch, sent } = fakeFetch(rotatingAnswer);
 
-    await provider(fetch).fetchToken(request({ refreshToken: STORED }));
+    await provider(fetch, { authMethod: 'body' }).fetchToken(request({ refreshToken: STORED }));
 
     expect(sent).toHaveLength(1);
     expect(sent[0]?.url).toBe(TOKEN_URL);
@@ -74,10 +74,10 @@ describe('OAuth2RefreshTokenProvider request', () => {
     expect(sent[0]?.form.get('refresh_token')).toBe(BOOTSTRAP);
   });
 
-  it('sends the client credentials in an HTTP Basic header with authMethod basic', async () => {
+  it('sends the client credentials in an HTTP Basic header by default (client_secret_basic)', async () => {
     const { fetch, sent } = fakeFetch(rotatingAnswer);
 
-    await provider(fetch, { authMethod: 'basic' }).fetchToken(request({ refreshToken: STORED }));
+    await provider(fetch).fetchToken(request({ refreshToken: STORED }));
 
     const encoded = (sent[0]?.headers.get('authorization') ?? '').replace(/^Basic /, '');
     const [id, secret] = Buffer.from(encoded, 'base64').toString('utf8').split(':');
@@ -285,6 +285,15 @@ describe('OAuth2RefreshTokenProvider options', () => {
 
   it('refuses an authMethod other than body or basic, naming it', () => {
     expect(constructionError({ ...base, authMethod: 'post' }).message).toContain('"authMethod"');
+  });
+
+  it('refuses a tokenUrl with credentials in it, naming the option, never the value', () => {
+    const error = constructionError({ ...base, tokenUrl: 'https://admin:hunter2@login.example.com/token' });
+
+    expect(error.message).toBe(
+      'OAuth2 refresh-token provider option "tokenUrl" must not hold credentials (user:password@): put them in the secret',
+    );
+    expect(String(error)).not.toContain('hunter2');
   });
 
   it.each([0, -5, 2.5])('refuses timeoutMs = %p, naming it', (timeoutMs) => {

@@ -81,8 +81,8 @@ const provider = (options: Partial<OAuth2ClientCredentialsOptions> = {}) =>
 const request = (signal: AbortSignal = new AbortController().signal) => ({ tokenType: 'webex', signal });
 
 describe('OAuth2ClientCredentialsProvider request', () => {
-  it('posts grant_type=client_credentials with the credentials in the form body by default', async () => {
-    await provider().fetchToken(request());
+  it('posts grant_type=client_credentials with the credentials in the form body with authMethod body', async () => {
+    await provider({ authMethod: 'body' }).fetchToken(request());
 
     const [sent] = received;
     expect(sent?.method).toBe('POST');
@@ -97,8 +97,8 @@ describe('OAuth2ClientCredentialsProvider request', () => {
     });
   });
 
-  it('sends the credentials form-encoded in an HTTP Basic header with authMethod basic (RFC 6749 2.3.1)', async () => {
-    await provider({ authMethod: 'basic' }).fetchToken(request());
+  it('sends the credentials form-encoded in an HTTP Basic header by default (client_secret_basic, RFC 6749 2.3.1)', async () => {
+    await provider().fetchToken(request());
 
     const [sent] = received;
     const encoded = (sent?.headers.authorization ?? '').replace(/^Basic /, '');
@@ -311,6 +311,42 @@ describe('OAuth2ClientCredentialsProvider options', () => {
 
     expect(error.message).toContain('"tokenUrl"');
     expect(error.message).not.toContain('hunter2');
+  });
+
+  it.each([
+    ['user and password', 'https://admin:hunter2@login.example.com/oauth2/token'],
+    ['a user alone', 'https://hunter2@login.example.com/oauth2/token'],
+  ])('refuses a tokenUrl with %s in it, naming the option, never the value', (_, tokenUrl) => {
+    const error = constructionError({ ...base, tokenUrl });
+
+    expect(error.message).toBe(
+      'OAuth2 provider option "tokenUrl" must not hold credentials (user:password@): put them in the secret',
+    );
+    expect(inspect(error, { depth: 5 })).not.toContain('hunter2');
+  });
+
+  it.each(['client_secret', 'Client_Secret', 'password', 'refresh_token', 'client_assertion'])(
+    'refuses a tokenUrl whose query carries %s, naming the parameter, never its value',
+    (parameter) => {
+      const error = constructionError({
+        ...base,
+        tokenUrl: `https://login.example.com/oauth2/token?tenant=a&${parameter}=hunter2`,
+      });
+
+      expect(error.message).toContain('"tokenUrl"');
+      expect(error.message).toContain(`"${parameter}"`);
+      expect(inspect(error, { depth: 5 })).not.toContain('hunter2');
+    },
+  );
+
+  it('accepts a tokenUrl with a query of ordinary parameters', () => {
+    expect(
+      () =>
+        new OAuth2ClientCredentialsProvider({
+          ...base,
+          tokenUrl: 'https://login.example.com/oauth2/token?api-version=2.0&tenant=acme',
+        }),
+    ).not.toThrow();
   });
 
   it('never echoes the client secret in a construction error', () => {

@@ -33,13 +33,26 @@ function credentialsOf(values: Record<string, string>, secretName = SECRET_NAME)
 interface Sent {
   url: string;
   form: URLSearchParams;
+  headers: Headers;
+}
+
+/** The client id and secret of an HTTP Basic header (RFC 6749 2.3.1: form-encoded, then Base64). */
+function basicCredentials(sent: Sent | undefined): { clientId: string; clientSecret: string } | undefined {
+  const encoded = /^Basic (.+)$/.exec(sent?.headers.get('authorization') ?? '')?.[1];
+  if (encoded === undefined) return undefined;
+  const [id, secret] = Buffer.from(encoded, 'base64').toString('utf8').split(':');
+  return { clientId: decodeURIComponent(id ?? ''), clientSecret: decodeURIComponent(secret ?? '') };
 }
 
 /** An in-process fetch that records the request and answers a token that lives an hour. */
 function fakeFetch(answer: Record<string, unknown> = { access_token: 'issued', expires_in: 3600 }) {
   const sent: Sent[] = [];
   const fetch = (async (input: string | URL | Request, init: RequestInit = {}) => {
-    sent.push({ url: String(input), form: new URLSearchParams(String(init.body)) });
+    sent.push({
+      url: String(input),
+      form: new URLSearchParams(String(init.body)),
+      headers: new Headers(init.headers),
+    });
     return new Response(JSON.stringify(answer), {
       status: 200,
       headers: { 'content-type': 'application/json' },
@@ -61,7 +74,7 @@ function thrownBy(make: () => unknown): Error {
 }
 
 describe('oauth2ClientCredentials', () => {
-  it('builds a provider that sends clientId and clientSecret from the secret', async () => {
+  it('builds a provider that sends clientId and clientSecret from the secret, in HTTP Basic by default', async () => {
     const { fetch, sent } = fakeFetch();
     const factory = oauth2ClientCredentials({ tokenUrl: TOKEN_URL, clock, fetch });
 
@@ -71,6 +84,17 @@ describe('oauth2ClientCredentials', () => {
 
     expect(token).toEqual({ accessToken: 'issued', expiresAt: NOW + 3_600_000 });
     expect(sent[0]?.url).toBe(TOKEN_URL);
+    expect(basicCredentials(sent[0])).toEqual({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+    expect(Object.fromEntries(sent[0]?.form ?? [])).toEqual({ grant_type: 'client_credentials' });
+  });
+
+  it('sends the credentials in the form body with authMethod body', async () => {
+    const { fetch, sent } = fakeFetch();
+    const factory = oauth2ClientCredentials({ tokenUrl: TOKEN_URL, authMethod: 'body', fetch });
+
+    await factory(credentialsOf({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET })).fetchToken(request());
+
+    expect(sent[0]?.headers.get('authorization')).toBeNull();
     expect(Object.fromEntries(sent[0]?.form ?? [])).toEqual({
       grant_type: 'client_credentials',
       client_id: CLIENT_ID,
@@ -90,8 +114,7 @@ describe('oauth2ClientCredentials', () => {
       request(),
     );
 
-    expect(sent[0]?.form.get('client_id')).toBe(CLIENT_ID);
-    expect(sent[0]?.form.get('client_secret')).toBe(CLIENT_SECRET);
+    expect(basicCredentials(sent[0])).toEqual({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
   });
 
   it('keeps the default name of a field the fields option leaves out', async () => {
@@ -106,7 +129,7 @@ describe('oauth2ClientCredentials', () => {
       request(),
     );
 
-    expect(sent[0]?.form.get('client_secret')).toBe(CLIENT_SECRET);
+    expect(basicCredentials(sent[0])?.clientSecret).toBe(CLIENT_SECRET);
   });
 
   it('throws the SecretError of a missing field when the provider is built, naming secret and field', () => {
@@ -145,6 +168,8 @@ describe('oauth2ClientCredentials', () => {
 
   it.each([
     ['tokenUrl', { tokenUrl: 'ftp://login.example.com/token' }],
+    ['tokenUrl', { tokenUrl: 'https://admin:hunter2@login.example.com/token' }],
+    ['tokenUrl', { tokenUrl: 'https://login.example.com/token?client_secret=hunter2' }],
     ['timeoutMs', { tokenUrl: TOKEN_URL, timeoutMs: -1 }],
     ['authMethod', { tokenUrl: TOKEN_URL, authMethod: 'header' }],
     ['defaultExpiresInSeconds', { tokenUrl: TOKEN_URL, defaultExpiresInSeconds: 3_600_000 }],
@@ -194,7 +219,7 @@ describe('oauth2RefreshToken', () => {
 
     expect(sent[0]?.form.get('grant_type')).toBe('refresh_token');
     expect(sent[0]?.form.get('refresh_token')).toBe(BOOTSTRAP);
-    expect(sent[0]?.form.get('client_id')).toBe(CLIENT_ID);
+    expect(basicCredentials(sent[0])?.clientId).toBe(CLIENT_ID);
     expect(token).toEqual({ accessToken: 'issued', expiresAt: NOW + 60_000, refreshToken: 'rotated' });
   });
 
@@ -290,6 +315,28 @@ describe('salesforce', () => {
     expect(sent[0]?.form.get('client_secret')).toBe(CLIENT_SECRET);
   });
 
+  it('sends the consumer key and secret in the form body by default, as Salesforce documents', async () => {
+    const { fetch, sent } = fakeFetch(salesforceAnswer);
+
+    await salesforce({ instanceUrl: 'https://acme.my.salesforce.com', fetch })(secret()).fetchToken(
+      request(),
+    );
+
+    expect(sent[0]?.headers.get('authorization')).toBeNull();
+    expect(sent[0]?.form.get('client_secret')).toBe(CLIENT_SECRET);
+  });
+
+  it('sends them in an HTTP Basic header with authMethod basic', async () => {
+    const { fetch, sent } = fakeFetch(salesforceAnswer);
+
+    await salesforce({ instanceUrl: 'https://acme.my.salesforce.com', authMethod: 'basic', fetch })(
+      secret(),
+    ).fetchToken(request());
+
+    expect(basicCredentials(sent[0])).toEqual({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+    expect(sent[0]?.form.has('client_secret')).toBe(false);
+  });
+
   it('throws the SecretError naming instanceUrl when neither the options nor the secret have it', () => {
     const error = thrownBy(() => salesforce({})(secret()));
 
@@ -311,6 +358,8 @@ describe('salesforce', () => {
 
   it.each([
     ['instanceUrl', { instanceUrl: 'acme.my.salesforce.com' }],
+    ['instanceUrl', { instanceUrl: 'https://admin:hunter2@acme.my.salesforce.com' }],
+    ['authMethod', { authMethod: 'header' }],
     ['sessionLifetimeSeconds', { sessionLifetimeSeconds: 7_200_000 }],
     ['timeoutMs', { timeoutMs: Number.POSITIVE_INFINITY }],
     ['clientId', { clientId: CLIENT_ID }],

@@ -184,7 +184,8 @@ describe('SalesforceProvider errors', () => {
     expect((error as TokenRefreshError).status).toBe(400);
     expect(error.message).toContain('Run As user');
     expect(error.message).toContain('My Domain');
-    expect(error.message).not.toContain('not supported on this domain');
+    // Issue 13.8b: a description that holds no secret of the request reaches the message.
+    expect(error.message).toContain('(invalid_grant: request not supported on this domain)');
   });
 
   it('turns HTTP 503 into a TokenRefreshError with the status only', async () => {
@@ -261,6 +262,30 @@ describe('SalesforceProvider options', () => {
 
     expect(error.message).toContain('"instanceUrl"');
     expect(inspect(error, { depth: 5 })).not.toContain('hunter2');
+  });
+
+  it('names credentials in instanceUrl as what is wrong, never the value', () => {
+    const error = constructionError({ ...base, instanceUrl: 'https://admin:hunter2@acme.my.salesforce.com' });
+
+    expect(error.message).toBe(
+      'Salesforce provider option "instanceUrl" must not hold credentials (user:password@): put them in the secret',
+    );
+  });
+
+  it('sends the consumer key and secret in an HTTP Basic header with authMethod basic', async () => {
+    const { fetch, sent } = fakeFetch(salesforceAnswer());
+
+    await provider(fetch, { authMethod: 'basic' }).fetchToken(request());
+
+    const encoded = (sent[0]?.headers.get('authorization') ?? '').replace(/^Basic /, '');
+    const [id, secret] = Buffer.from(encoded, 'base64').toString('utf8').split(':');
+    expect(decodeURIComponent(id ?? '')).toBe(CLIENT_ID);
+    expect(decodeURIComponent(secret ?? '')).toBe(CLIENT_SECRET);
+    expect(Object.fromEntries(sent[0]?.form ?? [])).toEqual({ grant_type: 'client_credentials' });
+  });
+
+  it('refuses an authMethod other than body or basic, naming it', () => {
+    expect(constructionError({ ...base, authMethod: 'Basic' }).message).toContain('"authMethod"');
   });
 
   it.each([0, -1, 7_200_000, Number.NaN])('refuses sessionLifetimeSeconds = %p, naming it', (seconds) => {

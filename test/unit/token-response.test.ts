@@ -152,6 +152,54 @@ describe('parseTokenResponse', () => {
     }
   });
 
+  it.each(['Bearer', 'bearer', 'BEARER'])(
+    'accepts token_type %s (RFC 6750: case-insensitive)',
+    (tokenType) => {
+      const token = parseTokenResponse(
+        body({ access_token: TOKEN, expires_in: 60, token_type: tokenType }),
+        options,
+      );
+
+      expect(token.accessToken).toBe(TOKEN);
+    },
+  );
+
+  it('accepts an answer without token_type (Shopify sends none), or with null', () => {
+    expect(parseTokenResponse(body({ access_token: TOKEN, expires_in: 60 }), options).accessToken).toBe(
+      TOKEN,
+    );
+    expect(
+      parseTokenResponse(body({ access_token: TOKEN, expires_in: 60, token_type: null }), options)
+        .accessToken,
+    ).toBe(TOKEN);
+  });
+
+  it.each(['mac', 'DPoP', 'N_A'])('refuses token_type %s, naming it and Bearer', (tokenType) => {
+    const error = parseError(body({ access_token: TOKEN, expires_in: 60, token_type: tokenType }));
+
+    expect(error.message).toContain(`token_type "${tokenType}"`);
+    expect(error.message).toContain('Bearer');
+  });
+
+  it('refuses a token_type that looks like a token without quoting it', () => {
+    const error = parseError(body({ access_token: TOKEN, expires_in: 60, token_type: TOKEN }));
+
+    expect(error.message).toContain('token_type');
+    for (const rendering of [error.message, String(error), inspect(error, { depth: 5 })]) {
+      expect(rendering).not.toContain(TOKEN);
+    }
+  });
+
+  it.each([
+    ['a number', 1],
+    ['an object', { type: 'Bearer' }],
+    ['empty', ''],
+  ])('refuses a token_type that is %s', (_case, tokenType) => {
+    expect(
+      parseError(body({ access_token: TOKEN, expires_in: 60, token_type: tokenType })).message,
+    ).toContain('token_type');
+  });
+
   it('refuses a default lifetime outside 1 s to a year (a lifetime given in ms by mistake)', () => {
     const error = parseError(body({ access_token: TOKEN }), {
       ...options,
