@@ -2,16 +2,16 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import { createServer } from 'node:http';
 import { clientAuthenticates } from './client-auth.js';
 import { BodyTooLargeError, sendJson } from './http-io.js';
-import type { InjectedAnswer } from './injected-answers.js';
-import { sendInjected } from './injected-answers.js';
 import { listenOnLoopback } from './loopback-server.js';
 import {
   type ApiVerdict,
   bearerToken,
   mediaType,
   type OAuthProviderStats,
+  type ProviderAnswer,
   ProviderState,
   type ProviderStateOptions,
+  type StreamedAnswerStats,
 } from './oauth-state.js';
 import {
   handleSalesforceQuery,
@@ -20,8 +20,14 @@ import {
   SALESFORCE_TOKEN_PATH,
 } from './salesforce-routes.js';
 
-export type { InjectedAnswer } from './injected-answers.js';
-export type { OAuthProviderStats } from './oauth-state.js';
+export type { OAuthProviderStats, StreamedAnswer, StreamedAnswerStats } from './oauth-state.js';
+
+/**
+ * What `failTokenNext` and `failApiNext` take: a canned answer (`{ status, body }`,
+ * `{ status, rawBody }`, `'timeout'`) or a streamed one (`{ stream: 'huge' }`: 200 MiB made as it
+ * is read; `{ stream: 'drip', everyMs }`: a byte every `everyMs`, forever).
+ */
+export type InjectedAnswer = ProviderAnswer;
 
 export interface OAuthProviderOptions extends ProviderStateOptions {
   /** When true, tokens come with a refresh_token, and grant_type=refresh_token rotates it. Default false. */
@@ -45,11 +51,16 @@ export interface LocalOAuthProvider {
   setTokenTtl(seconds: number): void;
   /** One shot: the next successful OAuth2 token answer carries this raw expires_in (undefined = omitted); Salesforce answers never have one. */
   setNextExpiresIn(value: unknown): void;
-  /** The next `count` token requests get this answer (queued after earlier injections). */
+  /**
+   * The next `count` token requests (OAuth2 and Salesforce) get this answer, queued after earlier
+   * injections. `{ stream: 'huge' }` or `{ stream: 'drip' }` for an answer no client should read whole.
+   */
   failTokenNext(count: number, answer: InjectedAnswer): void;
   /** The next `count` data API calls get this answer (queued after earlier injections). */
   failApiNext(count: number, answer: InjectedAnswer): void;
   revokeAll(): void;
+  /** Bytes written by streamed answers so far, and how many of them are still open. */
+  streamedAnswers(): StreamedAnswerStats;
   /**
    * A refresh token as an operator would put it in the secret: usable once with
    * grant_type=refresh_token, then rotated like any other. Needs `issueRefreshTokens: true`.
@@ -90,7 +101,7 @@ export async function startOAuthProvider(options: OAuthProviderOptions): Promise
 
   async function handleToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { injected, body } = await state.beginTokenCall(req);
-    if (injected) return sendInjected(res, injected);
+    if (injected) return state.sendInjected(res, injected);
 
     if (mediaType(req) !== 'application/x-www-form-urlencoded') {
       return sendJson(res, 400, { error: 'invalid_request' });
@@ -132,7 +143,7 @@ export async function startOAuthProvider(options: OAuthProviderOptions): Promise
     state.stats.apiCalls++;
     const injected = state.apiFaults.take();
     if (injected) {
-      sendInjected(res, injected);
+      state.sendInjected(res, injected);
       return;
     }
     const [status, body, headers] = API_REPLIES[state.judgeApiCall(bearerToken(req))];
@@ -197,6 +208,7 @@ export async function startOAuthProvider(options: OAuthProviderOptions): Promise
     failTokenNext: (count, answer) => state.tokenFaults.add(count, answer),
     failApiNext: (count, answer) => state.apiFaults.add(count, answer),
     revokeAll: () => tokens.revokeAll(),
+    streamedAnswers: () => ({ ...state.streamed }),
     issueBootstrapRefreshToken: () => {
       if (!issueRefreshTokens) {
         throw new Error('issueBootstrapRefreshToken needs a provider started with issueRefreshTokens: true');

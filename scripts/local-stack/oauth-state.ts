@@ -1,8 +1,49 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody } from './http-io.js';
-import { type InjectedAnswer, InjectedAnswerQueue } from './injected-answers.js';
+import { type InjectedAnswer, sendInjected } from './injected-answers.js';
 import { TokenRegistry } from './oauth-tokens.js';
 import { registerSecret } from './secret-registry.js';
+
+/**
+ * An answer too long or too slow for any client to read whole: what a broken or hostile token
+ * endpoint (or a proxy in front of it) sends. The body is made as the client reads it, never
+ * held whole, and stops when the client closes the connection or the server stops.
+ */
+export type StreamedAnswer =
+  /** `{` and then `bytes` of spaces, written only as fast as the client reads. @default bytes 200 MiB, status 200 */
+  | { stream: 'huge'; status?: number; bytes?: number }
+  /** `{` and then one space every `everyMs`, forever. @default everyMs 100, status 200 */
+  | { stream: 'drip'; status?: number; everyMs?: number };
+
+/** A canned answer (status and body, or 'timeout') or a streamed one. */
+export type ProviderAnswer = InjectedAnswer | StreamedAnswer;
+
+/** How the streamed answers went: what was written, and how many are still open. */
+export interface StreamedAnswerStats {
+  bytesSent: number;
+  open: number;
+}
+
+/** FIFO of injected answers: each request takes one until the queue is empty. */
+export class AnswerQueue {
+  private readonly pending: ProviderAnswer[] = [];
+
+  /** Appends, so several calls line up in call order. */
+  add(count: number, answer: ProviderAnswer): void {
+    for (let i = 0; i < count; i++) this.pending.push(answer);
+  }
+
+  take(): ProviderAnswer | undefined {
+    return this.pending.shift();
+  }
+
+  clear(): void {
+    this.pending.length = 0;
+  }
+}
+
+const HUGE_DEFAULT_BYTES = 200 * 1024 * 1024;
+const HUGE_CHUNK = Buffer.alloc(64 * 1024, ' ');
 
 export interface OAuthProviderStats {
   /** Every request to a token endpoint (OAuth2 and Salesforce), injected answers included. */
@@ -57,8 +98,9 @@ export interface ProviderStateOptions {
 export class ProviderState {
   readonly credentials: { clientId: string; clientSecret: string };
   readonly tokens = new TokenRegistry();
-  readonly tokenFaults = new InjectedAnswerQueue();
-  readonly apiFaults = new InjectedAnswerQueue();
+  readonly tokenFaults = new AnswerQueue();
+  readonly apiFaults = new AnswerQueue();
+  readonly streamed: StreamedAnswerStats = { bytesSent: 0, open: 0 };
   /** Every distinct token shown to the data API, so a run can check each was committed first. */
   readonly presentedTokens = new Set<string>();
   stats = emptyStats();
@@ -68,6 +110,7 @@ export class ProviderState {
   rateLimitRate: number;
   private readonly random: () => number;
   private readonly latencyTimers = new Set<NodeJS.Timeout>();
+  private readonly dripTimers = new Set<NodeJS.Timeout>();
 
   constructor(options: ProviderStateOptions) {
     this.credentials = { clientId: options.clientId, clientSecret: options.clientSecret };
@@ -86,7 +129,7 @@ export class ProviderState {
   /** The start of every token request: count it, take an injected answer, read the body, wait the latency. */
   async beginTokenCall(
     req: IncomingMessage,
-  ): Promise<{ injected: InjectedAnswer | undefined; body: string }> {
+  ): Promise<{ injected: ProviderAnswer | undefined; body: string }> {
     this.stats.tokenCalls++;
     const injected = this.tokenFaults.take();
     const body = await readBody(req);
@@ -122,12 +165,62 @@ export class ProviderState {
     return 'ok';
   }
 
-  /** Ends pending latency waits and forgets injected answers. */
+  /** Sends an injected answer: a canned one as it is, a streamed one as it is read. */
+  sendInjected(res: ServerResponse, answer: ProviderAnswer): void {
+    if (answer === 'timeout' || !('stream' in answer)) {
+      sendInjected(res, answer);
+      return;
+    }
+    res.writeHead(answer.status ?? 200, { 'content-type': 'application/json' });
+    this.streamed.open++;
+    res.once('close', () => this.streamed.open--);
+    if (answer.stream === 'huge') this.streamHuge(res, answer.bytes ?? HUGE_DEFAULT_BYTES);
+    else this.drip(res, answer.everyMs ?? 100);
+  }
+
+  /** Ends pending latency waits and drips, and forgets injected answers. */
   stop(): void {
     for (const timer of this.latencyTimers) clearTimeout(timer);
     this.latencyTimers.clear();
+    for (const timer of this.dripTimers) clearInterval(timer);
+    this.dripTimers.clear();
     this.tokenFaults.clear();
     this.apiFaults.clear();
+  }
+
+  // Chunked (no content-length), so only reading tells the client how long it is. Written under
+  // backpressure: a client that stops reading leaves the rest unmade.
+  private streamHuge(res: ServerResponse, bytes: number): void {
+    let left = bytes;
+    const pump = (): void => {
+      if (left === bytes) {
+        res.write('{');
+        left--;
+        this.streamed.bytesSent++;
+      }
+      while (left > 0 && !res.destroyed) {
+        const chunk = left >= HUGE_CHUNK.length ? HUGE_CHUNK : HUGE_CHUNK.subarray(0, left);
+        left -= chunk.length;
+        this.streamed.bytesSent += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', pump);
+      }
+      if (!res.destroyed) res.end();
+    };
+    pump();
+  }
+
+  private drip(res: ServerResponse, everyMs: number): void {
+    res.write('{');
+    this.streamed.bytesSent++;
+    const timer = setInterval(() => {
+      res.write(' ');
+      this.streamed.bytesSent++;
+    }, everyMs);
+    this.dripTimers.add(timer);
+    res.once('close', () => {
+      clearInterval(timer);
+      this.dripTimers.delete(timer);
+    });
   }
 
   private sleep(ms: number): Promise<void> {

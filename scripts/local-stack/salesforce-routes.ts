@@ -2,7 +2,6 @@ import { createHmac } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { clientAuthenticates } from './client-auth.js';
 import { sendJson } from './http-io.js';
-import { sendInjected } from './injected-answers.js';
 import { type ApiVerdict, bearerToken, mediaType, type ProviderState } from './oauth-state.js';
 
 /**
@@ -26,7 +25,7 @@ export async function handleSalesforceToken(
   res: ServerResponse,
 ): Promise<void> {
   const { injected, body } = await state.beginTokenCall(req);
-  if (injected) return sendInjected(res, injected);
+  if (injected) return state.sendInjected(res, injected);
 
   if (mediaType(req) !== 'application/x-www-form-urlencoded') {
     return sendJson(res, 400, { error: 'invalid_request', error_description: 'unsupported content type' });
@@ -79,7 +78,7 @@ export function handleSalesforceQuery(state: ProviderState, req: IncomingMessage
   state.stats.apiCalls++;
   const injected = state.apiFaults.take();
   if (injected) {
-    sendInjected(res, injected);
+    state.sendInjected(res, injected);
     return;
   }
   const [status, body, headers] = QUERY_REPLIES[state.judgeApiCall(bearerToken(req))];

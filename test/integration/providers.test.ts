@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { SecretError, TokenRefreshError } from '../../layer/errors.js';
+import { InvalidProviderResponseError, SecretError, TokenRefreshError } from '../../layer/errors.js';
 import { oauth2ClientCredentials, oauth2RefreshToken, salesforce } from '../../layer/providers/factories.js';
 import { functionProvider } from '../../layer/providers/function-provider.js';
 import {
@@ -83,8 +83,8 @@ describe('OAuth2 client credentials against the local provider', () => {
     expect(provider.stats()).toMatchObject({ tokenCalls: 1, tokensIssued: 1, apiOk: 1 });
   });
 
-  it('gets a token with the credentials in an HTTP Basic header', async () => {
-    const factory = oauth2ClientCredentials({ tokenUrl: provider.tokenUrl, authMethod: 'basic' });
+  it('gets a token with the credentials in the form body (authMethod body; Basic is the default)', async () => {
+    const factory = oauth2ClientCredentials({ tokenUrl: provider.tokenUrl, authMethod: 'body' });
 
     const token = await factory(clientCredentials()).fetchToken(request());
 
@@ -419,5 +419,96 @@ describe('A function provider against the local provider', () => {
 
     expect(provider.isLive(token.accessToken)).toBe(true);
     expect(await callApi(provider.apiUrl, token.accessToken)).toEqual({ status: 200, json: { ok: true } });
+  });
+});
+
+describe('Answers no client should read whole, from the local provider (issue 13.4)', () => {
+  let provider: LocalOAuthProvider;
+  const MiB = 1024 * 1024;
+
+  beforeEach(async () => {
+    provider = await startOAuthProvider({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+  });
+
+  afterEach(async () => {
+    await provider?.stop();
+  });
+
+  /** Resolves once the provider has seen every streamed answer's connection closed. */
+  async function streamsClosed(): Promise<void> {
+    while (provider.streamedAnswers().open > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
+  it('fails a 200 MiB token answer with InvalidProviderResponseError naming the limit, reading a sliver of it', async () => {
+    provider.failTokenNext(1, { stream: 'huge' });
+    const factory = oauth2ClientCredentials({ tokenUrl: provider.tokenUrl });
+    const rssBefore = process.memoryUsage().rss;
+
+    const error = await rejectionOf(factory(clientCredentials()).fetchToken(request()));
+    await streamsClosed();
+
+    const rssAfter = process.memoryUsage().rss;
+    const { bytesSent } = provider.streamedAnswers();
+    // Reported, not asserted against a clock: what this run cost in memory and on the wire.
+    console.log(
+      `200 MiB answer: RSS ${(rssBefore / MiB).toFixed(1)} -> ${(rssAfter / MiB).toFixed(1)} MiB ` +
+        `(+${((rssAfter - rssBefore) / MiB).toFixed(1)} MiB); the provider wrote ${(bytesSent / MiB).toFixed(2)} MiB before the connection closed`,
+    );
+    expect(error).toBeInstanceOf(InvalidProviderResponseError);
+    expect((error as InvalidProviderResponseError).status).toBe(200);
+    expect(error.message).toContain('65536 bytes');
+    expect(rssAfter - rssBefore).toBeLessThan(64 * MiB);
+    // The connection was closed, not drained: the rest of the 200 MiB was never even made.
+    expect(bytesSent).toBeLessThan(64 * MiB);
+    expectNoSecretIn(error, provider);
+  });
+
+  it('bounds a huge error answer the same way, with its status, on the Salesforce route too', async () => {
+    provider.failTokenNext(1, { stream: 'huge', status: 502 });
+
+    const error = await rejectionOf(
+      salesforce({ instanceUrl: provider.instanceUrl })(clientCredentials()).fetchToken(request()),
+    );
+    await streamsClosed();
+
+    expect(error).toBeInstanceOf(InvalidProviderResponseError);
+    expect((error as InvalidProviderResponseError).status).toBe(502);
+    expect(provider.streamedAnswers().bytesSent).toBeLessThan(64 * MiB);
+  });
+
+  it('cuts a slow-drip answer at the provider timeoutMs with fetch’s TimeoutError, and closes the connection', async () => {
+    provider.failTokenNext(1, { stream: 'drip', everyMs: 20 });
+    const factory = oauth2ClientCredentials({ tokenUrl: provider.tokenUrl, timeoutMs: 300 });
+
+    const error = await rejectionOf(factory(clientCredentials()).fetchToken(request()));
+    await streamsClosed();
+
+    expect(error.name).toBe('TimeoutError');
+    expect(provider.streamedAnswers().bytesSent).toBeGreaterThan(1);
+  });
+
+  it('cuts a slow-drip answer when the lease’s signal runs out, as the lease holder passes it', async () => {
+    provider.failTokenNext(1, { stream: 'drip', everyMs: 20 });
+    const factory = oauth2RefreshToken({ tokenUrl: provider.tokenUrl, timeoutMs: 60_000 });
+
+    const error = await rejectionOf(
+      factory(clientCredentials({ refreshToken: 'bootstrap' })).fetchToken(
+        request({ signal: AbortSignal.timeout(300) }),
+      ),
+    );
+    await streamsClosed();
+
+    // The lease holder turns this TimeoutError into "did not answer within ... ms (inside the lease)".
+    expect(error.name).toBe('TimeoutError');
+  });
+
+  it('answers normally again once the injected answers are used up', async () => {
+    provider.failTokenNext(1, { stream: 'drip', everyMs: 20 });
+    const factory = oauth2ClientCredentials({ tokenUrl: provider.tokenUrl, timeoutMs: 200 });
+    await rejectionOf(factory(clientCredentials()).fetchToken(request()));
+
+    const token = await factory(clientCredentials()).fetchToken(request());
+
+    expect(provider.isLive(token.accessToken)).toBe(true);
   });
 });
