@@ -2,8 +2,10 @@
  * Fuzzing the provider-answer parsers: parseTokenResponse (RFC 6749 5.1 answers), the error
  * answers of a token endpoint (tokenEndpointError), and the three HTTP providers end to end over
  * an in-process fetch (OAuth2 client credentials, OAuth2 refresh token, Salesforce with its
- * `issued_at`). For any status and body they give a well-formed token or throw TokenRefreshError
- * (InvalidProviderResponseError, RefreshTokenExpiredError); no error quotes the body's token.
+ * `issued_at`). For any status and body they give a well-formed Bearer token or throw
+ * TokenRefreshError (InvalidProviderResponseError, RefreshTokenExpiredError); no error quotes the
+ * body's token or the request's client secret, and an error_description reaches a message only
+ * as printable ASCII of at most 200 characters.
  */
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
@@ -12,6 +14,7 @@ import {
   RefreshTokenExpiredError,
   TokenRefreshError,
 } from '../../layer/errors.js';
+import { MAX_TOKEN_ANSWER_BYTES } from '../../layer/providers/bounded-body.js';
 import { OAuth2ClientCredentialsProvider } from '../../layer/providers/oauth2.js';
 import { OAuth2RefreshTokenProvider } from '../../layer/providers/oauth2-refresh-token.js';
 import { SalesforceProvider } from '../../layer/providers/salesforce.js';
@@ -50,7 +53,11 @@ const tokenAnswerText = fc
       ),
       refresh_token: fc.oneof(secretText(12), fc.constant(''), anyValue),
       issued_at: fc.oneof(epochMs.map(String), fc.constantFrom('1700000000', '-1', ''), anyValue),
-      token_type: fc.constant('Bearer'),
+      token_type: fc.oneof(
+        fc.constantFrom('Bearer', 'bearer', 'BEARER', 'mac', 'DPoP', '', null),
+        secretText(12),
+        anyValue,
+      ),
     },
     { requiredKeys: [] },
   )
@@ -65,7 +72,8 @@ const tokenAnswerText = fc
 const anyBody = fc.oneof({ weight: 3, arbitrary: tokenAnswerText }, { weight: 2, arbitrary: anyText });
 
 /** A token that later code can store: a non-empty string, an expiry in the future by at most a year. */
-function checkToken(token: ProviderToken, now: number, maxSeconds = MAX_EXPIRES_IN_SECONDS): void {
+function checkToken(token: ProviderToken, now: number, maxSeconds = MAX_EXPIRES_IN_SECONDS, body = ''): void {
+  if (!isBearerOrUntyped(body)) throw new Error('a token whose token_type is not Bearer');
   if (typeof token.accessToken !== 'string' || token.accessToken.trim() === '')
     throw new Error('no access token');
   if (
@@ -80,6 +88,18 @@ function checkToken(token: ProviderToken, now: number, maxSeconds = MAX_EXPIRES_
     (typeof token.refreshToken !== 'string' || token.refreshToken === '')
   ) {
     throw new Error('a refresh token that is not a non-empty string');
+  }
+}
+
+/** True when the answer's token_type is Bearer in any case, missing or null (or the body is no object). */
+function isBearerOrUntyped(body: string): boolean {
+  try {
+    const type = (JSON.parse(body) as { token_type?: unknown } | null)?.token_type;
+    return (
+      type === undefined || type === null || (typeof type === 'string' && type.toLowerCase() === 'bearer')
+    );
+  } catch {
+    return true;
   }
 }
 
@@ -104,7 +124,7 @@ function anyAnswerParsesOrIsInvalid(parse: Parse) {
       const secrets = tokensIn(body);
       return expectNoLeak(error, secrets);
     }
-    checkToken(token, now);
+    checkToken(token, now, MAX_EXPIRES_IN_SECONDS, body);
   });
 }
 
@@ -123,13 +143,16 @@ function tokensIn(body: string): Record<string, string> {
   }
 }
 
+const CLIENT_ID = 'client-id';
+const CLIENT_SECRET = 'client-secret-value';
+
 /** The three providers, each over a fetch that answers `status` and `body`. */
 const PROVIDERS = {
   'OAuth2 client credentials': (fetch: typeof globalThis.fetch, now: number) =>
     new OAuth2ClientCredentialsProvider({
       tokenUrl: 'https://idp.example.test/oauth2/token',
-      clientId: 'client-id',
-      clientSecret: 'client-secret-value',
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
       defaultExpiresInSeconds: 3600,
       clock: { now: () => now },
       fetch,
@@ -137,8 +160,8 @@ const PROVIDERS = {
   'OAuth2 refresh token': (fetch: typeof globalThis.fetch, now: number) =>
     new OAuth2RefreshTokenProvider({
       tokenUrl: 'https://idp.example.test/oauth2/token',
-      clientId: 'client-id',
-      clientSecret: 'client-secret-value',
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
       refreshToken: 'bootstrap-refresh-token',
       clock: { now: () => now },
       fetch,
@@ -146,12 +169,23 @@ const PROVIDERS = {
   Salesforce: (fetch: typeof globalThis.fetch, now: number) =>
     new SalesforceProvider({
       instanceUrl: 'https://acme.my.salesforce.com',
-      clientId: 'client-id',
-      clientSecret: 'client-secret-value',
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
       clock: { now: () => now },
       fetch,
     }),
 } satisfies Record<string, (fetch: typeof globalThis.fetch, now: number) => TokenProvider>;
+
+/** Descriptions as providers write them, echoing our secret, breaking lines, or just long. */
+const errorDescription = fc.oneof(
+  fc.constantFrom('Client authentication failed', 'request not supported on this domain'),
+  secretText(12),
+  secretText(0).map((text) => `wrong secret ${CLIENT_SECRET} ${text}`),
+  secretText(0).map((text) => `secret starts ${CLIENT_SECRET.slice(0, 10)}${text}`),
+  fc.string({ unit: 'binary', maxLength: 400 }),
+  fc.nat({ max: 5_000 }).map((length) => 'long '.repeat(length)),
+  anyValue,
+);
 
 const errorBody = fc.oneof(
   fc
@@ -163,33 +197,51 @@ const errorBody = fc.oneof(
         'x'.repeat(65),
         '',
       ),
-      error_description: secretText(12),
+      error_description: errorDescription,
     })
-    .map((value) => JSON.stringify(value)),
+    .map((value) => {
+      try {
+        return JSON.stringify(value);
+      } catch {
+        return '{}'; // a BigInt from anyValue: JSON cannot carry it
+      }
+    }),
   anyBody,
 );
+
+/** Within the cap a token endpoint answer is read; past it, only its size is judged. */
+const withinCap = (body: string): boolean => Buffer.byteLength(body) <= MAX_TOKEN_ANSWER_BYTES;
+
+type MakeEndpointError = typeof tokenEndpointError;
+
+/**
+ * Any error body gives a TokenRefreshError with the status, a safe code, and a message of
+ * printable ASCII whose description part is at most 200 characters and never shows the secret.
+ */
+function errorAnswersAreSafe(make: MakeEndpointError) {
+  const input = fc.record({ status: fc.integer({ min: 400, max: 599 }), body: errorBody });
+  return fuzzProperty(input, ({ status, body }) => {
+    const error = make('fuzz', status, body, [CLIENT_ID, CLIENT_SECRET]);
+    if (!(error instanceof TokenRefreshError) || error.status !== status)
+      throw new Error('wrong error or status');
+    if (error.oauthError !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(error.oauthError))
+      throw new Error('unsafe oauthError');
+    if (!/^[\x20-\x7e]*$/.test(error.message))
+      throw new Error('a message with characters outside printable ASCII');
+    const prefix = `The token endpoint of "fuzz" answered HTTP ${status} (${error.oauthError}: `;
+    if (error.message.startsWith(prefix) && error.message.length - prefix.length - 1 > 200)
+      throw new Error('an error_description longer than 200 characters');
+    expectNoLeak(error, { 'client secret': CLIENT_SECRET });
+  });
+}
 
 describe('the provider-answer parsers under fuzzing', () => {
   it('parseTokenResponse gives a storable token or InvalidProviderResponseError, quoting no token', async () => {
     await assertFuzz(anyAnswerParsesOrIsInvalid(parseTokenResponse), 600);
   });
 
-  it('tokenEndpointError keeps only a safe OAuth2 error code of any error body', async () => {
-    const input = fc.record({ status: fc.integer({ min: 400, max: 599 }), body: errorBody });
-    const property = fuzzProperty(input, ({ status, body }) => {
-      const error = tokenEndpointError('fuzz', status, body);
-      if (!(error instanceof TokenRefreshError) || error.status !== status)
-        throw new Error('wrong error or status');
-      if (error.oauthError !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(error.oauthError))
-        throw new Error('unsafe oauthError');
-      let description: unknown;
-      try {
-        description = (JSON.parse(body) as { error_description?: unknown } | null)?.error_description;
-      } catch {}
-      if (typeof description === 'string' && description.length >= 8)
-        expectNoLeak(error, { error_description: description });
-    });
-    await assertFuzz(property, 400);
+  it('tokenEndpointError keeps a safe code and a short, printable, secret-free description of any error body', async () => {
+    await assertFuzz(errorAnswersAreSafe(tokenEndpointError), 400);
   });
 
   it.each(Object.keys(PROVIDERS) as (keyof typeof PROVIDERS)[])(
@@ -208,18 +260,29 @@ describe('the provider-answer parsers under fuzzing', () => {
         );
         if (outcome.returned) {
           if (status >= 300) throw new Error(`a token from an HTTP ${status} answer`);
-          return checkToken(outcome.value, now, name === 'Salesforce' ? 24 * 3600 : MAX_EXPIRES_IN_SECONDS);
+          return checkToken(
+            outcome.value,
+            now,
+            name === 'Salesforce' ? 24 * 3600 : MAX_EXPIRES_IN_SECONDS,
+            body,
+          );
         }
         expectTypedError(outcome.error, [TokenRefreshError]);
+        if (!withinCap(body) && !(outcome.error instanceof InvalidProviderResponseError))
+          throw new Error(`an answer over ${MAX_TOKEN_ANSWER_BYTES} bytes not refused for its size`);
         const invalidGrant =
-          status >= 400 && tokenEndpointError('fuzz', status, body).oauthError === 'invalid_grant';
+          status >= 400 &&
+          withinCap(body) &&
+          tokenEndpointError('fuzz', status, body).oauthError === 'invalid_grant';
         if (
           outcome.error instanceof RefreshTokenExpiredError !==
           (name === 'OAuth2 refresh token' && invalidGrant)
         ) {
           throw new Error(`RefreshTokenExpiredError ${invalidGrant ? 'missing for' : 'for'} HTTP ${status}`);
         }
-        expectNoLeak(outcome.error, { ...tokensIn(body), 'client secret': 'client-secret-value' });
+        if (!/^[\x20-\x7e]*$/.test(outcome.error.message))
+          throw new Error('a message with characters outside printable ASCII');
+        expectNoLeak(outcome.error, { ...tokensIn(body), 'client secret': CLIENT_SECRET });
       });
       await assertFuzz(property, 200);
     },
@@ -227,6 +290,21 @@ describe('the provider-answer parsers under fuzzing', () => {
 });
 
 describe('the provider-answer properties catch planted bugs', () => {
+  it('catches an endpoint error that quotes error_description as it came', async () => {
+    const quoting: MakeEndpointError = (tokenType, status, body, secrets) => {
+      const error = tokenEndpointError(tokenType, status, body, secrets);
+      let description: unknown;
+      try {
+        description = (JSON.parse(body) as { error_description?: unknown } | null)?.error_description;
+      } catch {}
+      const quoted = typeof description === 'string' ? `: ${description}` : '';
+      return new TokenRefreshError(`${error.message}${quoted}`, tokenType, { status });
+    };
+    expect(await plantedFailure(errorAnswersAreSafe(quoting), 400)).toMatch(
+      /client secret|printable ASCII|longer than 200/,
+    );
+  });
+
   it('catches a parser that believes any expires_in (NaN, negative, milliseconds)', async () => {
     const credulous: Parse = (body, options) => {
       const answer = JSON.parse(body) as { access_token?: unknown; expires_in?: unknown } | null;
