@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from '@jest/globals';
 import { InvalidProviderResponseError, TokenRefreshError } from '../../layer/errors.js';
 import { OAuth2ClientCredentialsProvider } from '../../layer/providers/oauth2.js';
@@ -170,6 +172,29 @@ describe.each(Object.keys(PROVIDERS))('%s: the token endpoint answer is bounded'
         50,
       ).fetchToken(request()),
     );
+
+    expect(error.name).toBe('TimeoutError');
+    expect(counter.cancelled).toBe(true);
+  });
+
+  it('cuts a slow-drip answer at timeoutMs even when a garbage collection runs meanwhile', async () => {
+    // Node 20 holds a bare AbortSignal.timeout() inside AbortSignal.any() weakly: collected, it
+    // never fires, and the drip would run until the lease's own signal (or forever).
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const { stream, counter } = drippingBody();
+    const pending = provider(
+      answering(() => new Response(stream, { status: 200 })),
+      200,
+    ).fetchToken(request());
+    await new Promise<void>((resolve) => {
+      const wait = (): void => (counter.pulled >= 2 ? resolve() : void setTimeout(wait, 5));
+      wait();
+    });
+
+    gc();
+    gc();
+    const error = await rejectionOf(pending);
 
     expect(error.name).toBe('TimeoutError');
     expect(counter.cancelled).toBe(true);
