@@ -280,7 +280,7 @@ describe('the provider-answer parsers under fuzzing', () => {
         ) {
           throw new Error(`RefreshTokenExpiredError ${invalidGrant ? 'missing for' : 'for'} HTTP ${status}`);
         }
-        if (!/^[\x20-\x7e]*$/.test(outcome.error.message))
+        if (!/^[\x20-\x7e]*$/.test((outcome.error as Error).message))
           throw new Error('a message with characters outside printable ASCII');
         expectNoLeak(outcome.error, { ...tokensIn(body), 'client secret': CLIENT_SECRET });
       });
