@@ -44,6 +44,7 @@ export {
   type PowertoolsMetricsOptions,
   TOKEN_TYPE_DIMENSION,
 } from './powertools-telemetry.js';
+export { MAX_TOKEN_ANSWER_BYTES } from './providers/bounded-body.js';
 export {
   type ClientCredentialFields,
   type OAuth2ClientCredentialsFactoryOptions,
