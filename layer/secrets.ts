@@ -16,15 +16,20 @@ const SECRET_PATH = new RegExp(`^/${SEGMENT}/${SEGMENT}/${SEGMENT}/${SEGMENT}$`)
 // Partition (aws, aws-cn, aws-us-gov, ...), region, 12-digit account, then the name (which may hold
 // slashes, and ends with the 6-character suffix Secrets Manager appends, or not for a partial ARN).
 const SECRET_ARN = /^arn:aws[-a-z]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
-// What a mistyped name can look like. Anything else (JSON, spaces, quotes) might be a value
-// pasted in the wrong place, so it is not echoed.
-const ECHOABLE_NAME = /^[A-Za-z0-9/_+=.@:-]{1,512}$/;
+const SEGMENT_CHARACTER = /^[A-Za-z0-9_.+=@-]$/u;
+const ARN_NAME_CHARACTER = /^[A-Za-z0-9/_+=.@-]$/u;
+const NAME_RULE =
+  'it must be /{env}/{service}/{secret-type}/{name} (4 non-empty segments of A-Z a-z 0-9 _ . + = @ -, ' +
+  'e.g. /prod/orders/oauth/salesforce) or a Secrets Manager ARN ' +
+  '(arn:aws:secretsmanager:<region>:<account>:secret:<name>)';
 
 /**
  * Checks a secret name: `/{env}/{service}/{secret-type}/{name}` (four non-empty segments of
  * `A-Z a-z 0-9 _ . + = @ -`, e.g. `/prod/orders/oauth/salesforce`) or a Secrets Manager ARN.
  * @returns the name, unchanged.
- * @throws ConfigurationError naming the rule. The name is echoed only when it looks like one.
+ * @throws ConfigurationError naming the rule the name breaks ("does not start with /", "has 3
+ * segments, expected 4"). The name itself is never shown: a salt or an API key pasted in its
+ * place is made of the same characters as a name.
  */
 export function validateSecretName(name: unknown): string {
   if (typeof name !== 'string' || name === '') {
@@ -32,20 +37,76 @@ export function validateSecretName(name: unknown): string {
       `secret name must be a non-empty string (got ${name === '' ? 'an empty string' : describe(name)})`,
     );
   }
-  if (SECRET_PATH.test(name) || SECRET_ARN.test(name)) return name;
-  const shown = ECHOABLE_NAME.test(name) ? `"${name}"` : '(not shown: it holds characters no name has)';
+  if (isSecretName(name)) return name;
   throw new ConfigurationError(
-    `secret name ${shown} must be /{env}/{service}/{secret-type}/{name} (4 non-empty segments of ` +
-      'A-Z a-z 0-9 _ . + = @ -, e.g. /prod/orders/oauth/salesforce) or a Secrets Manager ARN ' +
-      '(arn:aws:secretsmanager:<region>:<account>:secret:<name>)',
+    `secret name (not shown, ${[...name].length} characters) ${whatIsWrong(name)}: ${NAME_RULE}`,
   );
+}
+
+function isSecretName(name: string): boolean {
+  return SECRET_PATH.test(name) || SECRET_ARN.test(name);
+}
+
+/** The first rule `name` breaks, in words that quote at most one character of it. */
+function whatIsWrong(name: string): string {
+  if (name.startsWith('arn:')) return whatIsWrongWithArn(name.split(':'));
+  if (!name.startsWith('/')) return 'does not start with "/"';
+  if (name.endsWith('/')) return 'ends with "/"';
+  const segments = name.slice(1).split('/');
+  if (segments.length !== 4) return `has ${segments.length} segments, expected 4`;
+  const empty = segments.indexOf('');
+  if (empty >= 0) return `has an empty segment ${empty + 1} ("//")`;
+  const index = segments.findIndex((segment) => firstOutside(segment, SEGMENT_CHARACTER) !== undefined);
+  const character = firstOutside(segments[index] ?? '', SEGMENT_CHARACTER);
+  return `holds ${describeCharacter(character)} in segment ${index + 1}, outside A-Z a-z 0-9 _ . + = @ -`;
+}
+
+function whatIsWrongWithArn(parts: string[]): string {
+  // Part by part, so a wrong service reads as such whatever the rest looks like.
+  const [, partition = '', service, region = '', account = '', type] = parts;
+  if (!/^aws[-a-z]*$/.test(partition)) {
+    return 'is an ARN whose partition (part 2) is not aws, aws-cn, aws-us-gov, ...';
+  }
+  if (service !== 'secretsmanager') return 'is an ARN of another service than secretsmanager (part 3)';
+  if (!/^[a-z0-9-]+$/.test(region)) return 'is an ARN whose region (part 4) is empty or not a region';
+  if (!/^\d{12}$/.test(account)) return 'is an ARN whose account (part 5) is not 12 digits';
+  if (type !== 'secret') return 'is an ARN whose resource type (part 6) is not "secret"';
+  if (parts.length > 7)
+    return `is an ARN with a ":" in the secret's name (${parts.length} parts, expected 7)`;
+  const secret = parts[6] ?? '';
+  if (secret === '') return 'is an ARN with an empty secret name (part 7)';
+  const character = describeCharacter(firstOutside(secret, ARN_NAME_CHARACTER));
+  return `is an ARN whose secret name (part 7) holds ${character}, outside A-Z a-z 0-9 / _ + = . @ -`;
+}
+
+/** The first character of `text` (a code point) that `allowed` refuses. */
+function firstOutside(text: string, allowed: RegExp): string | undefined {
+  return [...text].find((character) => !allowed.test(character));
+}
+
+/** One character, named so that a space or a control character reads as one. */
+function describeCharacter(character: string | undefined): string {
+  if (character === undefined) return 'a character';
+  if (character === ' ') return 'a space';
+  const code = character.codePointAt(0) ?? 0;
+  const unicode = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  return code > 0x20 && code < 0x7f ? `the character "${character}"` : `the character ${unicode}`;
+}
+
+/**
+ * The name as our messages show it: a name `validateSecretName` refuses is not repeated (it may be
+ * a salt or a key given in its place: `parseProviderSecret` does not validate its first argument).
+ */
+function shownName(secretName: string): string {
+  return isSecretName(secretName) ? secretName : '(not shown: not a valid secret name)';
 }
 
 /**
  * Parses what Secrets Manager (a `SecretString`) or `@middy/secrets-manager` (already parsed,
  * or the original string when it is not JSON) gives for a provider secret.
  *
- * @param secretName - used in error messages only; it is not validated here.
+ * @param secretName - used in error messages only; it is not validated here, and a name that
+ * `validateSecretName` refuses is not shown in them.
  * @param raw - a JSON string, or the object it parses to.
  * @throws SecretError when `raw` is missing, is not JSON, is not a JSON object, nests deeper than
  * {@link MAX_SECRET_DEPTH} levels, or its salt is missing or unusable. The message names the secret and the field (`salt`, `salts[1]`), never
@@ -94,6 +155,10 @@ export class ProviderSecret implements ProviderCredentials {
   readonly #fields: ReadonlyMap<string, unknown>;
   readonly #salts: readonly string[];
   #fingerprint: string | undefined;
+  /** The name as messages and renderings show it (see {@link shownName}). */
+  get #shown(): string {
+    return shownName(this.secretName);
+  }
 
   private constructor(
     /** Name (or ARN) of the secret: not secret, used in messages. */
@@ -110,17 +175,18 @@ export class ProviderSecret implements ProviderCredentials {
     if (typeof secretName !== 'string' || secretName === '') {
       throw new TypeError('parseProviderSecret needs the secret name (a non-empty string) first');
     }
-    const object = toObject(secretName, raw);
+    const shown = shownName(secretName);
+    const object = toObject(shown, raw);
     if (nestsDeeperThan(object, MAX_SECRET_DEPTH)) {
       // JSON.parse takes any depth, but the fingerprint walks the secret recursively: refuse here,
       // with a typed error, rather than overflow the stack later in SecretBinding.
       throw new SecretError(
-        `secret "${secretName}" nests deeper than ${MAX_SECRET_DEPTH} levels (or refers to itself)`,
-        secretName,
+        `secret "${shown}" nests deeper than ${MAX_SECRET_DEPTH} levels (or refers to itself)`,
+        shown,
       );
     }
     const fields = new Map(Object.entries(object));
-    return new ProviderSecret(secretName, fields, readSalts(secretName, fields));
+    return new ProviderSecret(secretName, fields, readSalts(shown, fields));
   }
 
   /**
@@ -139,7 +205,7 @@ export class ProviderSecret implements ProviderCredentials {
   require(field: string): string {
     const value = this.#fields.get(checkFieldName(field));
     if (value === undefined) {
-      throw new SecretError(`secret "${this.secretName}" has no "${field}" field`, this.secretName, {
+      throw new SecretError(`secret "${this.#shown}" has no "${field}" field`, this.#shown, {
         field,
       });
     }
@@ -174,11 +240,11 @@ export class ProviderSecret implements ProviderCredentials {
   }
 
   toJSON(): Record<string, unknown> {
-    return { secretName: this.secretName, fields: this.fieldNames };
+    return { secretName: this.#shown, fields: this.fieldNames };
   }
 
   toString(): string {
-    return `ProviderSecret(${this.secretName}: ${this.fieldNames.join(', ')})`;
+    return `ProviderSecret(${this.#shown}: ${this.fieldNames.join(', ')})`;
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](
@@ -192,8 +258,8 @@ export class ProviderSecret implements ProviderCredentials {
   #string(field: string, value: unknown): string {
     if (typeof value !== 'string' || value === '') {
       throw new SecretError(
-        `field "${field}" of secret "${this.secretName}" must be a non-empty string (got ${value === '' ? 'an empty string' : describe(value)})`,
-        this.secretName,
+        `field "${field}" of secret "${this.#shown}" must be a non-empty string (got ${value === '' ? 'an empty string' : describe(value)})`,
+        this.#shown,
         { field },
       );
     }

@@ -62,23 +62,49 @@ describe('validateSecretName', () => {
   });
 
   it.each([
-    ['a missing leading slash', 'prod/orders/oauth/salesforce'],
-    ['three segments', '/prod/orders/salesforce'],
-    ['five segments', '/prod/orders/oauth/salesforce/extra'],
-    ['an empty segment', '/prod//oauth/salesforce'],
-    ['a trailing slash', '/prod/orders/oauth/salesforce/'],
-    ['a space', '/prod/orders/oauth/sales force'],
-    ['an ARN of another service', 'arn:aws:ssm:us-east-1:123456789012:parameter/prod'],
-    ['an ARN with a short account', 'arn:aws:secretsmanager:us-east-1:1234:secret:prod-sf'],
-  ])('refuses %s with a ConfigurationError that states the rule', (_label, name) => {
+    ['a missing leading slash', 'prod/orders/oauth/salesforce', 'does not start with "/"'],
+    ['three segments', '/prod/orders/salesforce', 'has 3 segments, expected 4'],
+    ['five segments', '/prod/orders/oauth/salesforce/extra', 'has 5 segments, expected 4'],
+    ['an empty segment', '/prod//oauth/salesforce', 'has an empty segment 2'],
+    ['a trailing slash', '/prod/orders/oauth/salesforce/', 'ends with "/"'],
+    ['a space', '/prod/orders/oauth/sales force', 'holds a space in segment 4'],
+    ['a quote', '/prod/orders/"oauth"/salesforce', 'holds the character """ in segment 3'],
+    ['a line feed', '/prod/orders/oauth/salesforce\n', 'holds the character U+000A in segment 4'],
+    ['an ARN of another service', 'arn:aws:ssm:us-east-1:123456789012:parameter/prod', 'another service'],
+    ['an ARN with a short account', 'arn:aws:secretsmanager:us-east-1:1234:secret:prod-sf', 'not 12 digits'],
+    ['an ARN of another resource type', 'arn:aws:secretsmanager:us-east-1:123456789012:key:sf', '(part 6)'],
+    [
+      'an ARN without a secret name',
+      'arn:aws:secretsmanager:us-east-1:123456789012:secret:',
+      'empty secret name',
+    ],
+  ])('refuses %s with a ConfigurationError that names the rule broken', (_label, name, rule) => {
     const error = caught(() => validateSecretName(name));
     expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as Error).message).toContain(rule);
     expect((error as Error).message).toContain('/{env}/{service}/{secret-type}/{name}');
   });
 
-  it('echoes a mistyped name so the typo can be found', () => {
-    const error = caught(() => validateSecretName('prod/orders/oauth/salesforce')) as Error;
-    expect(error.message).toContain('"prod/orders/oauth/salesforce"');
+  it('never shows the name it refuses, even one that looks like a name', () => {
+    // Issue 13: a salt or an API key is made of the characters a name is made of.
+    const mistyped = 'dev/billing/oauth2/webex';
+    const error = caught(() => validateSecretName(mistyped)) as Error;
+    expect(renderings(error)).not.toContain(mistyped);
+    expect(renderings(error)).not.toContain('billing');
+    expect(error.message).toContain(`${mistyped.length} characters`);
+  });
+
+  it.each([
+    ['a salt', () => SALT],
+    ['a salt after a slash', () => `/${SALT}`],
+    ['a key as the last segment, with a space', () => `/prod/orders/oauth/${CLIENT_SECRET} x`],
+    ['a key in an ARN', () => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${CLIENT_SECRET} x`],
+    ['a key where the account goes', () => `arn:aws:secretsmanager:us-east-1:${CLIENT_SECRET}:secret:sf`],
+  ])('does not echo %s given as the secret name', (_label, name) => {
+    const error = caught(() => validateSecretName(name())) as Error;
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(renderings(error)).not.toContain(SALT);
+    expect(renderings(error)).not.toContain(CLIENT_SECRET);
   });
 
   it('does not echo something that looks like a value pasted in place of a name', () => {
@@ -146,6 +172,25 @@ describe('parseProviderSecret: the whole secret', () => {
 
   it('needs the secret name first', () => {
     expect(caught(() => parseProviderSecret('', RAW))).toBeInstanceOf(TypeError);
+  });
+
+  it('does not show a name that is not one (a salt given in its place) in its errors', () => {
+    const error = secretError(() => parseProviderSecret(SALT, '{'));
+    expect(error.message).toContain('is not valid JSON');
+    expect(error.secretName).not.toBe(SALT);
+    expect(renderings(error)).not.toContain(SALT);
+    const missing = secretError(() =>
+      parseProviderSecret(SALT, { client_id: CLIENT_ID, salt: OLD_SALT }).require('x'),
+    );
+    expect(renderings(missing)).not.toContain(SALT);
+  });
+
+  it('does not show such a name in JSON, String() or util.inspect of the ProviderSecret', () => {
+    const secret = parseProviderSecret(SALT, { client_id: CLIENT_ID, salt: OLD_SALT });
+    for (const output of [JSON.stringify(secret), String(secret), inspect(secret, { depth: 10 })]) {
+      expect(output).not.toContain(SALT);
+      expect(output).toContain('client_id');
+    }
   });
 });
 
