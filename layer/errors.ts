@@ -4,8 +4,45 @@
  * rather than `instanceof` alone: a copy of this module in a Lambda layer and one
  * bundled into a function are different classes with the same `name`.
  */
+import { isIdentifier } from './aws-error-name.js';
+import { foreignCause } from './foreign-error.js';
+
+/**
+ * Marks our errors on their prototype, so a copy of this module (layer and bundle) knows the
+ * other's errors without trusting a name alone: a user's own `ConfigurationError` is not ours.
+ */
+const OURS = Symbol.for('lambda-shared-token.error');
+
+/**
+ * The base class. A `cause` that is not one of our errors is replaced by a `ForeignErrorCopy`
+ * (layer/foreign-error.ts): its name, code, HTTP status and fault, never its message, stack or
+ * properties, which may quote a URL with credentials, a response body or a secret (I4). Our
+ * errors as causes are kept: they were made safe when they were built.
+ */
 export class SharedTokenError extends Error {
   override name = 'SharedTokenError';
+  constructor(message?: string, options?: ErrorOptions) {
+    super(
+      message,
+      options !== undefined && 'cause' in options
+        ? { cause: foreignCause(options.cause, isOurs) }
+        : undefined,
+    );
+  }
+}
+Object.defineProperty(SharedTokenError.prototype, OURS, { value: true });
+
+/** One of our errors, from this copy of the module or another one. */
+function isOurs(value: unknown): boolean {
+  return (
+    value instanceof SharedTokenError ||
+    (isSharedTokenError(value) && (value as unknown as Record<symbol, unknown>)[OURS] === true)
+  );
+}
+
+/** An AWS error name or Node code, when it is an identifier; else nothing (it could quote input). */
+function safeCode(code: string | undefined): string | undefined {
+  return typeof code === 'string' && isIdentifier(code) ? code : undefined;
 }
 
 /** Bad environment, options, secret or table: fails at once, never retried. */
@@ -22,13 +59,16 @@ export class SecretError extends ConfigurationError {
   constructor(
     message: string,
     readonly secretName: string,
-    options?: ErrorOptions & { field?: string },
+    options?: ErrorOptions & { field?: string; abandoned?: boolean },
   ) {
     super(message, options);
     this.field = options?.field;
+    this.abandoned = options?.abandoned === true;
   }
   /** The field that is missing or invalid, when one is. */
   readonly field: string | undefined;
+  /** The read was abandoned at the caller's deadline, not failed by Secrets Manager. */
+  readonly abandoned: boolean;
 }
 
 /** The DynamoDB table named by the configuration does not exist (or is not reachable as named). */
@@ -57,7 +97,7 @@ export class TokenStoreError extends SharedTokenError {
     this.abandoned = options?.abandoned === true;
     this.throttled = options?.throttled === true;
     this.transient = options?.transient === true || this.throttled;
-    this.code = options?.code;
+    this.code = safeCode(options?.code);
   }
   /** The failure's class: the AWS error name (`ThrottlingException`) or a Node code (`ECONNREFUSED`), when known. */
   readonly code: string | undefined;
@@ -112,28 +152,63 @@ export class InvalidProviderResponseError extends TokenRefreshError {
   override name = 'InvalidProviderResponseError';
 }
 
+/** What the caller's deadline cut short, on a {@link LockWaitTimeoutError}. */
+export type DeadlineReason =
+  /** The wait for another container's lease. */
+  | 'lease-held'
+  /** A DynamoDB call still unanswered (the TokenStoreError is the `cause`): a slow DynamoDB, often a busy one. */
+  | 'store-call-abandoned'
+  /** A KMS or Secrets Manager call still unanswered (the KmsError or SecretError is the `cause`). */
+  | 'aws-call-abandoned'
+  /**
+   * Nobody held the lease, but the time left could not cover a refresh (the provider's timeout
+   * and the commit): this caller did not claim, so a provider that is merely slower than the
+   * time left is not cut short and booked as failed. `neededMs` says how much a refresh needs.
+   */
+  | 'too-little-time'
+  /** This caller's refresh ran into its deadline: released without a back-off (the provider did nothing wrong). */
+  | 'refresh-cut-short';
+
+const DEADLINE_MESSAGES: Record<DeadlineReason, (tokenType: string, waitedMs: number) => string> = {
+  'lease-held': (tokenType, waitedMs) =>
+    `Gave up waiting for the refresh of "${tokenType}" by another container after ${waitedMs} ms: the invocation's deadline is near`,
+  'store-call-abandoned': (tokenType, waitedMs) =>
+    `Gave up on the token of "${tokenType}" after ${waitedMs} ms: a DynamoDB call was still unanswered at the invocation's deadline`,
+  'aws-call-abandoned': (tokenType, waitedMs) =>
+    `Gave up on the token of "${tokenType}" after ${waitedMs} ms: a KMS or Secrets Manager call was still unanswered at the invocation's deadline`,
+  'too-little-time': (tokenType) =>
+    `Did not refresh "${tokenType}": the time left before the invocation's deadline cannot cover a refresh (see neededMs)`,
+  'refresh-cut-short': (tokenType, waitedMs) =>
+    `The refresh of "${tokenType}" was cut short by the invocation's deadline after ${waitedMs} ms; no back-off recorded`,
+};
+
 /**
- * The invocation's deadline came before a token did: waiting for another container's refresh
- * would pass it, or a DynamoDB call was abandoned at it (`reason: 'store-call-abandoned'`, the
- * TokenStoreError as `cause`: a slow DynamoDB, often a busy one, not a broken one).
+ * The invocation's deadline came before a token did; `reason` says what it cut short, and a call
+ * abandoned at it is the `cause`. Never a provider failure: no container backs off for it.
  */
 export class LockWaitTimeoutError extends SharedTokenError {
   override name = 'LockWaitTimeoutError';
   constructor(
     readonly tokenType: string,
     readonly waitedMs: number,
-    options?: ErrorOptions & { reason?: 'lease-held' | 'store-call-abandoned' },
+    options?: ErrorOptions & { reason?: DeadlineReason; neededMs?: number; leftMs?: number },
   ) {
-    super(
-      options?.reason === 'store-call-abandoned'
-        ? `Gave up on the token of "${tokenType}" after ${waitedMs} ms: a DynamoDB call was still unanswered at the invocation's deadline`
-        : `Gave up waiting for the refresh of "${tokenType}" by another container after ${waitedMs} ms: the invocation's deadline is near`,
-      options,
-    );
-    this.reason = options?.reason ?? 'lease-held';
+    const reason = options?.reason ?? 'lease-held';
+    let message = DEADLINE_MESSAGES[reason](tokenType, waitedMs);
+    if (reason === 'too-little-time' && options?.neededMs !== undefined) {
+      message =
+        `Did not refresh "${tokenType}": a refresh needs ${options.neededMs} ms (the provider's timeoutMs and 1 s to commit, ` +
+        `at most leaseMs) and the invocation had ${options.leftMs ?? 0} ms before its deadline less deadlineMarginMs: ` +
+        'give the function a longer timeout, or the provider a shorter timeoutMs';
+    }
+    super(message, options);
+    this.reason = reason;
+    this.neededMs = options?.neededMs;
   }
-  /** What the deadline cut short: the wait for another container's lease, or a DynamoDB call. */
-  readonly reason: 'lease-held' | 'store-call-abandoned';
+  /** What the deadline cut short. */
+  readonly reason: DeadlineReason;
+  /** For `too-little-time`: the time a refresh needs before the deadline (less deadlineMarginMs). */
+  readonly neededMs: number | undefined;
 }
 
 /**
@@ -173,13 +248,16 @@ export class KmsError extends SharedTokenError {
     message: string,
     /** The KMS operation that failed. */
     readonly operation: 'GenerateDataKey' | 'Decrypt',
-    options?: ErrorOptions & { code?: string },
+    options?: ErrorOptions & { code?: string; abandoned?: boolean },
   ) {
     super(message, options);
-    this.code = options?.code;
+    this.code = safeCode(options?.code);
+    this.abandoned = options?.abandoned === true;
   }
   /** The AWS error name (`ThrottlingException`, `AccessDeniedException`, ...), when KMS answered one. */
   readonly code: string | undefined;
+  /** The call was abandoned at the caller's deadline, not failed by KMS. */
+  readonly abandoned: boolean;
 }
 
 /** The lease was taken over by another container before this one committed. Internal to the manager. */
