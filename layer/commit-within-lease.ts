@@ -5,28 +5,39 @@ import type { CommitRequest, TokenRecord } from './token-store.js';
 /** First pause before the commit is tried again; it doubles up to the maximum. */
 const COMMIT_RETRY_INITIAL_MS = 100;
 const COMMIT_RETRY_MAX_MS = 1_000;
+/**
+ * The least time one commit attempt gets, even at the cutoff: the provider has answered, and one
+ * short chance to store its token beats throwing it away.
+ */
+const MIN_COMMIT_CALL_MS = 100;
 
 /**
  * Step 5's write, once the provider has answered: a transient DynamoDB failure (throttling, a
- * reset or refused connection, a 5xx, all after the SDK's own retries) is tried again while the
- * lease lasts, because giving up throws the provider's answer away and costs another call (I1).
+ * reset or refused connection, a 5xx, all after the SDK's own retries) is tried again until the
+ * caller's cutoff, because giving up throws the provider's answer away (and a refresh token it
+ * may have rotated) and costs another call (I1).
  *
- * Repeating is safe: the commit is fenced by `lockOwner`, so it cannot overwrite a newer token
- * (I3), and the store answers a commit whose earlier attempt applied as committed. No new
- * attempt starts after the lease ends, which ends before the caller's deadline (I2).
+ * Going on past the lease is safe: the commit is fenced by `lockOwner`, so once another container
+ * has taken the lease over it fails as lease lost and cannot overwrite a newer token (I3); the
+ * store answers a commit whose earlier attempt applied as committed. Each attempt is abandoned at
+ * the cutoff, and none starts after it (I2): a DynamoDB that never answers cannot hold the caller.
  */
 export async function commitWithinLease(
   options: Pick<ResolvedTokenManagerOptions, 'tokenType' | 'store' | 'clock' | 'sleep' | 'logger'>,
-  request: CommitRequest,
-  leaseExpiresAt: number,
+  request: Omit<CommitRequest, 'timeoutMs'>,
+  /** Epoch ms: the caller's deadline less `deadlineMarginMs`. */
+  cutoff: number,
 ): Promise<TokenRecord | undefined> {
   const { tokenType, store, clock, sleep, logger } = options;
   let pauseMs = COMMIT_RETRY_INITIAL_MS;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await store.commit(tokenType, request);
+      return await store.commit(tokenType, {
+        ...request,
+        timeoutMs: Math.max(MIN_COMMIT_CALL_MS, cutoff - clock.now()),
+      });
     } catch (error) {
-      if (!isTransientStoreError(error) || clock.now() + pauseMs >= leaseExpiresAt) throw error;
+      if (!isTransientStoreError(error) || clock.now() + pauseMs >= cutoff) throw error;
       logger.warn('token commit failed; trying again within the lease', {
         tokenType,
         lockOwner: request.owner,

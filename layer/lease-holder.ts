@@ -2,20 +2,19 @@ import { AccessToken } from './access-token.js';
 import { AuditEvent, auditFields } from './audit.js';
 import { fromEpochSeconds, toEpochSeconds } from './clock.js';
 import { commitWithinLease } from './commit-within-lease.js';
+import { heldTimeout } from './deadline.js';
 import {
   InvalidProviderResponseError,
   isSharedTokenError,
   isTokenRefreshError,
+  LockWaitTimeoutError,
   TokenRefreshError,
 } from './errors.js';
+import { providerBudgetMs } from './lease-timing.js';
 import type { ProviderToken } from './providers/token-provider.js';
 import { MetricName } from './telemetry.js';
 import type { ResolvedTokenManagerOptions } from './token-manager-options.js';
 import type { TokenRecord } from './token-store.js';
-
-/** Time kept between the end of the provider call and the end of the lease, for encrypt + commit. */
-const COMMIT_SHARE = 0.2;
-const COMMIT_MARGIN_MAX_MS = 1_000;
 
 /** The one log line of a dead refresh token (level error): CloudWatch metric filters can match it. */
 export const REFRESH_TOKEN_EXPIRED_MESSAGE = 'refresh token expired';
@@ -37,46 +36,34 @@ export const refreshTokenContext = (tokenType: string): string => `${tokenType}\
 export async function refreshAsHolder(
   options: ResolvedTokenManagerOptions,
   claimed: TokenRecord,
-  owner: string,
-  leaseExpiresAt: number,
-  /** The version a provider rejected, when that rejection is why this refresh runs. */
-  rejectedVersion?: number,
+  lease: HeldLease,
 ): Promise<AccessToken | undefined> {
-  const { tokenType, store, cipher, provider, clock, logger, metrics } = options;
+  const { tokenType, cipher, provider, clock, logger, metrics } = options;
+  const { owner, leaseExpiresAt, cutoff, rejectedVersion } = lease;
   const startedAt = clock.now();
   // The fields of this refresh's one audit line, whatever its outcome.
   const refreshAudit = (outcome: string, version = claimed.version) =>
     auditFields(AuditEvent.Refresh, tokenType, { version, lockOwner: owner, outcome });
-  const leaseLeft = leaseExpiresAt - startedAt;
-  // AbortSignal.timeout takes whole milliseconds only.
-  const providerBudget = Math.max(
-    1,
-    Math.floor(leaseLeft - Math.min(COMMIT_MARGIN_MAX_MS, leaseLeft * COMMIT_SHARE)),
-  );
+  const providerBudget = providerBudgetMs(leaseExpiresAt - startedAt);
+  const budget = heldTimeout(providerBudget);
 
   let fresh: ProviderToken;
   let sentRefreshToken: string | undefined;
   try {
-    const stored = await storedRefreshToken(options, claimed);
+    const stored = await storedRefreshToken(options, claimed, cutoff);
     sentRefreshToken = stored.refreshToken;
-    fresh = await provider.fetchToken({
-      tokenType,
-      ...stored,
-      signal: AbortSignal.timeout(providerBudget),
-    });
+    fresh = await provider.fetchToken({ tokenType, ...stored, signal: budget.signal });
     validateProviderToken(options, fresh, clock.now());
   } catch (error) {
+    const budgetSpent = budget.signal.aborted || clock.now() - startedAt >= providerBudget;
+    if (lease.cutByDeadline && isBudgetAbort(error, budgetSpent)) {
+      throw await cutShort(options, owner, clock.now() - startedAt, error);
+    }
     const failure = asRefreshError(tokenType, error, providerBudget);
     const failures = (claimed.failures ?? 0) + 1;
     const backoff = Math.min(options.failureBackoffMaxMs, options.failureBackoffMs * 2 ** (failures - 1));
     const retryAfter = clock.now() + backoff;
-    await store.release(tokenType, { owner, retryAfter }).catch((releaseError: unknown) => {
-      // The lease runs out by itself; the refresh error is the one the caller needs.
-      logger.warn('could not release the lease after a failed refresh', {
-        tokenType,
-        error: releaseError instanceof Error ? releaseError.name : 'unknown',
-      });
-    });
+    await releaseLease(options, owner, retryAfter);
     metrics.record(MetricName.TokenRefreshFailed, 1, tokenType);
     const fields = {
       ...refreshAudit('failed'),
@@ -99,17 +86,21 @@ export async function refreshAsHolder(
     }
     failure.retryAfter = retryAfter;
     throw failure;
+  } finally {
+    budget.clear();
   }
 
-  const expiresAt = toEpochSeconds(fresh.expiresAt);
-  const accessToken = await cipher.encrypt(fresh.accessToken, tokenType);
-  const refreshToken =
-    fresh.refreshToken === undefined
-      ? undefined
-      : await cipher.encrypt(fresh.refreshToken, refreshTokenContext(tokenType));
-  const updatedAt = toEpochSeconds(clock.now());
+  const rotated = fresh.refreshToken !== undefined && fresh.refreshToken !== sentRefreshToken;
   let committed: TokenRecord | undefined;
+  const expiresAt = toEpochSeconds(fresh.expiresAt);
+  const updatedAt = toEpochSeconds(clock.now());
   try {
+    const signal = deadlineSignal(cutoff, clock.now());
+    const accessToken = await cipher.encrypt(fresh.accessToken, tokenType, { signal });
+    const refreshToken =
+      fresh.refreshToken === undefined
+        ? undefined
+        : await cipher.encrypt(fresh.refreshToken, refreshTokenContext(tokenType), { signal });
     committed = await commitWithinLease(
       options,
       {
@@ -120,33 +111,25 @@ export async function refreshAsHolder(
         ...(refreshToken !== undefined && { refreshToken }),
         ...(rejectedVersion !== undefined && { rejectedVersion }),
       },
-      leaseExpiresAt,
+      cutoff,
     );
   } catch (error) {
-    // DynamoDB failed the commit past the SDK's retries and ours within the lease: the provider's
-    // answer is lost, and the lease stays until it runs out. Counted as a failed refresh, so every
-    // provider call is accounted for (I1); no back-off is recorded, the provider did nothing wrong.
+    // Encryption or DynamoDB failed past every retry the caller's deadline allowed: the
+    // provider's answer is lost, and the lease stays until it runs out. Counted as a failed
+    // refresh, so every provider call is accounted for (I1); no back-off is recorded, the
+    // provider did nothing wrong.
     metrics.record(MetricName.TokenRefreshFailed, 1, tokenType);
     logger.error('token refresh failed', {
       ...refreshAudit('commit-failed'),
       error: error instanceof Error ? error.name : 'unknown',
     });
+    if (rotated) rotatedRefreshTokenLost(options, owner, 'commit-failed');
     throw error;
   }
   if (!committed) {
     metrics.record(MetricName.LeaseLost, 1, tokenType);
     logger.warn('lease lost before commit; the newer token stays', refreshAudit('lease-lost'));
-    if (fresh.refreshToken !== undefined && fresh.refreshToken !== sentRefreshToken) {
-      // The provider rotated the refresh token and this holder cannot store the new one: the
-      // item keeps the old one, which the provider may refuse as rotated away.
-      logger.error(
-        'lease lost holding a rotated refresh token; if refreshes now fail with invalid_grant, put a new refresh token in the secret and delete the item',
-        {
-          tokenType,
-          lockOwner: owner,
-        },
-      );
-    }
+    if (rotated) rotatedRefreshTokenLost(options, owner, 'lease-lost');
     return undefined;
   }
   metrics.record(MetricName.TokenRefreshed, 1, tokenType);
@@ -164,6 +147,105 @@ export async function refreshAsHolder(
   );
 }
 
+/** The lease a container holds for one refresh, and the caller's bounds on it. */
+export interface HeldLease {
+  /** The claim's `lockOwner`: the commit is fenced by it (I3). */
+  owner: string;
+  /** Epoch ms: when the lease ends; the provider call ends before it. */
+  leaseExpiresAt: number;
+  /**
+   * Epoch ms: the caller's deadline less `deadlineMarginMs`. Encryption and the commit may go on
+   * past the lease until then (the commit stays fenced by `owner`), never past it (I2).
+   */
+  cutoff: number;
+  /** The lease was cut to the time the caller had left (shorter than `leaseMs`). */
+  cutByDeadline: boolean;
+  /** The version a provider rejected, when that rejection is why this refresh runs. */
+  rejectedVersion?: number | undefined;
+}
+
+/** The one log line of a rotated refresh token that could not be stored (level error), and its metric. */
+export const ROTATED_REFRESH_TOKEN_LOST_MESSAGE = 'rotated refresh token lost';
+const ROTATED_REFRESH_TOKEN_LOST_ACTION =
+  'if the next refreshes fail with invalid_grant, put a new refresh token in the secret and delete the item of this tokenType (see the deploy guide)';
+
+/**
+ * The provider rotated the refresh token and this holder could not store the new one: the item
+ * keeps the old one, which the next holder sends and the provider may refuse as rotated away (or
+ * answer by revoking the whole family). Never silent: a metric an alarm watches, and one line.
+ */
+function rotatedRefreshTokenLost(options: ResolvedTokenManagerOptions, owner: string, outcome: string): void {
+  options.metrics.record(MetricName.RotatedRefreshTokenLost, 1, options.tokenType);
+  options.logger.error(ROTATED_REFRESH_TOKEN_LOST_MESSAGE, {
+    tokenType: options.tokenType,
+    lockOwner: owner,
+    outcome,
+    action: ROTATED_REFRESH_TOKEN_LOST_ACTION,
+  });
+}
+
+/**
+ * The provider call ran into the lease this caller cut to its own deadline: the lease goes back
+ * without a back-off (the provider did nothing wrong, and the next container with more time may
+ * ask at once), and the caller gets the deadline error it would have got waiting.
+ */
+async function cutShort(
+  options: ResolvedTokenManagerOptions,
+  owner: string,
+  elapsedMs: number,
+  error: unknown,
+): Promise<LockWaitTimeoutError> {
+  await releaseLease(options, owner, undefined);
+  options.metrics.record(MetricName.RefreshCutShort, 1, options.tokenType);
+  options.logger.warn("token refresh cut short by the caller's deadline; lease released, no back-off", {
+    ...auditFields(AuditEvent.Refresh, options.tokenType, { lockOwner: owner, outcome: 'cut-short' }),
+    elapsedMs,
+  });
+  return new LockWaitTimeoutError(options.tokenType, elapsedMs, {
+    reason: 'refresh-cut-short',
+    cause: error,
+  });
+}
+
+/** Gives the lease back (with the shared back-off when `retryAfter` is set); a failure is only logged. */
+async function releaseLease(
+  options: ResolvedTokenManagerOptions,
+  owner: string,
+  retryAfter: number | undefined,
+): Promise<void> {
+  const { tokenType, store, logger } = options;
+  // Bounded like every AWS call: the lease runs out by itself if this one never answers.
+  const request = { owner, timeoutMs: RELEASE_TIMEOUT_MS, ...(retryAfter !== undefined && { retryAfter }) };
+  await store.release(tokenType, request).catch((releaseError: unknown) => {
+    // The lease runs out by itself; the refresh error is the one the caller needs.
+    logger.warn('could not release the lease after a failed refresh', {
+      tokenType,
+      error: releaseError instanceof Error ? releaseError.name : 'unknown',
+    });
+  });
+}
+
+/**
+ * The release's own bound: short, as nothing waits on it but the caller's error, and the lease
+ * ends by itself when it does not land.
+ */
+const RELEASE_TIMEOUT_MS = 1_000;
+
+/** Aborted at the caller's cutoff (epoch ms); AbortSignal.timeout's timer never holds the process open. */
+function deadlineSignal(cutoff: number, now: number): AbortSignal {
+  return AbortSignal.timeout(Math.max(1, Math.floor(cutoff - now)));
+}
+
+/** The provider's failure is the abort of the holder's own budget, not the provider's own timeout. */
+function isBudgetAbort(error: unknown, budgetSpent: boolean): boolean {
+  // By name: a DOMException may come from another realm, and a provider may wrap the abort.
+  const nameOf = (value: unknown) => (value as { name?: unknown } | null | undefined)?.name;
+  const aborted = [nameOf(error), nameOf((error as { cause?: unknown } | null)?.cause)].some(
+    (name) => name === 'TimeoutError' || name === 'AbortError',
+  );
+  return aborted && budgetSpent;
+}
+
 /**
  * The item's refresh token for the provider. One that does not decrypt is reported as such, so a
  * refresh-token provider does not fall back to its bootstrap token (rotated away: a replay).
@@ -171,6 +253,7 @@ export async function refreshAsHolder(
 async function storedRefreshToken(
   options: ResolvedTokenManagerOptions,
   claimed: TokenRecord,
+  cutoff: number,
 ): Promise<{ refreshToken?: string; refreshTokenUndecryptable?: true }> {
   if (claimed.refreshToken === undefined) return {};
   try {
@@ -178,6 +261,7 @@ async function storedRefreshToken(
       refreshToken: await options.cipher.decrypt(
         claimed.refreshToken,
         refreshTokenContext(options.tokenType),
+        { signal: deadlineSignal(cutoff, options.clock.now()) },
       ),
     };
   } catch (error) {

@@ -10,6 +10,29 @@ export function outlivesLease(expiresAtSeconds: number, leaseExpiresAt: number, 
   return fromEpochSeconds(expiresAtSeconds) > leaseExpiresAt + marginMs;
 }
 
+/** Time kept between the end of the provider call and the end of the lease, for encrypt + commit. */
+const COMMIT_SHARE = 0.2;
+const COMMIT_MARGIN_MAX_MS = 1_000;
+
+/** The provider's share of a lease with `leaseLeftMs` to run: what is left once the commit's time is kept aside. */
+export function providerBudgetMs(leaseLeftMs: number): number {
+  // AbortSignal.timeout takes whole milliseconds only.
+  return Math.max(1, Math.floor(leaseLeftMs - Math.min(COMMIT_MARGIN_MAX_MS, leaseLeftMs * COMMIT_SHARE)));
+}
+
+/**
+ * The shortest lease a claim may take: one that covers the provider's own timeout and the commit
+ * after it, or the configured lease when that is shorter (then the lease is the provider's bound,
+ * fleet-wide). A caller with less time left than this does not claim: its provider call would be
+ * cut short at its own deadline, wasting a call the provider may already have answered (and a
+ * refresh token it may have rotated), although the provider is healthy. A provider that declares
+ * no timeout gets the whole configured lease.
+ */
+export function leaseNeededMs(leaseMs: number, providerTimeoutMs: number | undefined): number {
+  if (providerTimeoutMs === undefined) return leaseMs;
+  return Math.min(leaseMs, providerTimeoutMs + COMMIT_MARGIN_MAX_MS);
+}
+
 /** Somebody holds the item's lease and it has not run out (lockExpiresAt is epoch ms). */
 export function leaseIsLive(record: TokenRecord, now: number): boolean {
   return record.updating && record.lockExpiresAt !== undefined && record.lockExpiresAt >= now;

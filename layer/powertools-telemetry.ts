@@ -43,6 +43,8 @@ const UNITS: Readonly<Record<MetricName, Unit>> = {
   LeaseLost: MetricUnit.Count,
   RefreshTokenExpired: MetricUnit.Count,
   RejectionRefreshLimited: MetricUnit.Count,
+  RefreshCutShort: MetricUnit.Count,
+  RotatedRefreshTokenLost: MetricUnit.Count,
 };
 
 /** {@link TokenMetrics} that buffers, plus the call that publishes the buffer. */

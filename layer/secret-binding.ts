@@ -1,5 +1,6 @@
-import type { TokenCipher } from './crypto/token-cipher.js';
-import { isSharedTokenError } from './errors.js';
+import type { CipherCallOptions, TokenCipher } from './crypto/token-cipher.js';
+import { abandonAt } from './deadline.js';
+import { isSharedTokenError, SecretError } from './errors.js';
 import type { ProviderFactory, TokenProvider, TokenRequest } from './providers/token-provider.js';
 import type { SecretSource } from './secret-source.js';
 import { type ProviderSecret, parseProviderSecret } from './secrets.js';
@@ -53,18 +54,25 @@ export class SecretBinding {
 
   constructor(private readonly options: SecretBindingOptions) {
     this.cipher = {
-      encrypt: (plaintext, context) => this.current().cipher.encrypt(plaintext, context),
-      decrypt: (envelope, context) => this.decrypt(envelope, context),
+      encrypt: (plaintext, context, options) => this.current().cipher.encrypt(plaintext, context, options),
+      decrypt: (envelope, context, options) => this.decrypt(envelope, context, options),
     };
-    this.provider = { fetchToken: (request) => this.fetchToken(request) };
+    const binding = this;
+    this.provider = {
+      fetchToken: (request) => this.fetchToken(request),
+      // The current secret's provider's: known once the secret has been read (before any claim).
+      get timeoutMs() {
+        return binding.bound?.provider.timeoutMs;
+      },
+    };
   }
 
   /**
    * Brings the binding up to the secret source's current value. On a warm invocation the
    * source answers from its cache and the value is the same object: no parse, no rebuild.
    */
-  async update(): Promise<ProviderSecret> {
-    const raw = await this.options.secrets.load();
+  async update(options?: { signal?: AbortSignal }): Promise<ProviderSecret> {
+    const raw = await this.options.secrets.load(options?.signal && { signal: options.signal });
     const bound = this.bound;
     if (bound && bound.raw === raw) return bound.secret;
     return this.bind(raw).secret;
@@ -117,16 +125,16 @@ export class SecretBinding {
     return next;
   }
 
-  private async decrypt(envelope: string, context: string): Promise<string> {
+  private async decrypt(envelope: string, context: string, options?: CipherCallOptions): Promise<string> {
     const { cipher } = this.current();
     try {
-      return await cipher.decrypt(envelope, context);
+      return await cipher.decrypt(envelope, context, options);
     } catch (error) {
       if (!isSharedTokenError(error, 'DecryptError')) throw error;
       const keyId = cipher.keyIdOf?.(envelope);
       if (keyId !== undefined && cipher.keyIds?.().includes(keyId)) throw error;
-      if (!(await this.reload(`key:${keyId ?? 'unreadable'}`))) throw error;
-      return this.current().cipher.decrypt(envelope, context);
+      if (!(await this.reload(`key:${keyId ?? 'unreadable'}`, options?.signal))) throw error;
+      return this.current().cipher.decrypt(envelope, context, options);
     }
   }
 
@@ -135,7 +143,7 @@ export class SecretBinding {
       return await this.current().provider.fetchToken(request);
     } catch (error) {
       if (!isInvalidClient(error)) throw error;
-      if (!(await this.reload(INVALID_CLIENT))) throw error;
+      if (!(await this.reload(INVALID_CLIENT, request.signal))) throw error;
       return this.current().provider.fetchToken(request);
     }
   }
@@ -144,7 +152,7 @@ export class SecretBinding {
    * One forced fetch of the secret per unknown key id and secret generation (a tampered item
    * must not cost a fetch per read), shared by concurrent callers. True when the secret changed (the caller should try again), false otherwise.
    */
-  private reload(reason: string): Promise<boolean> {
+  private reload(reason: string, signal: AbortSignal | undefined): Promise<boolean> {
     // invalid_client is never memoised: credentials rotated at the provider first reach the
     // secret later, and only the lease holder gets here, under the shared back-off.
     if (reason !== INVALID_CLIENT && this.reloaded.has(reason)) return Promise.resolve(false);
@@ -153,7 +161,17 @@ export class SecretBinding {
     this.reloading ??= this.forceReload(reason).finally(() => {
       this.reloading = undefined;
     });
-    return this.reloading;
+    // This caller stops waiting at its deadline; the fetch goes on for the others.
+    return abandonAt(
+      this.reloading,
+      signal,
+      () =>
+        new SecretError(
+          `reading secret "${this.options.secretName}" again was abandoned at the caller's deadline`,
+          this.options.secretName,
+          { abandoned: true },
+        ),
+    );
   }
 
   private async forceReload(reason: string): Promise<boolean> {

@@ -8,7 +8,9 @@ import {
   SecretsManagerClient,
   type SecretsManagerClientConfig,
 } from '@aws-sdk/client-secrets-manager';
+import { withCallTimeouts } from './aws-client-timeouts.js';
 import { type Clock, systemClock } from './clock.js';
+import { abandonAt } from './deadline.js';
 import { SecretError } from './errors.js';
 import { validateSecretName } from './secrets.js';
 
@@ -17,13 +19,21 @@ export interface SecretSource {
   /**
    * @param options.forceRefresh - skip the cache and fetch anew (after `invalid_client`, or when
    * no salt decrypts the stored token: the secret may have rotated).
+   * @param options.signal - aborted at the caller's deadline: stop waiting then, with a
+   * SecretError whose `abandoned` is true (a source that never waits may ignore it).
    */
-  load(options?: { forceRefresh?: boolean }): Promise<unknown>;
+  load(options?: SecretLoadOptions): Promise<unknown>;
   /**
    * Optional: the cached value when it is fetched and still fresh, without I/O or a promise;
    * `undefined` otherwise. It lets a warm `getToken()` answer without awaiting anything.
    */
   peek?(): unknown;
+}
+
+/** The options of {@link SecretSource.load}. */
+export interface SecretLoadOptions {
+  forceRefresh?: boolean;
+  signal?: AbortSignal;
 }
 
 interface SecretsManagerSourceBaseOptions {
@@ -109,7 +119,7 @@ export class SecretsManagerSource implements SecretSource {
     this.secretName = validateSecretName(options.secretName);
     this.#cacheExpiryMs = checkCacheExpiry(options.cacheExpiryMs ?? DEFAULT_SECRET_CACHE_EXPIRY_MS);
     this.#clock = options.clock ?? systemClock;
-    this.#client = options.client ?? new SecretsManagerClient(options.clientConfig ?? {});
+    this.#client = options.client ?? new SecretsManagerClient(withCallTimeouts(options.clientConfig));
   }
 
   /**
@@ -118,11 +128,11 @@ export class SecretsManagerSource implements SecretSource {
    * binary data or nothing, or the call failed (the SDK error, when it cannot hold the secret, is
    * the `cause`).
    */
-  load(options?: { forceRefresh?: boolean }): Promise<string> {
+  load(options?: SecretLoadOptions): Promise<string> {
     const now = this.#clock.now();
     const entry = this.#entry;
     if (options?.forceRefresh !== true && entry !== undefined && (!entry.settled || now < entry.expiresAt)) {
-      return entry.promise;
+      return entry.settled ? entry.promise : this.#waitFor(entry.promise, options?.signal);
     }
     const promise = this.#fetch();
     const fresh: CacheEntry = { promise, expiresAt: now + this.#cacheExpiryMs, settled: false };
@@ -137,7 +147,26 @@ export class SecretsManagerSource implements SecretSource {
         if (this.#entry === fresh) this.#entry = undefined;
       },
     );
-    return promise;
+    return this.#waitFor(promise, options?.signal);
+  }
+
+  /**
+   * The fetch, or a SecretError (`abandoned`) at the caller's deadline. The fetch itself goes on
+   * for the callers who share it, bounded by the client's timeouts, and fills the cache.
+   */
+  #waitFor(fetch: Promise<string>, signal: AbortSignal | undefined): Promise<string> {
+    return abandonAt(
+      fetch,
+      signal,
+      () =>
+        new SecretError(
+          `reading secret "${this.secretName}" was abandoned at the caller's deadline`,
+          this.secretName,
+          {
+            abandoned: true,
+          },
+        ),
+    );
   }
 
   peek(): string | undefined {

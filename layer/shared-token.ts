@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AccessToken } from './access-token.js';
+import { withCallTimeouts } from './aws-client-timeouts.js';
 import { readEnvironment } from './config.js';
 import { SaltCipher } from './crypto/salt-cipher.js';
 import {
@@ -160,13 +161,18 @@ export class SharedToken {
   }
 
   private async getTokenAfterUpdate(options: GetTokenOptions): Promise<AccessToken> {
-    await this.binding.update();
+    await this.updateSecret(options);
     return this.manager.getToken(options);
+  }
+
+  /** The secret brought up to date, its read abandoned at the caller's deadline. */
+  private updateSecret(options: GetTokenOptions): Promise<unknown> {
+    return this.manager.withinDeadline(options, (signal) => this.binding.update({ signal }));
   }
 
   /** The provider rejected `rejected`: a newer token, one provider call however many callers report it. */
   async refreshRejected(rejected: AccessToken | number, options: GetTokenOptions = {}): Promise<AccessToken> {
-    await this.binding.update();
+    await this.updateSecret(options);
     return this.manager.refreshRejected(rejected, options);
   }
 
@@ -273,7 +279,7 @@ export class SharedToken {
    * refresh-ahead window, never otherwise; see `TokenManager.refreshIfDue`. Loads the secret first.
    */
   async refreshIfDue(options: GetTokenOptions = {}): Promise<RefreshOutcome> {
-    await this.binding.update();
+    await this.updateSecret(options);
     return this.manager.refreshIfDue(options);
   }
 
@@ -295,7 +301,7 @@ export class SharedToken {
 export function defaultStore(): TokenRepository {
   // Read at construction (cold start): a missing variable fails at once, naming it (I6).
   const { tableName } = readEnvironment();
-  return new TokenStore({ client: new DynamoDBClient({}), tableName });
+  return new TokenStore({ client: new DynamoDBClient(withCallTimeouts({})), tableName });
 }
 
 function errorName(error: unknown): string {

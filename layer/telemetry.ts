@@ -22,6 +22,16 @@ export const MetricName = {
    * `rejectionRefreshIntervalMs` ago (the fleet-wide bound on rejection-driven refreshes).
    */
   RejectionRefreshLimited: 'RejectionRefreshLimited',
+  /**
+   * A refresh cut short by its caller's deadline (the lease was cut to the time the caller had
+   * left): not a provider failure, so no back-off and no TokenRefreshFailed.
+   */
+  RefreshCutShort: 'RefreshCutShort',
+  /**
+   * The provider rotated the refresh token and the new one could not be stored (the commit failed
+   * for good, or the lease was lost): the next refresh sends the old one. Alarm on it (README).
+   */
+  RotatedRefreshTokenLost: 'RotatedRefreshTokenLost',
   /** The provider refused the refresh token (invalid_grant): a person must replace it. */
   RefreshTokenExpired: 'RefreshTokenExpired',
 } as const;

@@ -10,6 +10,7 @@
  * refused without a call for a while (layer/tenant-cache.ts).
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { withCallTimeouts } from './aws-client-timeouts.js';
 import { systemClock } from './clock.js';
 import { createPowertoolsLogger, createPowertoolsMetrics } from './powertools-telemetry.js';
 import type { CipherFactory } from './secret-binding.js';
@@ -178,7 +179,7 @@ export class TenantTokens {
 
   /** One Secrets Manager client for every tenant's secret, made on the first tenant. */
   private secretsManagerSource(secretName: string): SecretSource {
-    this.secretsClient ??= new SecretsManagerClient({});
+    this.secretsClient ??= new SecretsManagerClient(withCallTimeouts({}));
     return new SecretsManagerSource({ secretName, client: this.secretsClient, clock: this.shared.clock });
   }
 

@@ -2,14 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { AccessToken } from './access-token.js';
 import { AuditEvent, auditFields } from './audit.js';
 import { fromEpochSeconds, toEpochSeconds } from './clock.js';
-import {
-  isSharedTokenError,
-  LockWaitTimeoutError,
-  TokenRefreshError,
-  type TokenStoreError,
-} from './errors.js';
+import { asDeadlineReached, cutoffSignal, MIN_CALL_MS } from './deadline.js';
+import { isSharedTokenError, LockWaitTimeoutError, TokenRefreshError } from './errors.js';
 import { refreshAsHolder } from './lease-holder.js';
-import { leaseIsLive, outlivesLease, pollDelay, refreshAheadFrom, TTL_MARGIN_MS } from './lease-timing.js';
+import {
+  leaseIsLive,
+  leaseNeededMs,
+  outlivesLease,
+  pollDelay,
+  refreshAheadFrom,
+  TTL_MARGIN_MS,
+} from './lease-timing.js';
 import type { DeferReason, RefreshOutcome } from './refresh-outcome.js';
 import { rejectionRefreshLimit } from './rejection-bound.js';
 import { MetricName } from './telemetry.js';
@@ -137,7 +140,7 @@ export class TokenManager {
   ): Promise<AccessToken> {
     const startedAt = this.options.clock.now();
     const record = await this.read(deadline - this.options.deadlineMarginMs).catch((error: unknown) => {
-      throw this.asDeadlineReached(error, startedAt);
+      throw asDeadlineReached(error, this.tokenType, this.options.clock.now() - startedAt);
     });
     const limited = rejectionRefreshLimit(
       record,
@@ -167,7 +170,10 @@ export class TokenManager {
     if (this.unconfirmedRejectionRefresh !== token.version) return;
     this.unconfirmedRejectionRefresh = undefined;
     try {
-      await this.options.store.confirmRejectionRefresh?.(this.tokenType, { version: token.version });
+      await this.options.store.confirmRejectionRefresh?.(this.tokenType, {
+        version: token.version,
+        timeoutMs: CONFIRM_TIMEOUT_MS,
+      });
     } catch (error) {
       this.options.logger.debug('could not confirm the refresh after a rejection; it stays bounded', {
         tokenType: this.tokenType,
@@ -192,7 +198,30 @@ export class TokenManager {
    * reports its own failure. A failed refresh throws, like `getToken`'s.
    */
   async refreshIfDue(options: GetTokenOptions = {}): Promise<RefreshOutcome> {
-    const cutoff = this.deadline(options, this.options.clock.now()) - this.options.deadlineMarginMs;
+    const startedAt = this.options.clock.now();
+    const cutoff = this.deadline(options, startedAt) - this.options.deadlineMarginMs;
+    try {
+      return await this.refreshIfDueBy(cutoff);
+    } catch (error) {
+      throw asDeadlineReached(error, this.tokenType, this.options.clock.now() - startedAt);
+    }
+  }
+
+  /**
+   * Runs `work` (a call the token needs before the manager's own: reading the provider's secret)
+   * with a signal aborted at the caller's cutoff; a call abandoned then is the deadline reached.
+   */
+  async withinDeadline<T>(options: GetTokenOptions, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const startedAt = this.options.clock.now();
+    const cutoff = this.deadline(options, startedAt) - this.options.deadlineMarginMs;
+    try {
+      return await work(cutoffSignal(cutoff, startedAt));
+    } catch (error) {
+      throw asDeadlineReached(error, this.tokenType, this.options.clock.now() - startedAt);
+    }
+  }
+
+  private async refreshIfDueBy(cutoff: number): Promise<RefreshOutcome> {
     let record = await this.read(cutoff);
     const seenVersion = record?.version;
     // Each round is one conditional write that somebody else's write made fail; three are plenty.
@@ -202,6 +231,7 @@ export class TokenManager {
         record,
         now,
         this.rejectionStillApplies(record, this.rejectedUpTo),
+        cutoff,
       );
       if (token && round > 0 && token.version !== seenVersion) {
         return { outcome: 'refreshed-by-other', version: token.version, expiresAt: token.expiresAt };
@@ -213,7 +243,7 @@ export class TokenManager {
       if (record && leaseIsLive(record, now)) return deferred('lease-held', token);
       if (record?.retryAfter !== undefined && record.retryAfter > now) return deferred('backing-off', token);
       const timeLeft = cutoff - now;
-      if (timeLeft <= 0) return deferred('no-time-left', token);
+      if (timeLeft < this.leaseNeeded()) return deferred('no-time-left', token);
       // The rule of refresh-ahead (tryRefreshAhead): a still-valid token is only replaced early
       // when it outlives the lease; TTL is held off only for a token that is already unusable.
       if (token && !this.outlivesItsLease(token, now, timeLeft))
@@ -264,17 +294,8 @@ export class TokenManager {
     try {
       return await this.acquireUntilDeadline(deadline, rejected, known);
     } catch (error) {
-      throw this.asDeadlineReached(error, startedAt);
+      throw asDeadlineReached(error, this.tokenType, this.options.clock.now() - startedAt);
     }
-  }
-
-  /** A store call abandoned at the caller's deadline, as the caller sees it: the deadline reached. */
-  private asDeadlineReached(error: unknown, startedAt: number): unknown {
-    if (!isSharedTokenError(error, 'TokenStoreError') || !(error as TokenStoreError).abandoned) return error;
-    return new LockWaitTimeoutError(this.tokenType, this.options.clock.now() - startedAt, {
-      cause: error,
-      reason: 'store-call-abandoned',
-    });
   }
 
   /** Steps 2, 4, 5 and 6 as one loop: read, then use, wait, or claim, until a usable token or the deadline. */
@@ -291,7 +312,7 @@ export class TokenManager {
     let polls = 0;
     for (;;) {
       const now = this.options.clock.now();
-      const token = await this.usableToken(record, now, rejectedVersion);
+      const token = await this.usableToken(record, now, rejectedVersion, cutoff);
       if (token) {
         if (waitStartedAt !== undefined) this.metric(MetricName.LockWaitMs, now - waitStartedAt);
         return this.adopt(token);
@@ -311,6 +332,7 @@ export class TokenManager {
       }
       if (record?.retryAfter !== undefined && record.retryAfter > now)
         throw this.backingOff(record.retryAfter);
+      if (cutoff - now < this.leaseNeeded()) throw this.tooLittleTime(cutoff - now, waitStartedAt ?? now);
       const round = await this.claimAndRefresh(record, record?.version, now, cutoff - now, {
         // Recorded with the new generation: it bounds the next rejection-driven refresh.
         rejectedVersion:
@@ -359,7 +381,8 @@ export class TokenManager {
     // The lease is NOT capped by the token's expiry: a lease cut that short would end before
     // the provider answers, and a second container would refresh the same generation again.
     const timeLeft = deadline - this.options.deadlineMarginMs - now;
-    if (timeLeft <= 0) return;
+    // Not enough time for the provider's timeout and the commit: a caller with more time will.
+    if (timeLeft < this.leaseNeeded()) return;
     // A lease that would outlive the token could lose its item to TTL, and a second container
     // would refresh again (I1); the token cannot be removed either, others still use it. So the
     // early refresh is left out, and the refresh after expiry holds TTL off (claimLease).
@@ -373,7 +396,7 @@ export class TokenManager {
     const current = round.current;
     const newer =
       current && current.version > cached.version
-        ? await this.usableToken(current, now, undefined)
+        ? await this.usableToken(current, now, undefined, now + timeLeft)
         : undefined;
     if (newer) {
       this.adopt(newer);
@@ -421,7 +444,13 @@ export class TokenManager {
         }),
       );
     }
-    const fresh = await refreshAsHolder(this.options, claim.record, owner, leaseExpiresAt, rejectedVersion);
+    const fresh = await refreshAsHolder(this.options, claim.record, {
+      owner,
+      leaseExpiresAt,
+      cutoff: now + timeLeftMs,
+      cutByDeadline: timeLeftMs < this.options.leaseMs,
+      rejectedVersion,
+    });
     if (fresh && rejectedVersion !== undefined) this.unconfirmedRejectionRefresh = fresh.version;
     return { claimed: true, token: fresh && this.adopt(fresh) };
   }
@@ -461,7 +490,7 @@ export class TokenManager {
       owner,
       leaseExpiresAt,
       now,
-      timeoutMs: Math.max(timeLeftMs, MIN_STORE_CALL_MS),
+      timeoutMs: Math.max(timeLeftMs, MIN_CALL_MS),
       ...(holdUntil !== undefined && { holdUntil }),
     });
     return { claim, owner, leaseExpiresAt };
@@ -495,7 +524,27 @@ export class TokenManager {
 
   /** Time left before `cutoff` for one store call; one short chance even when none is left. */
   private timeLeft(cutoff: number): number {
-    return Math.max(cutoff - this.options.clock.now(), MIN_STORE_CALL_MS);
+    return Math.max(cutoff - this.options.clock.now(), MIN_CALL_MS);
+  }
+
+  /** The least time before the cutoff a claim needs; see leaseNeededMs. */
+  private leaseNeeded(): number {
+    return leaseNeededMs(this.options.leaseMs, this.options.provider.timeoutMs);
+  }
+
+  /** No lease was held, but the time left could not cover a refresh: this caller does not claim. */
+  private tooLittleTime(leftMs: number, waitStartedAt: number): LockWaitTimeoutError {
+    const neededMs = this.leaseNeeded();
+    this.options.logger.warn('not refreshing: too little time left before the deadline', {
+      tokenType: this.tokenType,
+      neededMs,
+      leftMs,
+    });
+    return new LockWaitTimeoutError(this.tokenType, this.options.clock.now() - waitStartedAt, {
+      reason: 'too-little-time',
+      neededMs,
+      leftMs,
+    });
   }
 
   /**
@@ -525,13 +574,17 @@ export class TokenManager {
     record: TokenRecord | undefined,
     now: number,
     rejectedVersion: number | undefined,
+    /** Epoch ms: a cipher that calls KMS stops waiting then. */
+    cutoff: number,
   ): Promise<AccessToken | undefined> {
     if (!record?.accessToken || record.expiresAt === undefined) return undefined;
     const expiresAt = fromEpochSeconds(record.expiresAt);
     if (!this.isFresh(expiresAt, now)) return undefined;
     if (rejectedVersion !== undefined && record.version <= rejectedVersion) return undefined;
     try {
-      const value = await this.options.cipher.decrypt(record.accessToken, this.tokenType);
+      const value = await this.options.cipher.decrypt(record.accessToken, this.tokenType, {
+        signal: cutoffSignal(cutoff, now),
+      });
       const issuedAt = record.updatedAt === undefined ? undefined : fromEpochSeconds(record.updatedAt);
       return new AccessToken(this.tokenType, value, expiresAt, record.version, issuedAt);
     } catch (error) {
@@ -593,11 +646,8 @@ export class TokenManager {
   }
 }
 
-/**
- * The least time a store call gets: a caller whose cutoff has passed still reads once (a valid
- * token in the table is better than an error), but briefly.
- */
-const MIN_STORE_CALL_MS = 100;
+/** The bound on confirming a rejection-driven refresh: nothing waits on it but the caller's answer. */
+const CONFIRM_TIMEOUT_MS = 1_000;
 
 /**
  * The scheduled refresher's bound on its window, as a share of the token's life: wider than the

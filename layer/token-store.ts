@@ -73,7 +73,7 @@ export interface ClaimRequest extends StoreCallOptions {
   holdUntil?: number;
 }
 
-export interface CommitRequest {
+export interface CommitRequest extends StoreCallOptions {
   owner: string;
   /** Ciphertext of the new access token. */
   accessToken: string;
@@ -87,7 +87,7 @@ export interface CommitRequest {
   rejectedVersion?: number;
 }
 
-export interface ReleaseRequest {
+export interface ReleaseRequest extends StoreCallOptions {
   owner: string;
   /** Epoch ms until which every container holds off the provider; omitted for a plain release. */
   retryAfter?: number;
@@ -225,9 +225,9 @@ export class TokenStore {
     } else {
       remove += ', rejectedVersion';
     }
-    // Not bounded by the caller's deadline: the provider has answered, and a token that is not
-    // committed costs another provider call (I1); the lease already bounds the holder.
-    const result = await this.conditionalUpdate(tokenType, 'commit', undefined, {
+    // Bounded by the caller (commitWithinLease passes the time to its cutoff): a DynamoDB that
+    // never answers must not hold the invocation past its deadline (I2).
+    const result = await this.conditionalUpdate(tokenType, 'commit', request.timeoutMs, {
       UpdateExpression: `${set} REMOVE ${remove}`,
       // Or the item is gone: TTL may delete an expired item while its refresh is under way, and
       // nobody holds a newer token then. Refusing would cost a second provider call (I1).
@@ -237,7 +237,9 @@ export class TokenStore {
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
     if (result.applied) return toRecord(result.attributes ?? {});
-    const current = result.old ? toRecord(result.old) : await this.read(tokenType);
+    const current = result.old
+      ? toRecord(result.old)
+      : await this.read(tokenType, { timeoutMs: request.timeoutMs });
     return current?.accessToken === request.accessToken ? current : undefined;
   }
 
@@ -252,7 +254,7 @@ export class TokenStore {
       update += ', failures = if_not_exists(failures, :zero) + :one, retryAfter = :retryAfter';
       Object.assign(values, { ':zero': 0, ':one': 1, ':retryAfter': request.retryAfter });
     }
-    const result = await this.conditionalUpdate(tokenType, 'release', undefined, {
+    const result = await this.conditionalUpdate(tokenType, 'release', request.timeoutMs, {
       UpdateExpression: `${update} REMOVE lockOwner, lockExpiresAt`,
       ConditionExpression: 'lockOwner = :owner',
       ExpressionAttributeValues: marshall(values),
@@ -265,8 +267,11 @@ export class TokenStore {
    * `rejectedVersion`, so a rejection of this version is refreshed at once, as any revocation.
    * Only while the item is still at `version`. Returns whether it applied.
    */
-  async confirmRejectionRefresh(tokenType: string, request: { version: number }): Promise<boolean> {
-    const result = await this.conditionalUpdate(tokenType, 'confirm', undefined, {
+  async confirmRejectionRefresh(
+    tokenType: string,
+    request: { version: number } & StoreCallOptions,
+  ): Promise<boolean> {
+    const result = await this.conditionalUpdate(tokenType, 'confirm', request.timeoutMs, {
       UpdateExpression: 'REMOVE rejectedVersion',
       ConditionExpression: 'version = :version AND attribute_exists(rejectedVersion)',
       ExpressionAttributeValues: marshall({ ':version': request.version }),

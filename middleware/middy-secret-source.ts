@@ -1,7 +1,9 @@
 import secretsManager from '@middy/secrets-manager';
 import { clearCache, getCache } from '@middy/util';
 import { awsErrorName } from '../layer/aws-error-name.js';
-import { type SecretSource, secretReadError } from '../layer/secret-source.js';
+import { abandonAt } from '../layer/deadline.js';
+import { SecretError } from '../layer/errors.js';
+import { type SecretLoadOptions, type SecretSource, secretReadError } from '../layer/secret-source.js';
 import { silentLogger, type TokenLogger } from '../layer/telemetry.js';
 
 /** The part of a Middy request the secret source touches. */
@@ -94,11 +96,19 @@ export class MiddySecretSource implements SecretSource {
     this.takeOverRefresh();
   }
 
-  /** Called by the middleware's `before`: puts the secret's promise in `request.internal`. */
-  async loadInto(request: SecretRequest): Promise<unknown> {
+  /**
+   * Called by the middleware's `before`: puts the secret's promise in `request.internal`, without
+   * waiting for it. The next `load` waits for it, bounded by its caller's deadline.
+   */
+  async prime(request: SecretRequest): Promise<void> {
     this.request = request;
     await this.fetchThroughMiddy(request);
     this.primed = true;
+  }
+
+  /** `prime`, then the secret. */
+  async loadInto(request: SecretRequest): Promise<unknown> {
+    await this.prime(request);
     return this.read(request);
   }
 
@@ -107,12 +117,18 @@ export class MiddySecretSource implements SecretSource {
    * `request.internal` (Middy's `before` runs once per invocation, even with no cache); a forced
    * load clears Middy's entry and fetches again.
    */
-  async load(options: { forceRefresh?: boolean } = {}): Promise<unknown> {
+  async load(options: SecretLoadOptions = {}): Promise<unknown> {
     if (options.forceRefresh) clearCache([this.cacheKey]);
     const request = this.request;
     if (options.forceRefresh || !this.primed) await this.fetchThroughMiddy(request);
     this.primed = false;
-    return this.read(request);
+    // Middy's fetch has no deadline of its own: this caller stops waiting at its own.
+    return abandonAt(this.read(request), options.signal, () => {
+      const name = this.options.secretName;
+      return new SecretError(`reading secret "${name}" was abandoned at the caller's deadline`, name, {
+        abandoned: true,
+      });
+    });
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import type { AccessToken } from '../layer/access-token.js';
+import { withCallTimeouts } from '../layer/aws-client-timeouts.js';
 import { type Clock, systemClock } from '../layer/clock.js';
 import { createPowertoolsLogger } from '../layer/powertools-telemetry.js';
 import { validateSecretName } from '../layer/secrets.js';
@@ -129,7 +130,8 @@ export function sharedToken(options: SharedTokenMiddlewareOptions): SharedTokenM
   const secrets = new MiddySecretSource({
     secretName: core.secretName,
     cacheExpiry: secretCacheExpiry,
-    awsClientOptions,
+    // Middy's client, with the layer's connection and request timeouts unless the options bring a handler.
+    awsClientOptions: withCallTimeouts(awsClientOptions),
     disablePrefetch,
     logger,
   });
@@ -160,7 +162,8 @@ export function sharedToken(options: SharedTokenMiddlewareOptions): SharedTokenM
 
   const sharedTokenMiddlewareBefore = async (request: MiddyRequest): Promise<void> => {
     const deadline = deadlineOf(request.context, clock);
-    await secrets.loadInto(request);
+    // The secret is awaited inside getToken, bounded by the invocation's deadline.
+    await secrets.prime(request);
     const token = await shared.getToken(deadline === undefined ? {} : { deadline });
     (request.context as unknown as Record<string, unknown>)[contextKey] = token;
     Object.defineProperty(request.context, INVOCATION, {

@@ -13,14 +13,15 @@
 import { randomBytes } from 'node:crypto';
 import type { KMSClientConfig } from '@aws-sdk/client-kms';
 import { type Clock, systemClock } from '../clock.js';
-import { ConfigurationError } from '../errors.js';
+import { abandonAt } from '../deadline.js';
+import { ConfigurationError, KmsError } from '../errors.js';
 import type { CipherFactory } from '../secret-binding.js';
 import { parseTokenType } from '../token-type.js';
 import { IV_LENGTH, open, requireWellFormed, seal } from './aes-gcm.js';
 import { KmsDataKeyCache } from './kms-data-key-cache.js';
 import { connectKms, type EncryptionContext, type KmsClientLike, type KmsDataKeys } from './kms-data-keys.js';
 import { envelopeHeader, parseKmsEnvelope } from './kms-envelope.js';
-import type { TokenCipher } from './token-cipher.js';
+import type { CipherCallOptions, TokenCipher } from './token-cipher.js';
 
 /** Default of {@link KmsCipherOptions.dataKeyMaxAgeMs}: 5 minutes. */
 export const DEFAULT_DATA_KEY_MAX_AGE_MS = 300_000;
@@ -122,10 +123,14 @@ export class KmsCipher implements TokenCipher {
    * @throws KmsError when KMS cannot give a data key. ConfigurationError when the SDK is missing.
    * @throws TypeError when an argument is not a well-formed string or `tokenType` is empty.
    */
-  async encrypt(plaintext: string, tokenType: string): Promise<string> {
+  async encrypt(plaintext: string, tokenType: string, options?: CipherCallOptions): Promise<string> {
     requireWellFormed(plaintext, 'plaintext', true);
     requireWellFormed(tokenType, 'tokenType', false);
-    const dataKey = await this.#cache.keyForEncrypt(tokenType, encryptionContext(tokenType));
+    const dataKey = await abandonAt(
+      this.#cache.keyForEncrypt(tokenType, encryptionContext(tokenType)),
+      options?.signal,
+      () => abandonedKmsCall('GenerateDataKey'),
+    );
     const header = envelopeHeader(dataKey.encrypted);
     return seal(dataKey.key, randomBytes(IV_LENGTH), header, tokenType, plaintext);
   }
@@ -137,10 +142,14 @@ export class KmsCipher implements TokenCipher {
    * holds the envelope, the plaintext or a key.
    * @throws KmsError when KMS is unreachable, throttles, or denies access: not "missing".
    */
-  async decrypt(envelope: string, tokenType: string): Promise<string> {
+  async decrypt(envelope: string, tokenType: string, options?: CipherCallOptions): Promise<string> {
     requireWellFormed(tokenType, 'tokenType', false);
     const parts = parseKmsEnvelope(envelope);
-    const key = await this.#cache.keyForDecrypt(parts.encryptedKey, tokenType, encryptionContext(tokenType));
+    const key = await abandonAt(
+      this.#cache.keyForDecrypt(parts.encryptedKey, tokenType, encryptionContext(tokenType)),
+      options?.signal,
+      () => abandonedKmsCall('Decrypt'),
+    );
     return open(key, parts, tokenType, 'data key');
   }
 
@@ -186,6 +195,17 @@ export function kmsCipher(options: KmsCipherOptions): CipherFactory {
 }
 
 /** `{tokenType}`, plus `tenant` for `provider#tenant`: what KMS binds the data key to. */
+/**
+ * The caller's deadline came first. The call itself goes on for the others who share it (a data
+ * key in flight), bounded by the client's own timeouts.
+ */
+function abandonedKmsCall(operation: 'GenerateDataKey' | 'Decrypt'): KmsError {
+  return new KmsError(`KMS ${operation} was abandoned at the caller's deadline`, operation, {
+    code: 'AbortError',
+    abandoned: true,
+  });
+}
+
 function encryptionContext(tokenType: string): EncryptionContext {
   const { tenant } = parseTokenType(tokenType);
   return tenant === undefined ? { tokenType } : { tokenType, tenant };

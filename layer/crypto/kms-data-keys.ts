@@ -6,6 +6,7 @@
  * everything else (unreachable, throttled, AccessDenied, key disabled or unknown) is a KmsError.
  */
 import type { KMSClient, KMSClientConfig } from '@aws-sdk/client-kms';
+import { withCallTimeouts } from '../aws-client-timeouts.js';
 import { awsErrorName } from '../aws-error-name.js';
 import { ConfigurationError, DecryptError, KmsError } from '../errors.js';
 
@@ -51,7 +52,7 @@ export async function connectKms(options: {
     throw sdkLoadError(cause);
   }
   const { keyId } = options;
-  const client: KmsClientLike = options.client ?? new sdk.KMSClient(options.clientOptions ?? {});
+  const client: KmsClientLike = options.client ?? new sdk.KMSClient(withCallTimeouts(options.clientOptions));
   return {
     async generate(context) {
       const answer = await client

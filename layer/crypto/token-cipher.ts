@@ -5,9 +5,9 @@
  */
 export interface TokenCipher {
   /** Returns the envelope as base64 text. */
-  encrypt(plaintext: string, tokenType: string): Promise<string>;
+  encrypt(plaintext: string, tokenType: string, options?: CipherCallOptions): Promise<string>;
   /** Returns the plaintext, or throws `DecryptError` for anything it cannot authenticate. */
-  decrypt(envelope: string, tokenType: string): Promise<string>;
+  decrypt(envelope: string, tokenType: string, options?: CipherCallOptions): Promise<string>;
   /**
    * Optional: the ids of the keys this cipher holds, and the id an envelope names. With both,
    * a failed decrypt under an unknown id (a key rotation under way) fetches the secret again,
@@ -15,4 +15,13 @@ export interface TokenCipher {
    */
   keyIds?(): string[];
   keyIdOf?(envelope: string): string | undefined;
+}
+
+/** What a cipher that calls a service (KMS) is given of its caller's time. */
+export interface CipherCallOptions {
+  /**
+   * Aborted at the caller's deadline: a cipher that waits on a service stops waiting then, and
+   * throws an error with `abandoned: true` (KmsCipher: a KmsError). A local cipher ignores it.
+   */
+  signal?: AbortSignal;
 }

@@ -1,3 +1,4 @@
+import { abandonAt, heldTimeout } from '../deadline.js';
 import { InvalidProviderResponseError } from '../errors.js';
 import type {
   ProviderCredentials,
@@ -19,23 +20,59 @@ export type TokenFunction = (request: TokenFunctionRequest) => Promise<ProviderT
 // Epoch ms passed this in 1973; epoch SECONDS will not reach it before the year 5138.
 const SMALLEST_EPOCH_MS = 1e11;
 
+export interface FunctionProviderOptions {
+  /**
+   * The longest one call of the function may take: its `signal` aborts then, and a function that
+   * ignores the signal is not waited for past it (a TimeoutError). Like an HTTP provider's, it
+   * tells the manager how much time a caller needs before it may claim the lease.
+   * @default 5_000 ms
+   */
+  timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 5_000;
+
 /**
  * A provider from a plain async function, for systems that are not OAuth2:
  * `functionProvider(async ({ credentials, signal }) => ({ accessToken, expiresAt }))`.
  */
-export function functionProvider(fn: TokenFunction): ProviderFactory {
+export function functionProvider(fn: TokenFunction, options: FunctionProviderOptions = {}): ProviderFactory {
   if (typeof fn !== 'function') {
     throw new TypeError('functionProvider expects a function (request) => Promise<ProviderToken>');
   }
+  const timeoutMs = readTimeout(options);
   return function functionProviderFactory(credentials: ProviderCredentials): TokenProvider {
     return {
+      timeoutMs,
       async fetchToken(request: TokenRequest): Promise<ProviderToken> {
-        return checkedToken(await fn({ ...request, credentials }), request.tokenType);
+        const timeout = heldTimeout(timeoutMs);
+        const signal = AbortSignal.any([request.signal, timeout.signal]);
+        try {
+          const answer = fn({ ...request, signal, credentials });
+          // A function that ignores the signal is not waited for past it.
+          const token = await abandonAt(Promise.resolve(answer), signal, () => signal.reason as Error);
+          return checkedToken(token, request.tokenType);
+        } finally {
+          timeout.clear();
+        }
       },
     };
   };
 }
 
+function readTimeout(options: FunctionProviderOptions): number {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('functionProvider options must be an object');
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'timeoutMs') throw new TypeError(`Unknown functionProvider option "${key}"`);
+  }
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+    throw new TypeError('functionProvider option "timeoutMs" must be a whole number of milliseconds > 0');
+  }
+  return timeoutMs;
+}
 /** Catches the mistakes a hand-written function makes; the manager checks the lifetime itself. */
 function checkedToken(token: ProviderToken, tokenType: string): ProviderToken {
   if (typeof token !== 'object' || token === null) {

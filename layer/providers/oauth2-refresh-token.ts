@@ -41,6 +41,11 @@ export class OAuth2RefreshTokenProvider implements TokenProvider {
     this.bootstrapRefreshToken = requireText(options.refreshToken, 'refreshToken', LABEL);
   }
 
+  /** The bound on one token request (the manager reads it to decide who may claim the lease). */
+  get timeoutMs(): number {
+    return this.settings.timeoutMs;
+  }
+
   async fetchToken(request: TokenRequest): Promise<ProviderToken> {
     const { tokenType } = request;
     const stored = typeof request.refreshToken === 'string' && request.refreshToken !== '';

@@ -114,6 +114,11 @@ export class OAuth2ClientCredentialsProvider implements TokenProvider {
     this.clientSecret = requireText(options.clientSecret, 'clientSecret', LABEL);
   }
 
+  /** The bound on one token request (the manager reads it to decide who may claim the lease). */
+  get timeoutMs(): number {
+    return this.settings.timeoutMs;
+  }
+
   async fetchToken(request: TokenRequest): Promise<ProviderToken> {
     const { settings } = this;
     const form = new URLSearchParams({ grant_type: 'client_credentials' });

@@ -77,7 +77,8 @@ export class SalesforceProvider implements TokenProvider {
   private readonly clientSecret: string;
   private readonly authMethod: ClientAuthMethod;
   private readonly sessionLifetimeSeconds: number;
-  private readonly timeoutMs: number;
+  /** The bound on one token request (the manager reads it to decide who may claim the lease). */
+  readonly timeoutMs: number;
   private readonly clock: Clock;
   private readonly fetch: typeof fetch;
 

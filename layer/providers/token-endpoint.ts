@@ -1,3 +1,4 @@
+import { heldTimeout } from '../deadline.js';
 import { InvalidProviderResponseError, TokenRefreshError } from '../errors.js';
 import { MAX_TOKEN_ANSWER_BYTES, readBodyUpTo } from './bounded-body.js';
 import { safeErrorDescription, secretForms } from './error-description.js';
@@ -57,14 +58,8 @@ export async function postTokenForm(call: TokenEndpointCall): Promise<string> {
     form.set('client_id', client.clientId);
     form.set('client_secret', client.clientSecret);
   }
-  // Our own timer, held until the answer is read: a bare AbortSignal.timeout() inside
-  // AbortSignal.any() is referenced weakly, and a garbage collection during a slow answer made it
-  // never fire (seen in the slow-drip test).
-  const timeout = new AbortController();
-  const timer = setTimeout(
-    () => timeout.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
-    call.timeoutMs,
-  );
+  // Held until the answer is read (see heldTimeout: a bare AbortSignal.timeout() may never fire).
+  const timeout = heldTimeout(call.timeoutMs);
   const signal = AbortSignal.any([call.signal, timeout.signal]);
   let response: Response;
   let body: string | undefined;
@@ -72,7 +67,7 @@ export async function postTokenForm(call: TokenEndpointCall): Promise<string> {
     response = await call.fetch(call.url, { method: 'POST', headers, body: form.toString(), signal });
     body = await readBodyUpTo(response, MAX_TOKEN_ANSWER_BYTES, signal);
   } finally {
-    clearTimeout(timer);
+    timeout.clear();
   }
   if (body === undefined) {
     throw new InvalidProviderResponseError(

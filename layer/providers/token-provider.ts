@@ -28,6 +28,13 @@ export interface TokenRequest {
 /** The external system that issues access tokens. Called only by the lease holder. */
 export interface TokenProvider {
   fetchToken(request: TokenRequest): Promise<ProviderToken>;
+  /**
+   * The longest one `fetchToken` takes before the provider gives up by itself (an HTTP
+   * provider's `timeoutMs`). A container claims the lease only with time left for this and the
+   * commit, so a healthy provider's answer is never cut short by a caller's deadline.
+   * @default undefined: the whole configured lease is needed
+   */
+  readonly timeoutMs?: number;
 }
 
 /**

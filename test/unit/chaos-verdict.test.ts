@@ -34,6 +34,7 @@ function report(overrides: Partial<SimulationReport> = {}): SimulationReport {
     dynamoWrites: 2,
     maxWaitMs: 120,
     maxOverheadMs: 300,
+    maxPastDeadlineMs: 0,
     overheadMsP50: 0.1,
     overheadMsP99: 200,
     apiCalls: 16,
@@ -99,6 +100,13 @@ describe('judge', () => {
     expect(verdict.reasons).toEqual([
       '2 secret value(s) in the output (I4)',
       'an invocation spent 15001 ms getting its token, past its 15000 ms deadline (I2)',
+    ]);
+  });
+
+  it('fails an invocation that spent time past its own deadline, in a fleet of mixed deadlines (I2)', () => {
+    const verdict = judge(report({ maxOverheadMs: 2_100, maxPastDeadlineMs: 100 }), noFailures);
+    expect(verdict.reasons).toEqual([
+      'an invocation spent 100 ms past its own deadline getting its token (I2)',
     ]);
   });
 

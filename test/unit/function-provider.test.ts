@@ -58,9 +58,37 @@ describe('functionProvider', () => {
     expect(calls).toHaveLength(1);
     expect(calls[0]?.tokenType).toBe('legacy');
     expect(calls[0]?.refreshToken).toBe('stored-refresh');
-    expect(calls[0]?.signal).toBe(controller.signal);
+    // The request's signal, combined with the provider's own timeout.
+    expect(calls[0]?.signal.aborted).toBe(false);
+    controller.abort();
+    expect(calls[0]?.signal.aborted).toBe(true);
     expect(calls[0]?.credentials.secretName).toBe('/dev/svc/legacy');
   });
+
+  it('declares timeoutMs (5_000 by default) for the manager, and is not waited for past it', async () => {
+    expect(
+      functionProvider(async () => ({ accessToken: 'a', expiresAt: NOW + 60_000 }))(credentialsOf('s', {}))
+        .timeoutMs,
+    ).toBe(5_000);
+    // A function that never settles and ignores its signal.
+    const factory = functionProvider(() => new Promise<ProviderToken>(() => {}), { timeoutMs: 50 });
+    const provider = factory(credentialsOf('s', {}));
+
+    const error = await rejectionOf(provider.fetchToken(request()));
+
+    expect(provider.timeoutMs).toBe(50);
+    expect((error as Error).name).toBe('TimeoutError');
+  });
+
+  it.each([[{ timeoutMs: 0 }], [{ timeoutMs: 1.5 }], [{ timeoutMs: '50' }], [{ timeout: 50 }], [null]])(
+    'refuses the options %p with a TypeError naming what is wrong',
+    (options) => {
+      const make = () =>
+        functionProvider(async () => ({ accessToken: 'a', expiresAt: NOW + 60_000 }), options as never);
+      expect(make).toThrow(TypeError);
+      expect(make).toThrow(/functionProvider option|functionProvider options/);
+    },
+  );
 
   it('gives each provider the credentials it was built with, so a changed secret is seen', async () => {
     const factory = functionProvider(async ({ credentials }) => ({

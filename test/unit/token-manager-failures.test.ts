@@ -18,7 +18,7 @@ beforeEach(() => {
 });
 
 describe('step 5: provider failure', () => {
-  it('raises a TokenRefreshError that carries the provider error as its cause', async () => {
+  it('raises a TokenRefreshError that carries a copy of the provider error as its cause, never its message', async () => {
     const boom = new Error('connection reset');
     world.provider.failNext(boom);
     const { manager } = world.container();
@@ -27,7 +27,9 @@ describe('step 5: provider failure', () => {
 
     expect(error).toBeInstanceOf(TokenRefreshError);
     expect(isSharedTokenError(error, 'TokenRefreshError')).toBe(true);
-    expect((error as TokenRefreshError).cause).toBe(boom);
+    expect((error as TokenRefreshError).cause).toMatchObject({ name: 'Error' });
+    expect((error as TokenRefreshError).cause).not.toBe(boom);
+    expect(String(((error as TokenRefreshError).cause as Error).message)).not.toContain('connection reset');
     expect((error as TokenRefreshError).tokenType).toBe(TOKEN_TYPE);
   });
 
@@ -229,23 +231,27 @@ describe('step 5: commit tried again within the lease', () => {
     expect(metrics.count(MetricName.TokenRefreshFailed)).toBe(0);
   });
 
-  it('starts no attempt the lease would not cover, then counts the refresh as failed', async () => {
+  it("goes on past the lease (the commit stays fenced) and starts no attempt after the caller's cutoff", async () => {
     const leaseMs = 2_000;
+    const deadline = START + 4_000; // cutoff START + 3_500 with the default deadlineMarginMs
     const attemptsAt: number[] = [];
+    const timeouts: (number | undefined)[] = [];
     world.store.beforeOperation = (event) => {
       if (event.op !== 'commit') return;
       attemptsAt.push(world.time.now());
+      timeouts.push((event.request as { timeoutMs?: number }).timeoutMs);
       throw commitError('ProvisionedThroughputExceededException', true);
     };
     const { manager, metrics, sleeps } = world.container({ leaseMs });
 
-    const error = await rejectionOf(world.time.run(manager.getToken()));
+    const error = await rejectionOf(world.time.run(manager.getToken({ deadline })));
 
     expect((error as TokenStoreError).code).toBe('ProvisionedThroughputExceededException');
-    // 100, 200, 400, 800 ms: the next pause, 1 s, would end past the lease.
-    expect(sleeps).toEqual([100, 200, 400, 800]);
-    expect(attemptsAt).toHaveLength(5);
-    expect(Math.max(...attemptsAt)).toBeLessThan(START + leaseMs);
+    // 100, 200, 400, 800, 1000 ms: the next pause, 1 s, would end at the cutoff.
+    expect(sleeps).toEqual([100, 200, 400, 800, 1_000]);
+    expect(attemptsAt).toEqual([0, 100, 300, 700, 1_500, 2_500].map((ms) => START + ms));
+    // Each attempt is abandoned at the cutoff: a DynamoDB that never answers cannot hold the caller.
+    expect(timeouts).toEqual([3_500, 3_400, 3_200, 2_800, 2_000, 1_000]);
     expect(world.provider.calls).toBe(1);
     expect(metrics.count(MetricName.TokenRefreshFailed)).toBe(1);
   });

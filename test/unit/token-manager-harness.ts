@@ -126,6 +126,11 @@ export class FakeProvider implements TokenProvider {
   lifetimeMs = HOUR_MS;
   /** When set, every answer carries `refresh-token-secret-<n>`. */
   rotateRefreshTokens = false;
+  /**
+   * The bound it declares on one call, as the HTTP providers do: a claim needs this plus 1 s for
+   * the commit before the caller's deadline. `undefined` declares none (the whole lease is needed).
+   */
+  timeoutMs: number | undefined = 1_000;
   private issued = 0;
   private readonly queue: Answer[] = [];
 

@@ -1,0 +1,31 @@
+/**
+ * Timeouts of every AWS client the layer builds itself (DynamoDB, Secrets Manager, KMS). The SDK's
+ * defaults wait for ever on a connection that accepts and never answers; each call is also
+ * abandoned at its caller's deadline (layer/deadline.ts), but a call shared by many callers, or
+ * made with no deadline, needs the client's own bound. A client passed in by the user is used as
+ * it is, and a `requestHandler` in the user's client configuration wins.
+ */
+
+/** Establishing a TCP (and TLS) connection to a regional endpoint takes milliseconds; a second is plenty. */
+export const CONNECTION_TIMEOUT_MS = 1_000;
+
+/**
+ * A whole request, the answer included. DynamoDB, KMS and Secrets Manager answer these small
+ * requests in milliseconds; past this the request fails as `TimeoutError`, which the SDK retries.
+ */
+export const REQUEST_TIMEOUT_MS = 5_000;
+
+/** The client configuration with the layer's timeouts, unless it brings its own request handler. */
+export function withCallTimeouts<T extends { requestHandler?: unknown }>(config: T | undefined): T {
+  const given = (config ?? {}) as T;
+  if (given.requestHandler !== undefined) return given;
+  return {
+    ...given,
+    requestHandler: {
+      connectionTimeout: CONNECTION_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      // Without it the request timeout only logs a warning and the request goes on waiting.
+      throwOnRequestTimeout: true,
+    },
+  } as T;
+}
