@@ -416,6 +416,132 @@ export const SCENARIOS: ChaosScenario[] = [
   ON_DEFAULTS(300),
   ON_DEFAULTS(120),
   {
+    name: 'short-and-long-deadlines',
+    injected: 'half the containers with 1.5-s invocations, half 15 s; provider answers in 900 ms',
+    // 20-s tokens (lease 5 s: a quarter of their life); refresh-ahead opens 10 s after each commit,
+    // and 60 invocations 200 ms apart last at least 12 s, so the run meets at least one. A 1.5-s invocation has 1 s before its cutoff, less than a
+    // refresh needs (the lease, 5 s): it never claims, so the 900-ms provider is never cut short
+    // by its deadline and booked as failed. It serves the shared token, waits for a holder, or
+    // fails fast (LockWaitTimeoutError) on a cold start.
+    options: {
+      containers: 8,
+      invocations: 60,
+      thinkMs: 200,
+      tokenTtlSeconds: 20,
+      providerLatencyMs: 900,
+      invocationTimeoutsMs: [1_500, 15_000],
+      ...FAST_POLLS,
+    },
+    // Failures: the short invocations of the cold start, before the first commit (about 1 s of
+    // provider latency after the containers load); 6 per short container is a bound even on a
+    // busy machine, far below the 30 each would lose to a fleet-wide back-off.
+    expect: {
+      failed: { min: 0, max: 24 },
+      errors: /^LockWaitTimeoutError$/,
+      checks: [
+        exactly('TokenRefreshFailed', 0),
+        exactly('RefreshCutShort', 0),
+        exactly('providerTokenCalls', 'tokenGenerations'),
+        atLeast('tokenGenerations', 2),
+      ],
+    },
+  },
+  {
+    name: 'dynamo-commit-blackholed',
+    injected:
+      'the next token commit held unanswered by DynamoDB (accepted, never replied), warm fleet, 4-s invocations',
+    // The holder's commit is abandoned at its cutoff (3.5 s): counted as a failed refresh, no
+    // back-off; its invocation serves the still-valid token. Once its 2-s lease ends another
+    // container refreshes. Before, the commit had no bound and the invocation hung past 4 s.
+    options: {
+      ...WARM,
+      invocationTimeoutMs: 4_000,
+      faults: {
+        afterWarm: ({ dynamo }) =>
+          dynamo.inject({
+            kind: 'blackhole',
+            operations: ['UpdateItem'],
+            bodyIncludes: 'SET accessToken',
+            count: 1,
+          }),
+      },
+    },
+    expect: refreshFailsThenRecovers,
+  },
+  {
+    name: 'kms-stalled',
+    injected: 'KMS Decrypt held unanswered, once per container, cold start (KMS envelope encryption)',
+    // The 7 containers that did not commit each wait for KMS Decrypt: the first invocation gives up
+    // at its cutoff (LockWaitTimeoutError, aws-call-abandoned); the call goes on, times out at the
+    // client's 5-s request timeout, is retried and answered, and the next invocations are served.
+    options: {
+      ...COLD,
+      cipher: 'kms',
+      invocations: 4,
+      thinkMs: 500,
+      invocationTimeoutMs: 3_000,
+      faults: { beforeStart: ({ kms }) => kms!.stall({ operations: ['Decrypt'], count: 7 }) },
+    },
+    // Usually 2 failures per stalled container (the second invocation's cutoff comes about when
+    // the retried call is answered); 3 allows a busy machine; the last one is always served.
+    expect: {
+      failed: { min: 1, max: 21 },
+      errors: /^LockWaitTimeoutError$/,
+      checks: [exactly('providerTokenCalls', 1), exactly('tokenGenerations', 1), atLeast('succeeded', 8)],
+    },
+  },
+  {
+    name: 'secrets-manager-stalled',
+    injected: 'GetSecretValue held unanswered, once per container, cold start',
+    // Each container's first read of the secret (Middy's prefetch) stalls: its first invocation
+    // gives up at its cutoff (LockWaitTimeoutError, aws-call-abandoned); the read times out at the
+    // client's 5-s request timeout, is retried and answered, and the next invocations are served.
+    options: {
+      ...COLD,
+      invocations: 4,
+      thinkMs: 500,
+      invocationTimeoutMs: 3_000,
+      faults: {
+        beforeStart: ({ secretsManager }) =>
+          secretsManager.stall({ operations: ['GetSecretValue'], count: 8 }),
+      },
+    },
+    // As kms-stalled: usually 2 failures per container, at most 3, the last invocation served.
+    expect: {
+      failed: { min: 1, max: 24 },
+      errors: /^LockWaitTimeoutError$/,
+      checks: [exactly('providerTokenCalls', 1), exactly('tokenGenerations', 1), atLeast('succeeded', 8)],
+    },
+  },
+  {
+    name: 'provider-huge-answer',
+    injected: 'token endpoint answers 200 MiB, once',
+    // Read up to 64 KiB, then refused (InvalidProviderResponseError): a failed refresh, the token
+    // still valid, the next attempt served. No container's memory grows with the answer.
+    options: { ...WARM, faults: { afterWarm: failTokenNext(1, { stream: 'huge' }) } },
+    expect: {
+      ...refreshFailsThenRecovers,
+      checks: [...(refreshFailsThenRecovers.checks ?? []), atMost('maxContainerRssMiB', 256)],
+    },
+  },
+  {
+    name: 'provider-slow-drip',
+    injected: 'token endpoint answers a few bytes every 100 ms, never ending, once',
+    // Cut at the lease's provider budget like any timeout: a failed refresh, then a good one.
+    options: { ...WARM, faults: { afterWarm: failTokenNext(1, { stream: 'drip', everyMs: 100 }) } },
+    expect: refreshFailsThenRecovers,
+  },
+  {
+    name: 'same-owner-id',
+    injected: 'every container given ownerId "orders-fn" (set per function, not per container)',
+    // The lock owner is ownerId, a random part per container and a counter: never the same twice.
+    options: { ...COLD, ownerId: 'orders-fn', providerLatencyMs: 200 },
+    expect: {
+      failed: { min: 0, max: 0 },
+      checks: [exactly('providerTokenCalls', 1), exactly('tokenGenerations', 1)],
+    },
+  },
+  {
     name: 'provider-down-then-back',
     injected: 'token endpoint HTTP 503 three times, cold start',
     options: {

@@ -84,6 +84,7 @@ async function run(
   let succeeded = 0;
   let failed = 0;
   let maxOverheadMs = 0;
+  let maxPastDeadlineMs = 0;
   let firstRssBytes = 0;
   for (let i = 0; i < config.invocations; i++) {
     try {
@@ -99,6 +100,7 @@ async function run(
       errors[name] = (errors[name] ?? 0) + 1;
     }
     maxOverheadMs = Math.max(maxOverheadMs, invoker.lastOverheadMs());
+    maxPastDeadlineMs = Math.max(maxPastDeadlineMs, invoker.lastOverheadMs() - config.invocationTimeoutMs);
     if (i === 0) firstRssBytes = process.memoryUsage().rss;
     if ((i + 1) % 10 === 0 || i + 1 === config.invocations)
       send({ type: 'progress', index: config.index, done: i + 1, rssBytes: process.memoryUsage.rss() });
@@ -116,6 +118,7 @@ async function run(
     errors,
     overheadMs,
     maxOverheadMs,
+    maxPastDeadlineMs,
     firstRssBytes,
     tokenAt,
   };

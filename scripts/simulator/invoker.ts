@@ -53,6 +53,7 @@ export async function createInvoker(config: ContainerConfig, hooks: ProviderHook
     provider: hooked(options.provider, hooks),
     // A skewed container times everything (expiry, leases, back-off) on its own clock.
     ...(config.clockOffsetMs !== 0 && { clock: { now: () => Date.now() + config.clockOffsetMs } }),
+    ...(config.ownerId !== undefined && { ownerId: config.ownerId }),
   };
   const timer = new InvocationTimer();
   const timedBase: BaseHandler = timer.timeHandler(base);
@@ -143,6 +144,8 @@ export function hooked(factory: ProviderFactory, hooks: ProviderHooks): Provider
         await hooks.answered();
         return token;
       },
+      // The provider's own bound, which the manager's rule for claiming reads.
+      timeoutMs: provider.timeoutMs,
     };
   };
 }

@@ -49,6 +49,8 @@ export interface ContainerConfig {
   holdProviderAnswer: boolean;
   /** Added to this container's clock (`Date.now`) in everything the library times: clock skew between containers. */
   clockOffsetMs: number;
+  /** The `ownerId` option, when the run gives every container the same one. */
+  ownerId?: string;
   /** Only on the one extra child that runs the scheduled refresher (every `everyMs`) instead of invocations. */
   refresher?: { everyMs: number; refreshAheadMs: number };
   /**
@@ -75,6 +77,8 @@ export interface ContainerResult {
   overheadMs: number[];
   /** Longest time an invocation spent getting its token, failed ones included, ms. */
   maxOverheadMs: number;
+  /** Longest time an invocation spent getting its token past its own deadline, ms (0: none did; I2). */
+  maxPastDeadlineMs: number;
   providerCalls: number;
   rssBytes: number;
   /** RSS after the first invocation, so a long run shows whether memory stays flat. */

@@ -71,6 +71,7 @@ export function summarize(figures: FleetFigures): SimulationReport {
     dynamoWrites: figures.dynamoWrites,
     maxWaitMs: Math.round(figures.metrics.LockWaitMs?.max ?? 0),
     maxOverheadMs: Math.round(Math.max(0, ...results.map((r) => r.maxOverheadMs))),
+    maxPastDeadlineMs: Math.round(Math.max(0, ...results.map((r) => r.maxPastDeadlineMs ?? 0))),
     overheadMsP50: round(percentile(overheads, 50)),
     overheadMsP99: round(percentile(overheads, 99)),
     apiCalls: figures.apiCalls,

@@ -163,6 +163,16 @@ export interface SimulationOptions extends TimingOptions {
   thinkMs?: number;
   /** @default DEFAULT_INVOCATION_TIMEOUT_MS (15 s) */
   invocationTimeoutMs?: number;
+  /**
+   * Each container's invocation deadline instead, assigned in turn (container i gets
+   * `[i % length]`): short-deadline and long-deadline functions sharing one token. @default none
+   */
+  invocationTimeoutsMs?: number[];
+  /**
+   * The `ownerId` option every container is given, the same for all (as when it is set per
+   * function rather than per container). @default none: the library's random one per container
+   */
+  ownerId?: string;
   /** @default 'salesforce' (the example's) */
   tokenType?: string;
   /**
@@ -211,6 +221,8 @@ export interface SimulationReport {
   maxWaitMs: number;
   /** Longest time any invocation spent getting its token, failed ones included. */
   maxOverheadMs: number;
+  /** Longest time any invocation spent getting its token past its own deadline (0: none did; I2). */
+  maxPastDeadlineMs: number;
   overheadMsP50: number;
   overheadMsP99: number;
   apiCalls: number;
@@ -391,6 +403,7 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
       clockOffsetMs: 0,
       holdProviderAnswer: settings.freezeHolderMs > 0,
       manager: timing.options,
+      ...(settings.ownerId !== undefined && { ownerId: settings.ownerId }),
     };
     const stack: SimulationStack = {
       provider,
@@ -550,7 +563,7 @@ async function runFleet(
   settings: Required<
     Pick<SimulationOptions, 'containers' | 'invocations' | 'killHolder' | 'freezeHolderMs' | 'timeoutMs'>
   > &
-    Pick<SimulationOptions, 'onProgress' | 'clockOffsetsMs' | 'signal'>,
+    Pick<SimulationOptions, 'onProgress' | 'clockOffsetsMs' | 'invocationTimeoutsMs' | 'signal'>,
   baseConfig: Omit<ContainerConfig, 'index'>,
   proxy: DynamoProxy,
   events: { beforeStart(): Promise<void>; afterWarm(): void; went?(): void },
@@ -628,7 +641,12 @@ async function runFleet(
       }),
     );
     const clockOffsetMs = offsets[index % offsets.length] ?? 0;
-    child.send({ type: 'config', config: { ...baseConfig, index, clockOffsetMs } } satisfies ParentMessage);
+    const deadlines = settings.invocationTimeoutsMs ?? [baseConfig.invocationTimeoutMs];
+    const invocationTimeoutMs = deadlines[index % deadlines.length] ?? baseConfig.invocationTimeoutMs;
+    child.send({
+      type: 'config',
+      config: { ...baseConfig, index, clockOffsetMs, invocationTimeoutMs },
+    } satisfies ParentMessage);
   }
   const killAll = (): void => {
     for (const child of children) child.kill('SIGKILL');
