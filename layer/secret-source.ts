@@ -8,7 +8,7 @@ import {
   SecretsManagerClient,
   type SecretsManagerClientConfig,
 } from '@aws-sdk/client-secrets-manager';
-import { withCallTimeouts } from './aws-client-timeouts.js';
+import { checkClientConfig, withCallTimeouts } from './aws-client-config.js';
 import { type Clock, systemClock } from './clock.js';
 import { abandonAt } from './deadline.js';
 import { SecretError } from './errors.js';
@@ -119,6 +119,7 @@ export class SecretsManagerSource implements SecretSource {
     this.secretName = validateSecretName(options.secretName);
     this.#cacheExpiryMs = checkCacheExpiry(options.cacheExpiryMs ?? DEFAULT_SECRET_CACHE_EXPIRY_MS);
     this.#clock = options.clock ?? systemClock;
+    checkClientConfig(options.clientConfig, 'SecretsManagerSource clientConfig');
     this.#client = options.client ?? new SecretsManagerClient(withCallTimeouts(options.clientConfig));
   }
 

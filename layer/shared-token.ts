@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AccessToken } from './access-token.js';
-import { withCallTimeouts } from './aws-client-timeouts.js';
+import { withCallTimeouts } from './aws-client-config.js';
 import { readEnvironment } from './config.js';
 import { SaltCipher } from './crypto/salt-cipher.js';
 import {

@@ -10,7 +10,7 @@
  * refused without a call for a while (layer/tenant-cache.ts).
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { withCallTimeouts } from './aws-client-timeouts.js';
+import { withCallTimeouts } from './aws-client-config.js';
 import { systemClock } from './clock.js';
 import { createPowertoolsLogger, createPowertoolsMetrics } from './powertools-telemetry.js';
 import type { CipherFactory } from './secret-binding.js';

@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import type { AccessToken } from '../layer/access-token.js';
-import { withCallTimeouts } from '../layer/aws-client-timeouts.js';
+import { checkClientConfig, withCallTimeouts } from '../layer/aws-client-config.js';
 import { type Clock, systemClock } from '../layer/clock.js';
 import { createPowertoolsLogger } from '../layer/powertools-telemetry.js';
 import { validateSecretName } from '../layer/secrets.js';
@@ -120,6 +120,7 @@ export function sharedToken(options: SharedTokenMiddlewareOptions): SharedTokenM
   if (typeof awsClientOptions !== 'object' || awsClientOptions === null) {
     throw new TypeError('sharedToken option "awsClientOptions" must be an object');
   }
+  checkClientConfig(awsClientOptions, 'sharedToken awsClientOptions');
   if (typeof disablePrefetch !== 'boolean') {
     throw new TypeError('sharedToken option "disablePrefetch" must be a boolean');
   }

@@ -12,6 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { KMSClientConfig } from '@aws-sdk/client-kms';
+import { checkClientConfig } from '../aws-client-config.js';
 import { type Clock, systemClock } from '../clock.js';
 import { abandonAt } from '../deadline.js';
 import { ConfigurationError, KmsError } from '../errors.js';
@@ -241,6 +242,7 @@ function validateOptions(options: KmsCipherOptions): CheckedOptions {
   if (client !== undefined && clientOptions !== undefined) {
     throw new ConfigurationError('KmsCipher takes "client" or "clientOptions", not both');
   }
+  checkClientConfig(clientOptions, 'KmsCipher clientOptions');
   if (
     client !== undefined &&
     (typeof client !== 'object' || client === null || typeof client.send !== 'function')

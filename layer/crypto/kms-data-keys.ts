@@ -6,7 +6,7 @@
  * everything else (unreachable, throttled, AccessDenied, key disabled or unknown) is a KmsError.
  */
 import type { KMSClient, KMSClientConfig } from '@aws-sdk/client-kms';
-import { withCallTimeouts } from '../aws-client-timeouts.js';
+import { withCallTimeouts } from '../aws-client-config.js';
 import { awsErrorName } from '../aws-error-name.js';
 import { ConfigurationError, DecryptError, KmsError } from '../errors.js';
 

@@ -1,3 +1,16 @@
+import { requireHttpUrl } from './providers/provider-options.js';
+
+/**
+ * Throws a ConfigurationError when the client configuration's `endpoint` is a URL holding
+ * credentials (`user:password@`, `?...secret=`): an option is printed in errors and logs, so a
+ * credential never belongs in one. Names the option (`label` and `endpoint`), never the value.
+ */
+export function checkClientConfig(config: { endpoint?: unknown } | undefined, label: string): void {
+  const endpoint = config?.endpoint;
+  if (typeof endpoint === 'string' || endpoint instanceof URL)
+    requireHttpUrl(String(endpoint), 'endpoint', label);
+}
+
 /**
  * Timeouts of every AWS client the layer builds itself (DynamoDB, Secrets Manager, KMS). The SDK's
  * defaults wait for ever on a connection that accepts and never answers; each call is also
@@ -16,9 +29,9 @@ export const CONNECTION_TIMEOUT_MS = 1_000;
 export const REQUEST_TIMEOUT_MS = 5_000;
 
 /** The client configuration with the layer's timeouts, unless it brings its own request handler. */
-export function withCallTimeouts<T extends { requestHandler?: unknown }>(config: T | undefined): T {
+export function withCallTimeouts<T extends object>(config: T | undefined): T {
   const given = (config ?? {}) as T;
-  if (given.requestHandler !== undefined) return given;
+  if ((given as { requestHandler?: unknown }).requestHandler !== undefined) return given;
   return {
     ...given,
     requestHandler: {
