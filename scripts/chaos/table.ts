@@ -20,6 +20,7 @@ const HEADER = [
   'provider calls / generations',
   'failed (expected / actual)',
   'longest wait ms',
+  'longest token ms',
   'secrets in output',
   'verdict',
 ];
@@ -36,9 +37,11 @@ export function chaosTable(rows: readonly ChaosRow[]): string {
           `${report.providerTokenCalls} / ${report.tokenGenerations}`,
           `${describeRange(row.expectedFailed, invocationsRun(report))} / ${report.failed} of ${invocationsRun(report)}`,
           String(report.maxWaitMs),
+          // Time an invocation spent getting its token, failed ones included: within its deadline (I2).
+          String(report.maxOverheadMs),
           String(report.secretsInOutput),
         ]
-      : ['-', '-', '-', '-'];
+      : ['-', '-', '-', '-', '-'];
     const verdict = row.verdict.pass ? 'PASS' : `FAIL: ${row.verdict.reasons.join('; ')}`;
     lines.push(`| ${[row.name, row.injected, ...figures, verdict].map(cell).join(' | ')} |`);
   }

@@ -190,9 +190,9 @@ describe('chaosTable', () => {
       }),
     ]).split('\n');
     expect(table).toHaveLength(4);
-    expect(table[2]).toBe('| provider-500 | HTTP 500 \\| once | 1 / 1 | 0 / 0 of 16 | 120 | 0 | PASS |');
+    expect(table[2]).toBe('| provider-500 | HTTP 500 \\| once | 1 / 1 | 0 / 0 of 16 | 120 | 300 | 0 | PASS |');
     expect(table[3]).toBe(
-      '| holder-killed | HTTP 500 \\| once | - | - | - | - | FAIL: Error: 1 container(s) ended without a result |',
+      '| holder-killed | HTTP 500 \\| once | - | - | - | - | - | FAIL: Error: 1 container(s) ended without a result |',
     );
   });
 
@@ -238,6 +238,14 @@ describe('the matrix', () => {
         'ciphertext-swapped',
         'ciphertext-wrong-salt',
         'clock-skew',
+        // Issue 13: hostile timing and input.
+        'short-and-long-deadlines',
+        'same-owner-id',
+        'dynamo-commit-blackholed',
+        'kms-stalled',
+        'secrets-manager-stalled',
+        'provider-huge-answer',
+        'provider-slow-drip',
         'deadline-while-waiting',
         'rate-limit-storm',
         'auth-403-storm',
