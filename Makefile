@@ -35,7 +35,7 @@ soak: build
 bench: build
 	$(NODE_QUIET) .build/scripts/bench/bench.js $(if $(QUICK),--quick) $(ARGS)
 
-# `make chaos`: every fault scenario against the local stack, many containers each (at most
+# `make chaos`: every fault scenario against the local stack, many containers each (about
 # 5 minutes); prints the table, writes it into the README, exits 1 when a row fails.
 CHAOS := $(NODE_QUIET) .build/scripts/chaos/chaos.js
 chaos: build

@@ -2,7 +2,7 @@ import { AccessToken } from './access-token.js';
 import { AuditEvent, auditFields } from './audit.js';
 import { fromEpochSeconds, toEpochSeconds } from './clock.js';
 import { commitWithinLease } from './commit-within-lease.js';
-import { heldTimeout } from './deadline.js';
+import { cutoffSignal, heldTimeout } from './deadline.js';
 import {
   InvalidProviderResponseError,
   isSharedTokenError,
@@ -95,7 +95,7 @@ export async function refreshAsHolder(
   const expiresAt = toEpochSeconds(fresh.expiresAt);
   const updatedAt = toEpochSeconds(clock.now());
   try {
-    const signal = deadlineSignal(cutoff, clock.now());
+    const signal = cutoffSignal(cutoff, clock.now());
     const accessToken = await cipher.encrypt(fresh.accessToken, tokenType, { signal });
     const refreshToken =
       fresh.refreshToken === undefined
@@ -231,11 +231,6 @@ async function releaseLease(
  */
 const RELEASE_TIMEOUT_MS = 1_000;
 
-/** Aborted at the caller's cutoff (epoch ms); AbortSignal.timeout's timer never holds the process open. */
-function deadlineSignal(cutoff: number, now: number): AbortSignal {
-  return AbortSignal.timeout(Math.max(1, Math.floor(cutoff - now)));
-}
-
 /** The provider's failure is the abort of the holder's own budget, not the provider's own timeout. */
 function isBudgetAbort(error: unknown, budgetSpent: boolean): boolean {
   // By name: a DOMException may come from another realm, and a provider may wrap the abort.
@@ -261,7 +256,7 @@ async function storedRefreshToken(
       refreshToken: await options.cipher.decrypt(
         claimed.refreshToken,
         refreshTokenContext(options.tokenType),
-        { signal: deadlineSignal(cutoff, options.clock.now()) },
+        { signal: cutoffSignal(cutoff, options.clock.now()) },
       ),
     };
   } catch (error) {
