@@ -190,7 +190,9 @@ describe('chaosTable', () => {
       }),
     ]).split('\n');
     expect(table).toHaveLength(4);
-    expect(table[2]).toBe('| provider-500 | HTTP 500 \\| once | 1 / 1 | 0 / 0 of 16 | 120 | 300 | 0 | PASS |');
+    expect(table[2]).toBe(
+      '| provider-500 | HTTP 500 \\| once | 1 / 1 | 0 / 0 of 16 | 120 | 300 | 0 | PASS |',
+    );
     expect(table[3]).toBe(
       '| holder-killed | HTTP 500 \\| once | - | - | - | - | - | FAIL: Error: 1 container(s) ended without a result |',
     );
