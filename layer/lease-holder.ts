@@ -2,7 +2,7 @@ import { AccessToken } from './access-token.js';
 import { AuditEvent, auditFields } from './audit.js';
 import { fromEpochSeconds, toEpochSeconds } from './clock.js';
 import { commitWithinLease } from './commit-within-lease.js';
-import { cutoffSignal, heldTimeout } from './deadline.js';
+import { cutoffSignal, heldTimeout, MIN_CALL_MS } from './deadline.js';
 import {
   InvalidProviderResponseError,
   isSharedTokenError,
@@ -57,13 +57,13 @@ export async function refreshAsHolder(
   } catch (error) {
     const budgetSpent = budget.signal.aborted || clock.now() - startedAt >= providerBudget;
     if (lease.cutByDeadline && isBudgetAbort(error, budgetSpent)) {
-      throw await cutShort(options, owner, clock.now() - startedAt, error);
+      throw await cutShort(options, owner, clock.now() - startedAt, error, cutoff);
     }
     const failure = asRefreshError(tokenType, error, providerBudget);
     const failures = (claimed.failures ?? 0) + 1;
     const backoff = Math.min(options.failureBackoffMaxMs, options.failureBackoffMs * 2 ** (failures - 1));
     const retryAfter = clock.now() + backoff;
-    await releaseLease(options, owner, retryAfter);
+    await releaseLease(options, owner, retryAfter, cutoff);
     metrics.record(MetricName.TokenRefreshFailed, 1, tokenType);
     const fields = {
       ...refreshAudit('failed'),
@@ -194,8 +194,9 @@ async function cutShort(
   owner: string,
   elapsedMs: number,
   error: unknown,
+  cutoff: number,
 ): Promise<LockWaitTimeoutError> {
-  await releaseLease(options, owner, undefined);
+  await releaseLease(options, owner, undefined, cutoff);
   options.metrics.record(MetricName.RefreshCutShort, 1, options.tokenType);
   options.logger.warn("token refresh cut short by the caller's deadline; lease released, no back-off", {
     ...auditFields(AuditEvent.Refresh, options.tokenType, { lockOwner: owner, outcome: 'cut-short' }),
@@ -212,10 +213,13 @@ async function releaseLease(
   options: ResolvedTokenManagerOptions,
   owner: string,
   retryAfter: number | undefined,
+  /** Epoch ms: the caller's deadline less `deadlineMarginMs`. */
+  cutoff: number,
 ): Promise<void> {
-  const { tokenType, store, logger } = options;
-  // Bounded like every AWS call: the lease runs out by itself if this one never answers.
-  const request = { owner, timeoutMs: RELEASE_TIMEOUT_MS, ...(retryAfter !== undefined && { retryAfter }) };
+  const { tokenType, store, logger, clock } = options;
+  // Bounded by the caller's cutoff like every AWS call: the lease runs out by itself if this one never answers.
+  const timeoutMs = Math.max(MIN_CALL_MS, cutoff - clock.now());
+  const request = { owner, timeoutMs, ...(retryAfter !== undefined && { retryAfter }) };
   await store.release(tokenType, request).catch((releaseError: unknown) => {
     // The lease runs out by itself; the refresh error is the one the caller needs.
     logger.warn('could not release the lease after a failed refresh', {
@@ -224,12 +228,6 @@ async function releaseLease(
     });
   });
 }
-
-/**
- * The release's own bound: short, as nothing waits on it but the caller's error, and the lease
- * ends by itself when it does not land.
- */
-const RELEASE_TIMEOUT_MS = 1_000;
 
 /** The provider's failure is the abort of the holder's own budget, not the provider's own timeout. */
 function isBudgetAbort(error: unknown, budgetSpent: boolean): boolean {

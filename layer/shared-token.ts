@@ -200,13 +200,18 @@ export class SharedToken {
     } catch (original) {
       const fresh = await this.refreshIfRejected({ error: original }, token, options);
       if (!fresh) throw original;
-      return this.retry(call, fresh, () => {
-        throw original;
-      });
+      return this.retry(
+        call,
+        fresh,
+        () => {
+          throw original;
+        },
+        options,
+      );
     }
     const fresh = await this.refreshIfRejected({ response: result }, token, options);
     if (!fresh) return result;
-    return this.retry(call, fresh, () => result);
+    return this.retry(call, fresh, () => result, options);
   }
 
   /**
@@ -250,6 +255,7 @@ export class SharedToken {
     call: (token: AccessToken) => Promise<T> | T,
     fresh: AccessToken,
     surfaceOriginal: () => T,
+    options: GetTokenOptions,
   ): Promise<T> {
     let result: T;
     try {
@@ -270,7 +276,7 @@ export class SharedToken {
       return surfaceOriginal();
     }
     this.metrics.record(MetricName.RetrySucceeded, 1, this.tokenType);
-    await this.manager.confirmRejectionRefresh(fresh);
+    await this.manager.confirmRejectionRefresh(fresh, options);
     return result;
   }
 

@@ -166,13 +166,16 @@ export class TokenManager {
    * once. A rejection the new token did not cure (the handler's own 403) is never confirmed and
    * stays bounded. Never throws: the caller's call has already succeeded.
    */
-  async confirmRejectionRefresh(token: AccessToken): Promise<void> {
+  async confirmRejectionRefresh(token: AccessToken, options: GetTokenOptions = {}): Promise<void> {
     if (this.unconfirmedRejectionRefresh !== token.version) return;
     this.unconfirmedRejectionRefresh = undefined;
+    const cutoff = this.deadline(options, this.options.clock.now()) - this.options.deadlineMarginMs;
     try {
       await this.options.store.confirmRejectionRefresh?.(this.tokenType, {
         version: token.version,
-        timeoutMs: CONFIRM_TIMEOUT_MS,
+        // Until the caller's cutoff, like every call: a confirmation lost to a slow DynamoDB
+        // leaves the next rejection of this version bounded.
+        timeoutMs: this.timeLeft(cutoff),
       });
     } catch (error) {
       this.options.logger.debug('could not confirm the refresh after a rejection; it stays bounded', {
@@ -645,9 +648,6 @@ export class TokenManager {
     this.options.metrics.record(name, value, this.tokenType);
   }
 }
-
-/** The bound on confirming a rejection-driven refresh: nothing waits on it but the caller's answer. */
-const CONFIRM_TIMEOUT_MS = 1_000;
 
 /**
  * The scheduled refresher's bound on its window, as a share of the token's life: wider than the
