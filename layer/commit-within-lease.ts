@@ -1,3 +1,4 @@
+import { MIN_CALL_MS } from './deadline.js';
 import { isSharedTokenError, type TokenStoreError } from './errors.js';
 import type { ResolvedTokenManagerOptions } from './token-manager-options.js';
 import type { CommitRequest, TokenRecord } from './token-store.js';
@@ -5,11 +6,6 @@ import type { CommitRequest, TokenRecord } from './token-store.js';
 /** First pause before the commit is tried again; it doubles up to the maximum. */
 const COMMIT_RETRY_INITIAL_MS = 100;
 const COMMIT_RETRY_MAX_MS = 1_000;
-/**
- * The least time one commit attempt gets, even at the cutoff: the provider has answered, and one
- * short chance to store its token beats throwing it away.
- */
-const MIN_COMMIT_CALL_MS = 100;
 
 /**
  * Step 5's write, once the provider has answered: a transient DynamoDB failure (throttling, a
@@ -34,11 +30,12 @@ export async function commitWithinLease(
     try {
       return await store.commit(tokenType, {
         ...request,
-        timeoutMs: Math.max(MIN_COMMIT_CALL_MS, cutoff - clock.now()),
+        // Even at the cutoff one short attempt: the provider has answered, and storing its token beats throwing it away.
+        timeoutMs: Math.max(MIN_CALL_MS, cutoff - clock.now()),
       });
     } catch (error) {
       if (!isTransientStoreError(error) || clock.now() + pauseMs >= cutoff) throw error;
-      logger.warn('token commit failed; trying again within the lease', {
+      logger.warn('token commit failed; trying again before the deadline', {
         tokenType,
         lockOwner: request.owner,
         error: error.code ?? error.name,

@@ -208,7 +208,7 @@ describe('step 5: commit tried again within the lease', () => {
     expect(metrics.count(MetricName.TokenRefreshFailed)).toBe(0);
     expect(sleeps).toEqual([100]);
     const line = logger.calls.find(
-      (call) => call.message === 'token commit failed; trying again within the lease',
+      (call) => call.message === 'token commit failed; trying again before the deadline',
     );
     expect(line?.level).toBe('warn');
     expect(line?.attributes).toMatchObject({ error: 'ECONNRESET', attempt: 1, pauseMs: 100 });
