@@ -1,8 +1,7 @@
 import type { CipherCallOptions, TokenCipher } from './crypto/token-cipher.js';
-import { abandonAt } from './deadline.js';
-import { isSharedTokenError, SecretError } from './errors.js';
+import { isSharedTokenError } from './errors.js';
 import type { ProviderFactory, TokenProvider, TokenRequest } from './providers/token-provider.js';
-import type { SecretSource } from './secret-source.js';
+import { type SecretSource, secretReadUntil } from './secret-source.js';
 import { type ProviderSecret, parseProviderSecret } from './secrets.js';
 import type { TokenLogger } from './telemetry.js';
 import { checkSecretTenant } from './token-type.js';
@@ -162,16 +161,7 @@ export class SecretBinding {
       this.reloading = undefined;
     });
     // This caller stops waiting at its deadline; the fetch goes on for the others.
-    return abandonAt(
-      this.reloading,
-      signal,
-      () =>
-        new SecretError(
-          `reading secret "${this.options.secretName}" again was abandoned at the caller's deadline`,
-          this.options.secretName,
-          { abandoned: true },
-        ),
-    );
+    return secretReadUntil(this.reloading, signal, this.options.secretName);
   }
 
   private async forceReload(reason: string): Promise<boolean> {

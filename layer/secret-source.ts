@@ -12,6 +12,7 @@ import { checkClientConfig, withCallTimeouts } from './aws-client-config.js';
 import { type Clock, systemClock } from './clock.js';
 import { abandonAt } from './deadline.js';
 import { SecretError } from './errors.js';
+import { checkMillisecondsOption } from './milliseconds-option.js';
 import { validateSecretName } from './secrets.js';
 
 /** A source of the raw provider secret: a JSON string or an already parsed object, for `parseProviderSecret`. */
@@ -156,18 +157,7 @@ export class SecretsManagerSource implements SecretSource {
    * for the callers who share it, bounded by the client's timeouts, and fills the cache.
    */
   #waitFor(fetch: Promise<string>, signal: AbortSignal | undefined): Promise<string> {
-    return abandonAt(
-      fetch,
-      signal,
-      () =>
-        new SecretError(
-          `reading secret "${this.secretName}" was abandoned at the caller's deadline`,
-          this.secretName,
-          {
-            abandoned: true,
-          },
-        ),
-    );
+    return secretReadUntil(fetch, signal, this.secretName);
   }
 
   peek(): string | undefined {
@@ -194,19 +184,33 @@ export class SecretsManagerSource implements SecretSource {
   }
 }
 
+/**
+ * A read of the secret, or a SecretError (`abandoned`) once `signal` aborts (the caller's
+ * deadline): this caller stops waiting, and the read goes on for whoever else shares it.
+ */
+export function secretReadUntil<T>(
+  read: Promise<T>,
+  signal: AbortSignal | undefined,
+  secretName: string,
+): Promise<T> {
+  return abandonAt(
+    read,
+    signal,
+    () =>
+      new SecretError(`reading secret "${secretName}" was abandoned at the caller's deadline`, secretName, {
+        abandoned: true,
+      }),
+  );
+}
+
 function checkCacheExpiry(value: unknown): number {
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
-    throw new TypeError(
-      'SecretsManagerSource option "cacheExpiryMs" must be milliseconds >= 0 (or Infinity)',
-    );
-  }
   // 300 meant as seconds would refetch the secret on almost every invocation.
-  if (value > 0 && value < 1_000) {
-    throw new TypeError(
-      `SecretsManagerSource option "cacheExpiryMs" is in milliseconds; ${value} looks like seconds (use 0 for no cache)`,
-    );
-  }
-  return value;
+  return checkMillisecondsOption(value, {
+    option: 'SecretsManagerSource option "cacheExpiryMs"',
+    range: '(or Infinity)',
+    zero: 'use 0 for no cache',
+    infinite: true,
+  });
 }
 
 // An SDK error's name is an identifier; anything else is not ours to repeat.

@@ -12,6 +12,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { withCallTimeouts } from './aws-client-config.js';
 import { systemClock } from './clock.js';
+import { checkMillisecondsOption } from './milliseconds-option.js';
 import { createPowertoolsLogger, createPowertoolsMetrics } from './powertools-telemetry.js';
 import type { CipherFactory } from './secret-binding.js';
 import { type SecretSource, SecretsManagerSource } from './secret-source.js';
@@ -195,16 +196,11 @@ export class TenantTokens {
 }
 
 function checkUnknownTenantTtl(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new TypeError(
-      'TenantTokens option "unknownTenantTtlMs" must be milliseconds >= 0 (0 remembers nothing)',
-    );
-  }
   // 60 meant as seconds would ask Secrets Manager about a made-up tenant again 16 times a second.
-  if (value > 0 && value < 1_000) {
-    throw new TypeError(
-      `TenantTokens option "unknownTenantTtlMs" is in milliseconds; ${value} looks like seconds (use 0 to remember nothing)`,
-    );
-  }
-  return value;
+  return checkMillisecondsOption(value, {
+    option: 'TenantTokens option "unknownTenantTtlMs"',
+    range: '(0 remembers nothing)',
+    zero: 'use 0 to remember nothing',
+    infinite: false,
+  });
 }

@@ -1,9 +1,12 @@
 import secretsManager from '@middy/secrets-manager';
 import { clearCache, getCache } from '@middy/util';
 import { awsErrorName } from '../layer/aws-error-name.js';
-import { abandonAt } from '../layer/deadline.js';
-import { SecretError } from '../layer/errors.js';
-import { type SecretLoadOptions, type SecretSource, secretReadError } from '../layer/secret-source.js';
+import {
+  type SecretLoadOptions,
+  type SecretSource,
+  secretReadError,
+  secretReadUntil,
+} from '../layer/secret-source.js';
 import { silentLogger, type TokenLogger } from '../layer/telemetry.js';
 
 /** The part of a Middy request the secret source touches. */
@@ -123,12 +126,7 @@ export class MiddySecretSource implements SecretSource {
     if (options.forceRefresh || !this.primed) await this.fetchThroughMiddy(request);
     this.primed = false;
     // Middy's fetch has no deadline of its own: this caller stops waiting at its own.
-    return abandonAt(this.read(request), options.signal, () => {
-      const name = this.options.secretName;
-      return new SecretError(`reading secret "${name}" was abandoned at the caller's deadline`, name, {
-        abandoned: true,
-      });
-    });
+    return secretReadUntil(this.read(request), options.signal, this.options.secretName);
   }
 
   /**
