@@ -4,8 +4,6 @@
  * the lock. Middy users import `lambda-shared-token/middleware` instead.
  */
 export { AccessToken } from './access-token.js';
-export { type Clock, fromEpochSeconds, systemClock, toEpochSeconds } from './clock.js';
-export { ENV_TABLE_NAME, readEnvironment, type SharedTokenEnvironment } from './config.js';
 export {
   DEFAULT_DATA_KEY_MAX_AGE_MS,
   DEFAULT_DATA_KEY_MAX_USES,
@@ -33,17 +31,11 @@ export {
   TableNotFoundError,
   TokenRefreshError,
   TokenStoreError,
-} from './errors.js';
-export { REFRESH_TOKEN_EXPIRED_MESSAGE } from './lease-holder.js';
-export {
-  createPowertoolsLogger,
-  createPowertoolsMetrics,
-  DEFAULT_SERVICE_NAME,
-  type FlushableTokenMetrics,
-  type PowertoolsLoggerOptions,
-  type PowertoolsMetricsOptions,
-  TOKEN_TYPE_DIMENSION,
-} from './powertools-telemetry.js';
+} from './errors/error-classes.js';
+export { REFRESH_TOKEN_EXPIRED_MESSAGE } from './lease/lease-holder.js';
+export type { DeferReason, RefreshOutcome } from './lease/refresh-outcome.js';
+export { type GetTokenOptions, TokenManager } from './lease/token-manager.js';
+export type { TokenManagerOptions } from './lease/token-manager-options.js';
 export { MAX_TOKEN_ANSWER_BYTES } from './providers/bounded-body.js';
 export {
   type ClientCredentialFields,
@@ -79,7 +71,6 @@ export type {
   TokenRequest,
 } from './providers/token-provider.js';
 export { MAX_EXPIRES_IN_SECONDS, parseTokenResponse } from './providers/token-response.js';
-export type { DeferReason, RefreshOutcome } from './refresh-outcome.js';
 export {
   httpStatusOf,
   isRateLimitError,
@@ -100,38 +91,27 @@ export {
   type ScheduledRefreshHandlerOptions,
   scheduledRefreshHandler,
 } from './scheduled-refresh.js';
-export type { CipherFactory } from './secret-binding.js';
+export type { CipherFactory } from './secret/secret-binding.js';
 export {
   DEFAULT_SECRET_CACHE_EXPIRY_MS,
   type SecretSource,
   SecretsManagerSource,
   type SecretsManagerSourceOptions,
   secretReadError,
-} from './secret-source.js';
+} from './secret/secret-source.js';
 export {
   clearParsedSecrets,
   ProviderSecret,
   parseProviderSecret,
   parseProviderSecretCached,
   validateSecretName,
-} from './secrets.js';
+} from './secret/secrets.js';
 export {
   SHARED_TOKEN_OPTION_NAMES,
   SharedToken,
   type SharedTokenOptions,
 } from './shared-token.js';
-export {
-  type LogAttributes,
-  METRIC_NAMESPACE,
-  MetricName,
-  silentLogger,
-  silentMetrics,
-  type TokenLogger,
-  type TokenMetrics,
-} from './telemetry.js';
-export { TenantTokens, type TenantTokensOptions } from './tenant-tokens.js';
-export { type GetTokenOptions, TokenManager } from './token-manager.js';
-export type { TokenManagerOptions } from './token-manager-options.js';
+export { ENV_TABLE_NAME, readEnvironment, type SharedTokenEnvironment } from './store/table-environment.js';
 export {
   type ClaimRequest,
   type ClaimResult,
@@ -141,7 +121,27 @@ export {
   type TokenRepository,
   TokenStore,
   type TokenStoreOptions,
-} from './token-store.js';
+} from './store/token-store.js';
+export {
+  createPowertoolsLogger,
+  createPowertoolsMetrics,
+  DEFAULT_SERVICE_NAME,
+  type FlushableTokenMetrics,
+  type PowertoolsLoggerOptions,
+  type PowertoolsMetricsOptions,
+  TOKEN_TYPE_DIMENSION,
+} from './telemetry/powertools-telemetry.js';
+export {
+  type LogAttributes,
+  METRIC_NAMESPACE,
+  MetricName,
+  silentLogger,
+  silentMetrics,
+  type TokenLogger,
+  type TokenMetrics,
+} from './telemetry/telemetry.js';
+export { TenantTokens, type TenantTokensOptions } from './tenants/tenant-tokens.js';
+export { type Clock, fromEpochSeconds, systemClock, toEpochSeconds } from './time/clock.js';
 export {
   checkSecretTenant,
   checkTokenTypePart,

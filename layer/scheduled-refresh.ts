@@ -4,11 +4,11 @@
  * the same lease and fence as every other caller (`refreshIfDue`), so the refresher and the
  * Lambdas together still make one provider call per token generation (I1).
  */
-import { isSharedTokenError, SharedTokenError, type TokenRefreshError } from './errors.js';
-import { createPowertoolsLogger } from './powertools-telemetry.js';
-import type { DeferReason, RefreshOutcome } from './refresh-outcome.js';
-import { silentLogger, type TokenLogger } from './telemetry.js';
-import type { GetTokenOptions } from './token-manager.js';
+import { isSharedTokenError, SharedTokenError, type TokenRefreshError } from './errors/error-classes.js';
+import type { DeferReason, RefreshOutcome } from './lease/refresh-outcome.js';
+import type { GetTokenOptions } from './lease/token-manager.js';
+import { createPowertoolsLogger } from './telemetry/powertools-telemetry.js';
+import { silentLogger, type TokenLogger } from './telemetry/telemetry.js';
 
 /** What the refresher needs of a token: a `SharedToken` (or a `TokenManager`) is one. */
 export interface RefreshTarget {

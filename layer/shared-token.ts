@@ -1,23 +1,23 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AccessToken } from './access-token.js';
-import { withCallTimeouts } from './aws-client-config.js';
-import { readEnvironment } from './config.js';
+import { withCallTimeouts } from './aws/aws-client-config.js';
 import { SaltCipher } from './crypto/salt-cipher.js';
+import type { RefreshOutcome } from './lease/refresh-outcome.js';
+import { type GetTokenOptions, TokenManager } from './lease/token-manager.js';
+import { TOKEN_MANAGER_OPTION_NAMES, type TokenManagerOptions } from './lease/token-manager-options.js';
+import type { ProviderFactory } from './providers/token-provider.js';
+import { isTokenRejection, type RejectionPredicate } from './rejection.js';
+import { type CipherFactory, SecretBinding } from './secret/secret-binding.js';
+import { type SecretSource, SecretsManagerSource } from './secret/secret-source.js';
+import { validateSecretName } from './secret/secrets.js';
+import { readEnvironment } from './store/table-environment.js';
+import { type TokenRepository, TokenStore } from './store/token-store.js';
 import {
   createPowertoolsLogger,
   createPowertoolsMetrics,
   type FlushableTokenMetrics,
-} from './powertools-telemetry.js';
-import type { ProviderFactory } from './providers/token-provider.js';
-import type { RefreshOutcome } from './refresh-outcome.js';
-import { isTokenRejection, type RejectionPredicate } from './rejection.js';
-import { type CipherFactory, SecretBinding } from './secret-binding.js';
-import { type SecretSource, SecretsManagerSource } from './secret-source.js';
-import { validateSecretName } from './secrets.js';
-import { MetricName, type TokenLogger, type TokenMetrics } from './telemetry.js';
-import { type GetTokenOptions, TokenManager } from './token-manager.js';
-import { TOKEN_MANAGER_OPTION_NAMES, type TokenManagerOptions } from './token-manager-options.js';
-import { type TokenRepository, TokenStore } from './token-store.js';
+} from './telemetry/powertools-telemetry.js';
+import { MetricName, type TokenLogger, type TokenMetrics } from './telemetry/telemetry.js';
 
 /**
  * Options of {@link SharedToken}. The timing options (`skewMs`, `leaseMs`, ...) are the

@@ -4,7 +4,7 @@
  * the cipher's authenticated data (SaltCipher AAD, KMS encryption context) and of every
  * log line, so one tenant's item never decrypts as another's (I5).
  */
-import { ConfigurationError, SecretError } from './errors.js';
+import { ConfigurationError, SecretError } from './errors/error-classes.js';
 
 /** Between the provider and the tenant in a tokenType. */
 export const TENANT_SEPARATOR = '#';

@@ -1,13 +1,13 @@
 import secretsManager from '@middy/secrets-manager';
 import { clearCache, getCache } from '@middy/util';
-import { awsErrorName } from '../layer/aws-error-name.js';
+import { awsErrorName } from '../layer/aws/aws-error-name.js';
 import {
   type SecretLoadOptions,
   type SecretSource,
   secretReadError,
   secretReadUntil,
-} from '../layer/secret-source.js';
-import { silentLogger, type TokenLogger } from '../layer/telemetry.js';
+} from '../layer/secret/secret-source.js';
+import { silentLogger, type TokenLogger } from '../layer/telemetry/telemetry.js';
 
 /** The part of a Middy request the secret source touches. */
 export interface SecretRequest {

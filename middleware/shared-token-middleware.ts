@@ -1,10 +1,10 @@
 import type { Context } from 'aws-lambda';
 import type { AccessToken } from '../layer/access-token.js';
-import { checkClientConfig, withCallTimeouts } from '../layer/aws-client-config.js';
-import { type Clock, systemClock } from '../layer/clock.js';
-import { createPowertoolsLogger } from '../layer/powertools-telemetry.js';
-import { validateSecretName } from '../layer/secrets.js';
+import { checkClientConfig, withCallTimeouts } from '../layer/aws/aws-client-config.js';
+import { validateSecretName } from '../layer/secret/secrets.js';
 import { SHARED_TOKEN_OPTION_NAMES, SharedToken, type SharedTokenOptions } from '../layer/shared-token.js';
+import { createPowertoolsLogger } from '../layer/telemetry/powertools-telemetry.js';
+import { type Clock, systemClock } from '../layer/time/clock.js';
 import { MiddySecretSource } from './middy-secret-source.js';
 
 /** Options of {@link sharedToken}: the core's options, minus where the secret comes from, plus Middy's. */

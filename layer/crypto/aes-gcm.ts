@@ -5,7 +5,7 @@
  * where their keys come from.
  */
 import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
-import { DecryptError } from '../errors.js';
+import { DecryptError } from '../errors/error-classes.js';
 
 export const IV_LENGTH = 12;
 export const TAG_LENGTH = 16;

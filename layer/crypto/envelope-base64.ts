@@ -1,4 +1,4 @@
-import { DecryptError } from '../errors.js';
+import { DecryptError } from '../errors/error-classes.js';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 

@@ -12,11 +12,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { KMSClientConfig } from '@aws-sdk/client-kms';
-import { checkClientConfig } from '../aws-client-config.js';
-import { type Clock, systemClock } from '../clock.js';
-import { abandonAt } from '../deadline.js';
-import { ConfigurationError, KmsError } from '../errors.js';
-import type { CipherFactory } from '../secret-binding.js';
+import { checkClientConfig } from '../aws/aws-client-config.js';
+import { ConfigurationError, KmsError } from '../errors/error-classes.js';
+import type { CipherFactory } from '../secret/secret-binding.js';
+import { type Clock, systemClock } from '../time/clock.js';
+import { abandonAt } from '../time/deadline.js';
 import { parseTokenType } from '../token-type.js';
 import { IV_LENGTH, open, requireWellFormed, seal } from './aes-gcm.js';
 import { KmsDataKeyCache } from './kms-data-key-cache.js';

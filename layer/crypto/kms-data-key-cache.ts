@@ -11,7 +11,7 @@
  * Keys are KeyObjects; the plaintext bytes KMS returned are zero-filled once copied into one.
  */
 import { createSecretKey, type KeyObject } from 'node:crypto';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../time/clock.js';
 import type { EncryptionContext, GeneratedDataKey } from './kms-data-keys.js';
 
 /** A generated data key in use for encryption. */

@@ -6,9 +6,9 @@
  * everything else (unreachable, throttled, AccessDenied, key disabled or unknown) is a KmsError.
  */
 import type { KMSClient, KMSClientConfig } from '@aws-sdk/client-kms';
-import { withCallTimeouts } from '../aws-client-config.js';
-import { awsErrorName } from '../aws-error-name.js';
-import { ConfigurationError, DecryptError, KmsError } from '../errors.js';
+import { withCallTimeouts } from '../aws/aws-client-config.js';
+import { awsErrorName } from '../aws/aws-error-name.js';
+import { ConfigurationError, DecryptError, KmsError } from '../errors/error-classes.js';
 
 /** A KMS client: the SDK's KMSClient, or anything that sends its commands the same way. */
 export type KmsClientLike = Pick<KMSClient, 'send'>;

@@ -16,7 +16,7 @@
  * encrypted data key and the tokenType. KMS binds the data key to the encryption context on
  * top of that, so an item copied to another tokenType fails twice over (invariant I5).
  */
-import { DecryptError } from '../errors.js';
+import { DecryptError } from '../errors/error-classes.js';
 import { IV_LENGTH, TAG_LENGTH } from './aes-gcm.js';
 import { decodeEnvelopeBase64 } from './envelope-base64.js';
 

@@ -19,7 +19,7 @@
  * fails to decrypt (invariant I5).
  */
 import { createSecretKey, hkdfSync, type KeyObject, randomBytes as nodeRandomBytes } from 'node:crypto';
-import { ConfigurationError, DecryptError } from '../errors.js';
+import { ConfigurationError, DecryptError } from '../errors/error-classes.js';
 import { IV_LENGTH, isWellFormed, open, requireWellFormed, seal, TAG_LENGTH } from './aes-gcm.js';
 import { decodeEnvelopeBase64 } from './envelope-base64.js';
 import type { TokenCipher } from './token-cipher.js';

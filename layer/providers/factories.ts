@@ -1,4 +1,4 @@
-import { ConfigurationError, isSharedTokenError, SecretError } from '../errors.js';
+import { ConfigurationError, isSharedTokenError, SecretError } from '../errors/error-classes.js';
 import {
   OAUTH2_SETTINGS,
   type OAuth2ClientCredentialsOptions,

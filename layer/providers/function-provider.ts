@@ -1,5 +1,5 @@
-import { abandonAt, heldTimeout } from '../deadline.js';
-import { InvalidProviderResponseError } from '../errors.js';
+import { InvalidProviderResponseError } from '../errors/error-classes.js';
+import { abandonAt, heldTimeout } from '../time/deadline.js';
 import type {
   ProviderCredentials,
   ProviderFactory,

@@ -1,4 +1,4 @@
-import { isSharedTokenError, RefreshTokenExpiredError, TokenRefreshError } from '../errors.js';
+import { isSharedTokenError, RefreshTokenExpiredError, TokenRefreshError } from '../errors/error-classes.js';
 import {
   OAUTH2_SETTINGS,
   type OAuth2ClientCredentialsOptions,

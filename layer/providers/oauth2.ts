@@ -1,5 +1,5 @@
-import type { Clock } from '../clock.js';
-import { ConfigurationError } from '../errors.js';
+import { ConfigurationError } from '../errors/error-classes.js';
+import type { Clock } from '../time/clock.js';
 import {
   type ClientAuthMethod,
   checkOptionKeys,

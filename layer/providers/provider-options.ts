@@ -1,5 +1,5 @@
-import { type Clock, systemClock } from '../clock.js';
-import { ConfigurationError } from '../errors.js';
+import { ConfigurationError } from '../errors/error-classes.js';
+import { type Clock, systemClock } from '../time/clock.js';
 import { MAX_DEFAULT_EXPIRES_IN_SECONDS } from './token-response.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { Clock } from '../clock.js';
-import { ConfigurationError, isSharedTokenError, TokenRefreshError } from '../errors.js';
+import { ConfigurationError, isSharedTokenError, TokenRefreshError } from '../errors/error-classes.js';
+import type { Clock } from '../time/clock.js';
 import { MAX_TOKEN_ANSWER_BYTES, readBodyUpTo } from './bounded-body.js';
 import {
   type ClientAuthMethod,

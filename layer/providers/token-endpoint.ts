@@ -1,5 +1,5 @@
-import { heldTimeout } from '../deadline.js';
-import { InvalidProviderResponseError, TokenRefreshError } from '../errors.js';
+import { InvalidProviderResponseError, TokenRefreshError } from '../errors/error-classes.js';
+import { heldTimeout } from '../time/deadline.js';
 import { MAX_TOKEN_ANSWER_BYTES, readBodyUpTo } from './bounded-body.js';
 import { safeErrorDescription, secretForms } from './error-description.js';
 import type { ClientAuthMethod } from './provider-options.js';

@@ -1,4 +1,4 @@
-import { InvalidProviderResponseError } from '../errors.js';
+import { InvalidProviderResponseError } from '../errors/error-classes.js';
 import type { ProviderToken } from './token-provider.js';
 
 /** Longest lifetime we believe: a year. Anything beyond is a unit bug (ms sent as s) or garbage. */

@@ -3,7 +3,7 @@
  * request rates over time, and the expected read rate of a fleet that polls one item
  * with capped exponential back-off and equal jitter (the schedule of TokenManager.pollDelay).
  */
-import { resolveTokenManagerOptions } from '../../layer/token-manager-options.js';
+import { resolveTokenManagerOptions } from '../../layer/lease/token-manager-options.js';
 import { percentile } from '../simulator/report.js';
 
 export { percentile };

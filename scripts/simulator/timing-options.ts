@@ -4,7 +4,7 @@
  * other one keeps the library's default, so a run on tokens of real length runs what a deployed
  * function runs.
  */
-import { resolveTokenManagerOptions } from '../../layer/token-manager-options.js';
+import { resolveTokenManagerOptions } from '../../layer/lease/token-manager-options.js';
 
 /**
  * The library's timing options the simulator may set (TokenManager's, through SharedToken and the
@@ -55,7 +55,7 @@ export const TIMING_OPTION_NAMES = [
 // Does not compile when TimingOptions gains an option the list lacks.
 const _everyNameListed: Record<Exclude<TimingOptionName, (typeof TIMING_OPTION_NAMES)[number]>, never> = {};
 
-/** The library's own defaults, as TokenManager resolves them (layer/token-manager-options.ts). */
+/** The library's own defaults, as TokenManager resolves them (layer/lease/token-manager-options.ts). */
 export const LIBRARY_TIMING_DEFAULTS: Readonly<Record<TimingOptionName, number>> = (() => {
   const unused = {} as never;
   const resolved = resolveTokenManagerOptions({

@@ -13,7 +13,7 @@ import { KmsCipher } from '../../layer/crypto/kms-cipher.js';
 import { KMS_ENVELOPE_VERSION, parseKmsEnvelope } from '../../layer/crypto/kms-envelope.js';
 import { HKDF_SALT, KEY_INFO, SaltCipher } from '../../layer/crypto/salt-cipher.js';
 import type { TokenCipher } from '../../layer/crypto/token-cipher.js';
-import { DecryptError } from '../../layer/errors.js';
+import { DecryptError } from '../../layer/errors/error-classes.js';
 import { FakeKms } from '../support/fake-kms.js';
 import {
   anyText,

@@ -10,7 +10,12 @@ import { DecryptCommand } from '@aws-sdk/client-kms';
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { KmsCipher } from '../../layer/crypto/kms-cipher.js';
-import { DecryptError, isSharedTokenError, KmsError, TokenRefreshError } from '../../layer/errors.js';
+import {
+  DecryptError,
+  isSharedTokenError,
+  KmsError,
+  TokenRefreshError,
+} from '../../layer/errors/error-classes.js';
 import { SalesforceApiError } from '../../layer/providers/salesforce.js';
 import { httpStatusOf, isRateLimitError, isTokenRejection } from '../../layer/rejection.js';
 import {

@@ -13,7 +13,7 @@ import {
   InvalidProviderResponseError,
   RefreshTokenExpiredError,
   TokenRefreshError,
-} from '../../layer/errors.js';
+} from '../../layer/errors/error-classes.js';
 import { MAX_TOKEN_ANSWER_BYTES } from '../../layer/providers/bounded-body.js';
 import { OAuth2ClientCredentialsProvider } from '../../layer/providers/oauth2.js';
 import { OAuth2RefreshTokenProvider } from '../../layer/providers/oauth2-refresh-token.js';

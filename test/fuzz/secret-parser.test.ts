@@ -9,10 +9,10 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { MIN_SALT_LENGTH, SaltCipher } from '../../layer/crypto/salt-cipher.js';
-import { ConfigurationError, SecretError } from '../../layer/errors.js';
+import { ConfigurationError, SecretError } from '../../layer/errors/error-classes.js';
 import type { TokenProvider } from '../../layer/providers/token-provider.js';
-import { SecretBinding } from '../../layer/secret-binding.js';
-import { type ProviderSecret, parseProviderSecret, validateSecretName } from '../../layer/secrets.js';
+import { SecretBinding } from '../../layer/secret/secret-binding.js';
+import { type ProviderSecret, parseProviderSecret, validateSecretName } from '../../layer/secret/secrets.js';
 import { checkSecretTenant, parseTokenType, tenantTokenType } from '../../layer/token-type.js';
 import {
   anyText,

@@ -9,8 +9,8 @@ import type { AccessToken } from '../../layer/access-token.js';
 import { SaltCipher } from '../../layer/crypto/salt-cipher.js';
 import { oauth2ClientCredentials, salesforce } from '../../layer/providers/factories.js';
 import type { ProviderFactory } from '../../layer/providers/token-provider.js';
-import { MetricName } from '../../layer/telemetry.js';
-import { TokenStore } from '../../layer/token-store.js';
+import { TokenStore } from '../../layer/store/token-store.js';
+import { MetricName } from '../../layer/telemetry/telemetry.js';
 import { startOAuthProvider } from '../../scripts/local-stack/index.js';
 import {
   type ApiCall,

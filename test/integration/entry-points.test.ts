@@ -9,8 +9,8 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { AccessToken } from '../../layer/access-token.js';
 import { oauth2ClientCredentials, salesforce } from '../../layer/providers/factories.js';
-import { MetricName } from '../../layer/telemetry.js';
-import { TokenStore } from '../../layer/token-store.js';
+import { TokenStore } from '../../layer/store/token-store.js';
+import { MetricName } from '../../layer/telemetry/telemetry.js';
 import {
   type Container,
   callApi,

@@ -6,11 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { oauth2ClientCredentials } from '../../layer/providers/factories.js';
-import { SecretsManagerSource } from '../../layer/secret-source.js';
+import { SecretsManagerSource } from '../../layer/secret/secret-source.js';
 import { SharedToken } from '../../layer/shared-token.js';
-import { MetricName } from '../../layer/telemetry.js';
-import { TenantTokens } from '../../layer/tenant-tokens.js';
-import { TokenStore } from '../../layer/token-store.js';
+import { TokenStore } from '../../layer/store/token-store.js';
+import { MetricName } from '../../layer/telemetry/telemetry.js';
+import { TenantTokens } from '../../layer/tenants/tenant-tokens.js';
 import { type LocalOAuthProvider, startOAuthProvider } from '../../scripts/local-stack/index.js';
 import {
   FAKE_CREDENTIALS,

@@ -8,11 +8,11 @@
 import { randomUUID } from 'node:crypto';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { SecretError } from '../../layer/errors.js';
+import { SecretError } from '../../layer/errors/error-classes.js';
 import { oauth2ClientCredentials } from '../../layer/providers/factories.js';
-import { SecretsManagerSource } from '../../layer/secret-source.js';
-import { TenantTokens } from '../../layer/tenant-tokens.js';
-import { TokenStore } from '../../layer/token-store.js';
+import { SecretsManagerSource } from '../../layer/secret/secret-source.js';
+import { TokenStore } from '../../layer/store/token-store.js';
+import { TenantTokens } from '../../layer/tenants/tenant-tokens.js';
 import {
   FAKE_CREDENTIALS,
   REGION,

@@ -21,10 +21,15 @@ import type { Context } from 'aws-lambda';
 import { AccessToken } from '../../layer/access-token.js';
 import { SalesforceApiError } from '../../layer/providers/salesforce.js';
 import type { ProviderFactory } from '../../layer/providers/token-provider.js';
-import { SecretsManagerSource } from '../../layer/secret-source.js';
+import { SecretsManagerSource } from '../../layer/secret/secret-source.js';
 import { SharedToken, type SharedTokenOptions } from '../../layer/shared-token.js';
-import type { LogAttributes, MetricName, TokenLogger, TokenMetrics } from '../../layer/telemetry.js';
-import { TokenStore } from '../../layer/token-store.js';
+import { TokenStore } from '../../layer/store/token-store.js';
+import type {
+  LogAttributes,
+  MetricName,
+  TokenLogger,
+  TokenMetrics,
+} from '../../layer/telemetry/telemetry.js';
 import { withSharedToken } from '../../middleware/with-shared-token.js';
 import {
   createTokenTable,

@@ -5,7 +5,7 @@ import type {
   ReleaseRequest,
   TokenRecord,
   TokenRepository,
-} from '../../layer/token-store.js';
+} from '../../layer/store/token-store.js';
 
 /**
  * An item as DynamoDB would hold it: `version` and `updating` may be absent (an item

@@ -9,7 +9,7 @@ import {
   checkClientConfig,
   REQUEST_TIMEOUT_MS,
   withCallTimeouts,
-} from '../../layer/aws-client-config.js';
+} from '../../layer/aws/aws-client-config.js';
 import { KmsCipher } from '../../layer/crypto/kms-cipher.js';
 import { isSharedTokenError, SecretsManagerSource } from '../../layer/index.js';
 import { oauth2ClientCredentials, sharedToken } from '../../middleware/index.js';

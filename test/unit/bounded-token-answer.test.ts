@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from '@jest/globals';
-import { InvalidProviderResponseError, TokenRefreshError } from '../../layer/errors.js';
+import { InvalidProviderResponseError, TokenRefreshError } from '../../layer/errors/error-classes.js';
 import { OAuth2ClientCredentialsProvider } from '../../layer/providers/oauth2.js';
 import { OAuth2RefreshTokenProvider } from '../../layer/providers/oauth2-refresh-token.js';
 import { SalesforceApiError, SalesforceProvider } from '../../layer/providers/salesforce.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { ENV_TABLE_NAME, readEnvironment } from '../../layer/config.js';
-import { ConfigurationError, isSharedTokenError } from '../../layer/errors.js';
+import { ConfigurationError, isSharedTokenError } from '../../layer/errors/error-classes.js';
+import { ENV_TABLE_NAME, readEnvironment } from '../../layer/store/table-environment.js';
 
 /** The ConfigurationError readEnvironment throws for `env`; fails the test when it returns. */
 function environmentError(env: Record<string, string | undefined>): ConfigurationError {

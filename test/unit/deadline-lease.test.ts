@@ -4,8 +4,12 @@
  * short is not a provider failure (no back-off, no `failures`). All on the virtual clock.
  */
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { isSharedTokenError, type LockWaitTimeoutError, type TokenRefreshError } from '../../layer/errors.js';
-import { MetricName } from '../../layer/telemetry.js';
+import {
+  isSharedTokenError,
+  type LockWaitTimeoutError,
+  type TokenRefreshError,
+} from '../../layer/errors/error-classes.js';
+import { MetricName } from '../../layer/telemetry/telemetry.js';
 import { rejectionOf, START, TOKEN_TYPE, World } from './token-manager-harness.js';
 
 const START_SECONDS = START / 1000;

@@ -5,7 +5,7 @@
  */
 import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
-import { awsErrorName } from '../../layer/aws-error-name.js';
+import { awsErrorName } from '../../layer/aws/aws-error-name.js';
 import {
   DecryptError,
   isSharedTokenError,
@@ -13,8 +13,8 @@ import {
   LockWaitTimeoutError,
   TokenRefreshError,
   TokenStoreError,
-} from '../../layer/errors.js';
-import { ForeignErrorCopy, MAX_CAUSE_DEPTH } from '../../layer/foreign-error.js';
+} from '../../layer/errors/error-classes.js';
+import { ForeignErrorCopy, MAX_CAUSE_DEPTH } from '../../layer/errors/foreign-error.js';
 
 describe('isSharedTokenError', () => {
   it('answers false for a revoked proxy and for a proxy whose traps throw', () => {

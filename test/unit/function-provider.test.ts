@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { InvalidProviderResponseError, SecretError } from '../../layer/errors.js';
+import { InvalidProviderResponseError, SecretError } from '../../layer/errors/error-classes.js';
 import {
   functionProvider,
   type TokenFunction,

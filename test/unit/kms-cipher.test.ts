@@ -9,8 +9,13 @@ import { describe, expect, it } from '@jest/globals';
 import { KmsCipher, type KmsCipherOptions, kmsCipher } from '../../layer/crypto/kms-cipher.js';
 import { sdkLoadError } from '../../layer/crypto/kms-data-keys.js';
 import { SaltCipher } from '../../layer/crypto/salt-cipher.js';
-import { ConfigurationError, DecryptError, isSharedTokenError, KmsError } from '../../layer/errors.js';
-import { parseProviderSecret } from '../../layer/secrets.js';
+import {
+  ConfigurationError,
+  DecryptError,
+  isSharedTokenError,
+  KmsError,
+} from '../../layer/errors/error-classes.js';
+import { parseProviderSecret } from '../../layer/secret/secrets.js';
 import { FakeKms } from '../support/fake-kms.js';
 import { caught } from '../support/rejection-of.js';
 import { testSecret } from '../support/test-secrets.js';

@@ -115,7 +115,7 @@ describe('packageOfInput', () => {
   });
 
   it('counts the project files as the project package', () => {
-    expect(packageOfInput('layer/token-store.ts')).toBe(OWN_PACKAGE);
+    expect(packageOfInput('layer/store/token-store.ts')).toBe(OWN_PACKAGE);
   });
 });
 

@@ -7,7 +7,7 @@ import {
   InvalidProviderResponseError,
   isSharedTokenError,
   TokenRefreshError,
-} from '../../layer/errors.js';
+} from '../../layer/errors/error-classes.js';
 import {
   type OAuth2ClientCredentialsOptions,
   OAuth2ClientCredentialsProvider,

@@ -6,8 +6,8 @@ import {
   createPowertoolsMetrics,
   DEFAULT_SERVICE_NAME,
   type PowertoolsMetricsOptions,
-} from '../../layer/powertools-telemetry.js';
-import { MetricName, type TokenLogger, type TokenMetrics } from '../../layer/telemetry.js';
+} from '../../layer/telemetry/powertools-telemetry.js';
+import { MetricName, type TokenLogger, type TokenMetrics } from '../../layer/telemetry/telemetry.js';
 
 /** One EMF document as Powertools prints it. */
 interface EmfDocument {

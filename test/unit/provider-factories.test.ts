@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
-import { ConfigurationError, SecretError } from '../../layer/errors.js';
+import { ConfigurationError, SecretError } from '../../layer/errors/error-classes.js';
 import { oauth2ClientCredentials, oauth2RefreshToken, salesforce } from '../../layer/providers/factories.js';
 import type { ProviderCredentials } from '../../layer/providers/token-provider.js';
 import { testSecret } from '../support/test-secrets.js';

@@ -4,9 +4,9 @@
  * which the next holder sends: a metric an alarm watches, and one error line saying what to do.
  */
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { TokenStoreError } from '../../layer/errors.js';
-import { ROTATED_REFRESH_TOKEN_LOST_MESSAGE } from '../../layer/lease-holder.js';
-import { MetricName } from '../../layer/telemetry.js';
+import { TokenStoreError } from '../../layer/errors/error-classes.js';
+import { ROTATED_REFRESH_TOKEN_LOST_MESSAGE } from '../../layer/lease/lease-holder.js';
+import { MetricName } from '../../layer/telemetry/telemetry.js';
 import { HOUR_MS, rejectionOf, START, TOKEN_TYPE, World } from './token-manager-harness.js';
 
 const SECRET = /refresh-token-secret|access-token-secret/;

@@ -1,6 +1,10 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
-import { ConfigurationError, InvalidProviderResponseError, TokenRefreshError } from '../../layer/errors.js';
+import {
+  ConfigurationError,
+  InvalidProviderResponseError,
+  TokenRefreshError,
+} from '../../layer/errors/error-classes.js';
 import {
   SALESFORCE_INVALID_SESSION,
   SALESFORCE_REQUEST_LIMIT,

@@ -4,10 +4,14 @@
  * test/integration/scheduled-refresh.test.ts.
  */
 import { describe, expect, it } from '@jest/globals';
-import { isSharedTokenError, RefreshTokenExpiredError, TokenRefreshError } from '../../layer/errors.js';
-import { REFRESH_TOKEN_EXPIRED_MESSAGE } from '../../layer/lease-holder.js';
+import {
+  isSharedTokenError,
+  RefreshTokenExpiredError,
+  TokenRefreshError,
+} from '../../layer/errors/error-classes.js';
+import { REFRESH_TOKEN_EXPIRED_MESSAGE } from '../../layer/lease/lease-holder.js';
+import type { RefreshOutcome } from '../../layer/lease/refresh-outcome.js';
 import { OAuth2RefreshTokenProvider } from '../../layer/providers/oauth2-refresh-token.js';
-import type { RefreshOutcome } from '../../layer/refresh-outcome.js';
 import {
   type RefreshTarget,
   type RefreshTokensOptions,
@@ -16,7 +20,7 @@ import {
   ScheduledRefreshError,
   scheduledRefreshHandler,
 } from '../../layer/scheduled-refresh.js';
-import { MetricName } from '../../layer/telemetry.js';
+import { MetricName } from '../../layer/telemetry/telemetry.js';
 import { fakeFetch, json } from '../support/fake-fetch.js';
 import { rejectionOf } from '../support/rejection-of.js';
 import { testSecret } from '../support/test-secrets.js';

@@ -8,12 +8,12 @@ import {
   SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ConfigurationError, isSharedTokenError, SecretError } from '../../layer/errors.js';
+import { ConfigurationError, isSharedTokenError, SecretError } from '../../layer/errors/error-classes.js';
 import {
   DEFAULT_SECRET_CACHE_EXPIRY_MS,
   SecretsManagerSource,
   type SecretsManagerSourceOptions,
-} from '../../layer/secret-source.js';
+} from '../../layer/secret/secret-source.js';
 import { testSecret } from '../support/test-secrets.js';
 
 const NAME = '/prod/orders/oauth/salesforce';
@@ -252,7 +252,7 @@ describe('SecretsManagerSource: errors', () => {
     expect(isSharedTokenError(error, 'SecretError')).toBe(true);
     expect(error.message).toContain(`secret "${NAME}" does not exist`);
     expect(error.secretName).toBe(NAME);
-    // A copy of the SDK error: its name and status, never its message (layer/foreign-error.ts).
+    // A copy of the SDK error: its name and status, never its message (layer/errors/foreign-error.ts).
     expect(error.cause).toMatchObject({
       name: 'ResourceNotFoundException',
       $metadata: { httpStatusCode: 400 },

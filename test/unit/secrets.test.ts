@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
 import { MIN_SALT_LENGTH, SaltCipher } from '../../layer/crypto/salt-cipher.js';
-import { ConfigurationError, isSharedTokenError, SecretError } from '../../layer/errors.js';
+import { ConfigurationError, isSharedTokenError, SecretError } from '../../layer/errors/error-classes.js';
 import {
   clearParsedSecrets,
   MAX_SECRET_DEPTH,
@@ -9,7 +9,7 @@ import {
   parseProviderSecret,
   parseProviderSecretCached,
   validateSecretName,
-} from '../../layer/secrets.js';
+} from '../../layer/secret/secrets.js';
 import { testSecret } from '../support/test-secrets.js';
 
 const NAME = '/prod/orders/oauth/salesforce';

@@ -13,7 +13,7 @@ import type { Context } from 'aws-lambda';
 import { AccessToken } from '../../layer/access-token.js';
 import { functionProvider } from '../../layer/providers/function-provider.js';
 import { TokenRejectedError } from '../../layer/rejection.js';
-import { MetricName, type TokenMetrics } from '../../layer/telemetry.js';
+import { MetricName, type TokenMetrics } from '../../layer/telemetry/telemetry.js';
 import { type SharedTokenMiddlewareOptions, sharedToken } from '../../middleware/shared-token-middleware.js';
 import { withSharedToken } from '../../middleware/with-shared-token.js';
 import { type LocalSecretsManager, startSecretsManager } from '../../scripts/local-stack/index.js';

@@ -6,11 +6,11 @@
  */
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { SaltCipher } from '../../layer/crypto/salt-cipher.js';
-import { isSharedTokenError, TokenRefreshError } from '../../layer/errors.js';
+import { isSharedTokenError, TokenRefreshError } from '../../layer/errors/error-classes.js';
 import type { ProviderFactory } from '../../layer/providers/token-provider.js';
-import type { SecretSource } from '../../layer/secret-source.js';
+import type { SecretSource } from '../../layer/secret/secret-source.js';
 import { SharedToken, type SharedTokenOptions } from '../../layer/shared-token.js';
-import { MetricName } from '../../layer/telemetry.js';
+import { MetricName } from '../../layer/telemetry/telemetry.js';
 import { MemoryTokenStore } from '../support/memory-token-store.js';
 import { testSecret } from '../support/test-secrets.js';
 import {

@@ -6,8 +6,8 @@
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { functionProvider } from '../../layer/providers/function-provider.js';
-import { SecretsManagerSource } from '../../layer/secret-source.js';
-import { TenantTokens, type TenantTokensOptions } from '../../layer/tenant-tokens.js';
+import { SecretsManagerSource } from '../../layer/secret/secret-source.js';
+import { TenantTokens, type TenantTokensOptions } from '../../layer/tenants/tenant-tokens.js';
 import { MemoryTokenStore } from '../support/memory-token-store.js';
 import { testSecret } from '../support/test-secrets.js';
 import { FakeTime, HOUR_MS, RecordingLogger, RecordingMetrics } from './token-manager-harness.js';

@@ -4,8 +4,8 @@
  * tenant ids chosen by the caller: test/unit/unknown-tenants.test.ts.
  */
 import { describe, expect, it } from '@jest/globals';
-import { ConfigurationError, SecretError } from '../../layer/errors.js';
-import type { TenantTokensOptions } from '../../layer/tenant-tokens.js';
+import { ConfigurationError, SecretError } from '../../layer/errors/error-classes.js';
+import type { TenantTokensOptions } from '../../layer/tenants/tenant-tokens.js';
 import { checkSecretTenant, parseTokenType, tenantTokenType } from '../../layer/token-type.js';
 import { SALT_B, secretNameOf, tenantWorld } from './tenants-harness.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { TokenRefreshError } from '../../layer/errors.js';
+import type { TokenRefreshError } from '../../layer/errors/error-classes.js';
 import { OAuth2ClientCredentialsProvider } from '../../layer/providers/oauth2.js';
 import { OAuth2RefreshTokenProvider } from '../../layer/providers/oauth2-refresh-token.js';
 import { SalesforceProvider } from '../../layer/providers/salesforce.js';

@@ -5,8 +5,8 @@ import {
   isSharedTokenError,
   TokenRefreshError,
   TokenStoreError,
-} from '../../layer/errors.js';
-import { MetricName } from '../../layer/telemetry.js';
+} from '../../layer/errors/error-classes.js';
+import { MetricName } from '../../layer/telemetry/telemetry.js';
 import { HOUR_MS, rejectionOf, START, TOKEN_TYPE, World } from './token-manager-harness.js';
 
 const SKEW_MS = 30_000;

@@ -4,10 +4,15 @@
  * and can be held or made to fail, and recorders for logs and metrics.
  */
 import { SaltCipher } from '../../layer/crypto/salt-cipher.js';
+import { TokenManager } from '../../layer/lease/token-manager.js';
+import type { TokenManagerOptions } from '../../layer/lease/token-manager-options.js';
 import type { ProviderToken, TokenProvider, TokenRequest } from '../../layer/providers/token-provider.js';
-import type { LogAttributes, MetricName, TokenLogger, TokenMetrics } from '../../layer/telemetry.js';
-import { TokenManager } from '../../layer/token-manager.js';
-import type { TokenManagerOptions } from '../../layer/token-manager-options.js';
+import type {
+  LogAttributes,
+  MetricName,
+  TokenLogger,
+  TokenMetrics,
+} from '../../layer/telemetry/telemetry.js';
 import { MemoryTokenStore } from '../support/memory-token-store.js';
 import { testSecret } from '../support/test-secrets.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { SaltCipher } from '../../layer/crypto/salt-cipher.js';
-import { TokenManager } from '../../layer/token-manager.js';
-import type { TokenManagerOptions } from '../../layer/token-manager-options.js';
+import { TokenManager } from '../../layer/lease/token-manager.js';
+import type { TokenManagerOptions } from '../../layer/lease/token-manager-options.js';
 import { MemoryTokenStore } from '../support/memory-token-store.js';
 import { FakeProvider, FakeTime, SALT, TOKEN_TYPE } from './token-manager-harness.js';
 

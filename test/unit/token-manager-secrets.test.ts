@@ -1,8 +1,8 @@
 import { inspect } from 'node:util';
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { TokenRefreshError, TokenStoreError } from '../../layer/errors.js';
-import { refreshTokenContext } from '../../layer/lease-holder.js';
-import { MetricName } from '../../layer/telemetry.js';
+import { TokenRefreshError, TokenStoreError } from '../../layer/errors/error-classes.js';
+import { refreshTokenContext } from '../../layer/lease/lease-holder.js';
+import { MetricName } from '../../layer/telemetry/telemetry.js';
 import {
   HOUR_MS,
   RecordingLogger,

@@ -1,7 +1,11 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { AccessToken } from '../../layer/access-token.js';
-import { isSharedTokenError, LockWaitTimeoutError, TokenStoreError } from '../../layer/errors.js';
-import { MetricName } from '../../layer/telemetry.js';
+import {
+  isSharedTokenError,
+  LockWaitTimeoutError,
+  TokenStoreError,
+} from '../../layer/errors/error-classes.js';
+import { MetricName } from '../../layer/telemetry/telemetry.js';
 import {
   type Container,
   flushMicrotasks,

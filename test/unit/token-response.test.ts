@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
-import { InvalidProviderResponseError, isSharedTokenError } from '../../layer/errors.js';
+import { InvalidProviderResponseError, isSharedTokenError } from '../../layer/errors/error-classes.js';
 import { MAX_EXPIRES_IN_SECONDS, parseTokenResponse } from '../../layer/providers/token-response.js';
 import { testSecret } from '../support/test-secrets.js';
 

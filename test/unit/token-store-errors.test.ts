@@ -1,8 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from '@jest/globals';
-import { awsErrorName } from '../../layer/aws-error-name.js';
-import { isSharedTokenError, type TokenStoreError } from '../../layer/errors.js';
-import { TokenStore } from '../../layer/token-store.js';
+import { awsErrorName } from '../../layer/aws/aws-error-name.js';
+import { isSharedTokenError, type TokenStoreError } from '../../layer/errors/error-classes.js';
+import { TokenStore } from '../../layer/store/token-store.js';
 import { rejectionOf } from '../support/rejection-of.js';
 
 const TABLE = 'unit-access-tokens';
@@ -44,7 +44,7 @@ describe('TokenStore errors', () => {
       code: 'ProvisionedThroughputExceededException',
       throttled: true,
       transient: true,
-      // A copy keeping the name and code, never the SDK's message (layer/foreign-error.ts).
+      // A copy keeping the name and code, never the SDK's message (layer/errors/foreign-error.ts).
       cause: expect.objectContaining({ name: 'ProvisionedThroughputExceededException' }),
     });
   });

@@ -4,7 +4,7 @@
  * rather than `instanceof` alone: a copy of this module in a Lambda layer and one
  * bundled into a function are different classes with the same `name`.
  */
-import { isIdentifier } from './aws-error-name.js';
+import { isIdentifier } from '../aws/aws-error-name.js';
 import { foreignCause } from './foreign-error.js';
 
 /**
@@ -15,7 +15,7 @@ const OURS = Symbol.for('lambda-shared-token.error');
 
 /**
  * The base class. A `cause` that is not one of our errors is replaced by a `ForeignErrorCopy`
- * (layer/foreign-error.ts): its name, code, HTTP status and fault, never its message, stack or
+ * (layer/errors/foreign-error.ts): its name, code, HTTP status and fault, never its message, stack or
  * properties, which may quote a URL with credentials, a response body or a secret (I4). Our
  * errors as causes are kept: they were made safe when they were built.
  */

@@ -8,11 +8,11 @@ import {
   SecretsManagerClient,
   type SecretsManagerClientConfig,
 } from '@aws-sdk/client-secrets-manager';
-import { checkClientConfig, withCallTimeouts } from './aws-client-config.js';
-import { type Clock, systemClock } from './clock.js';
-import { abandonAt } from './deadline.js';
-import { SecretError } from './errors.js';
-import { checkMillisecondsOption } from './milliseconds-option.js';
+import { checkClientConfig, withCallTimeouts } from '../aws/aws-client-config.js';
+import { SecretError } from '../errors/error-classes.js';
+import { checkMillisecondsOption } from '../options/milliseconds-option.js';
+import { type Clock, systemClock } from '../time/clock.js';
+import { abandonAt } from '../time/deadline.js';
 import { validateSecretName } from './secrets.js';
 
 /** A source of the raw provider secret: a JSON string or an already parsed object, for `parseProviderSecret`. */

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { AccessToken } from './access-token.js';
-import { AuditEvent, auditFields } from './audit.js';
-import { fromEpochSeconds, toEpochSeconds } from './clock.js';
-import { asDeadlineReached, cutoffSignal, MIN_CALL_MS } from './deadline.js';
-import { isSharedTokenError, LockWaitTimeoutError, TokenRefreshError } from './errors.js';
+import { AccessToken } from '../access-token.js';
+import { isSharedTokenError, LockWaitTimeoutError, TokenRefreshError } from '../errors/error-classes.js';
+import type { TokenRecord } from '../store/token-store.js';
+import { AuditEvent, auditFields } from '../telemetry/audit.js';
+import { MetricName } from '../telemetry/telemetry.js';
+import { fromEpochSeconds, toEpochSeconds } from '../time/clock.js';
+import { asDeadlineReached, cutoffSignal, MIN_CALL_MS } from '../time/deadline.js';
 import { refreshAsHolder } from './lease-holder.js';
 import {
   leaseIsLive,
@@ -15,13 +17,11 @@ import {
 } from './lease-timing.js';
 import type { DeferReason, RefreshOutcome } from './refresh-outcome.js';
 import { rejectionRefreshLimit } from './rejection-bound.js';
-import { MetricName } from './telemetry.js';
 import {
   type ResolvedTokenManagerOptions,
   resolveTokenManagerOptions,
   type TokenManagerOptions,
 } from './token-manager-options.js';
-import type { TokenRecord } from './token-store.js';
 
 export interface GetTokenOptions {
   /**

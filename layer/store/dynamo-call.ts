@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { awsErrorName } from './aws-error-name.js';
-import { TableNotFoundError, TokenStoreError } from './errors.js';
+import { awsErrorName } from '../aws/aws-error-name.js';
+import { TableNotFoundError, TokenStoreError } from '../errors/error-classes.js';
 
 /** One call of the token store to DynamoDB, named for its error messages. */
 export interface DynamoCall {

@@ -1,20 +1,20 @@
-import { AccessToken } from './access-token.js';
-import { AuditEvent, auditFields } from './audit.js';
-import { fromEpochSeconds, toEpochSeconds } from './clock.js';
-import { commitWithinLease } from './commit-within-lease.js';
-import { cutoffSignal, heldTimeout, MIN_CALL_MS } from './deadline.js';
+import { AccessToken } from '../access-token.js';
 import {
   InvalidProviderResponseError,
   isSharedTokenError,
   isTokenRefreshError,
   LockWaitTimeoutError,
   TokenRefreshError,
-} from './errors.js';
+} from '../errors/error-classes.js';
+import type { ProviderToken } from '../providers/token-provider.js';
+import type { TokenRecord } from '../store/token-store.js';
+import { AuditEvent, auditFields } from '../telemetry/audit.js';
+import { MetricName } from '../telemetry/telemetry.js';
+import { fromEpochSeconds, toEpochSeconds } from '../time/clock.js';
+import { cutoffSignal, heldTimeout, MIN_CALL_MS } from '../time/deadline.js';
+import { commitWithinLease } from './commit-within-lease.js';
 import { providerBudgetMs } from './lease-timing.js';
-import type { ProviderToken } from './providers/token-provider.js';
-import { MetricName } from './telemetry.js';
 import type { ResolvedTokenManagerOptions } from './token-manager-options.js';
-import type { TokenRecord } from './token-store.js';
 
 /** The one log line of a dead refresh token (level error): CloudWatch metric filters can match it. */
 export const REFRESH_TOKEN_EXPIRED_MESSAGE = 'refresh token expired';

@@ -1,6 +1,6 @@
-import { fromEpochSeconds } from './clock.js';
+import type { TokenRecord } from '../store/token-store.js';
+import { fromEpochSeconds } from '../time/clock.js';
 import type { ResolvedTokenManagerOptions } from './token-manager-options.js';
-import type { TokenRecord } from './token-store.js';
 
 /** Clock difference between this container and DynamoDB's TTL that the hold allows for. */
 export const TTL_MARGIN_MS = 5_000;

@@ -5,8 +5,9 @@
  * Logger puts them at the top level of its JSON. Nothing secret goes in: ids, versions and
  * outcomes only (I4).
  */
+
+import { parseTokenType } from '../token-type.js';
 import type { LogAttributes } from './telemetry.js';
-import { parseTokenType } from './token-type.js';
 
 /** What happened; the value of the `audit` field. */
 export const AuditEvent = {

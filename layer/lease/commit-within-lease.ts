@@ -1,7 +1,7 @@
-import { MIN_CALL_MS } from './deadline.js';
-import { isSharedTokenError, type TokenStoreError } from './errors.js';
+import { isSharedTokenError, type TokenStoreError } from '../errors/error-classes.js';
+import type { CommitRequest, TokenRecord } from '../store/token-store.js';
+import { MIN_CALL_MS } from '../time/deadline.js';
 import type { ResolvedTokenManagerOptions } from './token-manager-options.js';
-import type { CommitRequest, TokenRecord } from './token-store.js';
 
 /** First pause before the commit is tried again; it doubles up to the maximum. */
 const COMMIT_RETRY_INITIAL_MS = 100;

@@ -1,4 +1,4 @@
-import { ConfigurationError } from './errors.js';
+import { ConfigurationError } from '../errors/error-classes.js';
 
 /** Environment variables the layer reads. */
 export const ENV_TABLE_NAME = 'DYNAMODB_TABLE_ACCESS_TOKENS';

@@ -1,6 +1,6 @@
-import { fromEpochSeconds } from './clock.js';
-import { RejectionRefreshLimitedError } from './errors.js';
-import type { TokenRecord } from './token-store.js';
+import { RejectionRefreshLimitedError } from '../errors/error-classes.js';
+import type { TokenRecord } from '../store/token-store.js';
+import { fromEpochSeconds } from '../time/clock.js';
 
 /**
  * The fleet-wide bound on rejection-driven refreshes (step 7), read from the item: its

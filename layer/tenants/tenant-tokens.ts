@@ -6,25 +6,25 @@
  * A's secret fails before it touches tenant B's item (see checkSecretTenant).
  *
  * Tenant ids usually come from the request, so the caller chooses them: a tenant is kept only
- * once its secret proved it (layer/tenant-proof.ts), and one whose secret does not exist is
- * refused without a call for a while (layer/tenant-cache.ts).
+ * once its secret proved it (layer/tenants/tenant-proof.ts), and one whose secret does not exist is
+ * refused without a call for a while (layer/tenants/tenant-cache.ts).
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { withCallTimeouts } from './aws-client-config.js';
-import { systemClock } from './clock.js';
-import { checkMillisecondsOption } from './milliseconds-option.js';
-import { createPowertoolsLogger, createPowertoolsMetrics } from './powertools-telemetry.js';
-import type { CipherFactory } from './secret-binding.js';
-import { type SecretSource, SecretsManagerSource } from './secret-source.js';
+import { withCallTimeouts } from '../aws/aws-client-config.js';
+import { checkMillisecondsOption } from '../options/milliseconds-option.js';
+import type { CipherFactory } from '../secret/secret-binding.js';
+import { type SecretSource, SecretsManagerSource } from '../secret/secret-source.js';
 import {
   defaultStore,
   SHARED_TOKEN_OPTION_NAMES,
   SharedToken,
   type SharedTokenOptions,
-} from './shared-token.js';
+} from '../shared-token.js';
+import { createPowertoolsLogger, createPowertoolsMetrics } from '../telemetry/powertools-telemetry.js';
+import { systemClock } from '../time/clock.js';
+import { checkTokenTypePart, tenantTokenType } from '../token-type.js';
 import { TenantCache } from './tenant-cache.js';
 import { watchedSecretSource } from './tenant-proof.js';
-import { checkTokenTypePart, tenantTokenType } from './token-type.js';
 
 /** Options of {@link TenantTokens}: SharedToken's, with the per-tenant ones as functions of the tenant. */
 export interface TenantTokensOptions

@@ -13,8 +13,9 @@
  *
  * @internal
  */
-import type { Clock } from './clock.js';
-import { SecretError } from './errors.js';
+
+import { SecretError } from '../errors/error-classes.js';
+import type { Clock } from '../time/clock.js';
 
 export interface TenantCacheLimits {
   maxKnown: number;

@@ -10,11 +10,11 @@
  *
  * @internal
  */
-import { awsErrorName } from './aws-error-name.js';
-import { isSharedTokenError, type SecretError } from './errors.js';
-import type { SecretSource } from './secret-source.js';
-import { parseProviderSecret } from './secrets.js';
-import { checkSecretTenant } from './token-type.js';
+import { awsErrorName } from '../aws/aws-error-name.js';
+import { isSharedTokenError, type SecretError } from '../errors/error-classes.js';
+import type { SecretSource } from '../secret/secret-source.js';
+import { parseProviderSecret } from '../secret/secrets.js';
+import { checkSecretTenant } from '../token-type.js';
 
 /** What TenantTokens learns from a tenant's secret reads. */
 export interface TenantWatch {

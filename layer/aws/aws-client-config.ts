@@ -1,4 +1,4 @@
-import { requireHttpUrl } from './providers/provider-options.js';
+import { requireHttpUrl } from '../providers/provider-options.js';
 
 /**
  * Throws a ConfigurationError when the client configuration's `endpoint` is a URL holding
@@ -14,7 +14,7 @@ export function checkClientConfig(config: { endpoint?: unknown } | undefined, la
 /**
  * Timeouts of every AWS client the layer builds itself (DynamoDB, Secrets Manager, KMS). The SDK's
  * defaults wait for ever on a connection that accepts and never answers; each call is also
- * abandoned at its caller's deadline (layer/deadline.ts), but a call shared by many callers, or
+ * abandoned at its caller's deadline (layer/time/deadline.ts), but a call shared by many callers, or
  * made with no deadline, needs the client's own bound. A client passed in by the user is used as
  * it is, and a `requestHandler` in the user's client configuration wins.
  */

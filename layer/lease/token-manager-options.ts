@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { type Clock, systemClock } from './clock.js';
-import type { TokenCipher } from './crypto/token-cipher.js';
-import type { TokenProvider } from './providers/token-provider.js';
-import { silentLogger, silentMetrics, type TokenLogger, type TokenMetrics } from './telemetry.js';
-import type { TokenRepository } from './token-store.js';
+import type { TokenCipher } from '../crypto/token-cipher.js';
+import type { TokenProvider } from '../providers/token-provider.js';
+import type { TokenRepository } from '../store/token-store.js';
+import { silentLogger, silentMetrics, type TokenLogger, type TokenMetrics } from '../telemetry/telemetry.js';
+import { type Clock, systemClock } from '../time/clock.js';
 
 export interface TokenManagerOptions {
   /** Provider key of the shared item: `salesforce`, or `salesforce#tenant-42` for a tenant. */

@@ -7,9 +7,9 @@
  * field, and a {@link ProviderSecret} renders as its name and field names only (I4, I6).
  */
 import { createHash } from 'node:crypto';
-import { MIN_SALT_LENGTH } from './crypto/salt-cipher.js';
-import { ConfigurationError, SecretError } from './errors.js';
-import type { ProviderCredentials } from './providers/token-provider.js';
+import { MIN_SALT_LENGTH } from '../crypto/salt-cipher.js';
+import { ConfigurationError, SecretError } from '../errors/error-classes.js';
+import type { ProviderCredentials } from '../providers/token-provider.js';
 
 const SEGMENT = '[A-Za-z0-9_.+=@-]+';
 const SECRET_PATH = new RegExp(`^/${SEGMENT}/${SEGMENT}/${SEGMENT}/${SEGMENT}$`);

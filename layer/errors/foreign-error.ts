@@ -14,7 +14,7 @@
  * Names and codes are kept only when they are identifiers (`ThrottlingException`, `ECONNREFUSED`):
  * a value that someone put in an error's NAME is not recognised, but one in its message is dropped.
  */
-import { awsErrorName, isIdentifier } from './aws-error-name.js';
+import { awsErrorName, isIdentifier } from '../aws/aws-error-name.js';
 
 /** A cause chain this deep is cut: real ones are 2 or 3 long, and a cycle would be endless. */
 export const MAX_CAUSE_DEPTH = 8;

@@ -1,10 +1,10 @@
-import type { CipherCallOptions, TokenCipher } from './crypto/token-cipher.js';
-import { isSharedTokenError } from './errors.js';
-import type { ProviderFactory, TokenProvider, TokenRequest } from './providers/token-provider.js';
+import type { CipherCallOptions, TokenCipher } from '../crypto/token-cipher.js';
+import { isSharedTokenError } from '../errors/error-classes.js';
+import type { ProviderFactory, TokenProvider, TokenRequest } from '../providers/token-provider.js';
+import type { TokenLogger } from '../telemetry/telemetry.js';
+import { checkSecretTenant } from '../token-type.js';
 import { type SecretSource, secretReadUntil } from './secret-source.js';
 import { type ProviderSecret, parseProviderSecret } from './secrets.js';
-import type { TokenLogger } from './telemetry.js';
-import { checkSecretTenant } from './token-type.js';
 
 /** Builds the cipher from the current secret (by default a SaltCipher over its salts). */
 export type CipherFactory = (secret: ProviderSecret) => TokenCipher;

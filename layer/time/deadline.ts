@@ -3,7 +3,7 @@
  * each is abandoned when the caller's time runs out (I2), and an abandoned call reaches the caller
  * as the deadline reached, a LockWaitTimeoutError whose `cause` is the abandoned call's error.
  */
-import { isSharedTokenError, LockWaitTimeoutError } from './errors.js';
+import { isSharedTokenError, LockWaitTimeoutError } from '../errors/error-classes.js';
 
 /**
  * The least time one call gets: a caller whose cutoff has passed still makes the call once (a
