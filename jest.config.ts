@@ -22,6 +22,7 @@ const config: Config = {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     '^lambda-shared-token$': '<rootDir>/layer/index.ts',
     '^lambda-shared-token/middleware$': '<rootDir>/middleware/index.ts',
+    '^lambda-shared-token/advanced$': '<rootDir>/layer/advanced.ts',
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   // Issue 7: every line a test prints is scanned for the registered secrets; one hit fails the test.

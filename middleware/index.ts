@@ -10,10 +10,9 @@
  * });
  * ```
  *
- * The core is re-exported, so a function needs one import path.
+ * The root API (`lambda-shared-token`) is re-exported, so a function needs one import path.
  */
 export * from '../layer/index.js';
-export { MiddySecretSource, type MiddySecretSourceOptions } from './middy-secret-source.js';
 export {
   type SharedTokenMiddleware,
   type SharedTokenMiddlewareOptions,

@@ -21,6 +21,7 @@ await build({
   // The examples import the package by name, as a user's function does; here it is this checkout.
   alias: {
     'lambda-shared-token/middleware': './middleware/index.ts',
+    'lambda-shared-token/advanced': './layer/advanced.ts',
     'lambda-shared-token': './layer/index.ts',
   },
   sourcemap: false,

@@ -260,11 +260,6 @@ export class KmsError extends SharedTokenError {
   readonly abandoned: boolean;
 }
 
-/** The lease was taken over by another container before this one committed. Internal to the manager. */
-export class LeaseLostError extends SharedTokenError {
-  override name = 'LeaseLostError';
-}
-
 /** True when `error` is one of ours named `name` (or any of ours without `name`), across module copies. */
 export function isSharedTokenError(error: unknown, name?: string): error is SharedTokenError {
   try {
@@ -301,5 +296,4 @@ const KNOWN_NAMES = new Set([
   'RejectionRefreshLimitedError',
   'DecryptError',
   'KmsError',
-  'LeaseLostError',
 ]);

@@ -4,7 +4,7 @@
  * CloudWatch's Sum statistic would show, so the demo can hold `TokenRefreshed` against
  * the provider's own count.
  */
-import { METRIC_NAMESPACE } from '../../layer/index.js';
+import { METRIC_NAMESPACE } from '../../layer/advanced.js';
 
 export interface MetricTotal {
   sum: number;

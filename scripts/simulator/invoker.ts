@@ -7,12 +7,12 @@
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import type { ProviderFactory } from '../../layer/advanced.js';
 import {
   type AccessToken,
   kmsCipher,
   oauth2ClientCredentials,
   oauth2RefreshToken,
-  type ProviderFactory,
   SharedToken,
   type SharedTokenMiddlewareOptions,
   sharedToken,

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { SaltCipher } from '../../layer/index.js';
+import { SaltCipher } from '../../layer/advanced.js';
 import { type DynamoProxy, startDynamoProxy } from '../local-stack/dynamo-proxy.js';
 import { type DynamoEngine, startDynamo } from '../local-stack/dynamodb-local.js';
 import { type LocalKms, startKms } from '../local-stack/kms-server.js';

@@ -13,13 +13,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  isSharedTokenError,
-  SaltCipher,
-  TokenManager,
-  type TokenProvider,
-  TokenStore,
-} from '../../layer/index.js';
+import { SaltCipher, TokenManager, TokenStore } from '../../layer/advanced.js';
+import { isSharedTokenError, type TokenProvider } from '../../layer/index.js';
 import { type DynamoProxy, startDynamoProxy } from '../../scripts/local-stack/dynamo-proxy.js';
 import { localDynamoClient } from '../../scripts/local-stack/table.js';
 import { useLocalTable } from '../support/local-table.js';

@@ -10,15 +10,9 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { SecretsManagerSource, TokenManager, TokenStore } from '../../layer/advanced.js';
 import { KmsCipher } from '../../layer/crypto/kms-cipher.js';
-import {
-  isSharedTokenError,
-  type LockWaitTimeoutError,
-  SecretsManagerSource,
-  SharedToken,
-  TokenManager,
-  TokenStore,
-} from '../../layer/index.js';
+import { isSharedTokenError, type LockWaitTimeoutError, SharedToken } from '../../layer/index.js';
 import type { ProviderToken, TokenProvider } from '../../layer/providers/token-provider.js';
 import { type DynamoProxy, startDynamoProxy } from '../../scripts/local-stack/dynamo-proxy.js';
 import {

@@ -4,6 +4,7 @@
  * client configuration may not hold credentials: it is an option, and options reach errors and logs.
  */
 import { describe, expect, it } from '@jest/globals';
+import { SecretsManagerSource } from '../../layer/advanced.js';
 import {
   CONNECTION_TIMEOUT_MS,
   checkClientConfig,
@@ -11,7 +12,7 @@ import {
   withCallTimeouts,
 } from '../../layer/aws/aws-client-config.js';
 import { KmsCipher } from '../../layer/crypto/kms-cipher.js';
-import { isSharedTokenError, SecretsManagerSource } from '../../layer/index.js';
+import { isSharedTokenError } from '../../layer/index.js';
 import { oauth2ClientCredentials, sharedToken } from '../../middleware/index.js';
 import { testSecret } from '../support/test-secrets.js';
 

@@ -184,8 +184,6 @@ const FACTORIES: Record<string, (cause: unknown) => Error> = {
       cause,
       code: 'ThrottlingException',
     }),
-  LeaseLostError: (cause) =>
-    new layer.LeaseLostError(`The lease of "${TOKEN_TYPE}" was taken over before the commit`, { cause }),
   ScheduledRefreshError: () =>
     new layer.ScheduledRefreshError({
       refreshed: [],

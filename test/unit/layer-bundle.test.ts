@@ -72,7 +72,7 @@ describe('bundleLayer', () => {
 
   it('exports withSharedToken, sharedToken and the core API', () => {
     expect(bundle.exports).toEqual(
-      expect.arrayContaining(['withSharedToken', 'sharedToken', 'SharedToken', 'TokenManager', 'TokenStore']),
+      expect.arrayContaining(['withSharedToken', 'sharedToken', 'SharedToken', 'TenantTokens', 'scheduledRefreshHandler']),
     );
     expect(count(text, /export\s*\{[^}]*\bwithSharedToken\b/g)).toBe(1);
   });

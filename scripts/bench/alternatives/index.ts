@@ -5,13 +5,8 @@
  * coordination between containers differs.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  isSharedTokenError,
-  type ProviderToken,
-  SalesforceProvider,
-  SaltCipher,
-  TokenRefreshError,
-} from '../../../layer/index.js';
+import { SalesforceProvider, SaltCipher } from '../../../layer/advanced.js';
+import { isSharedTokenError, type ProviderToken, TokenRefreshError } from '../../../layer/index.js';
 import type { Invoker, ProviderHooks } from '../../simulator/invoker.js';
 import type { ContainerConfig } from '../../simulator/protocol.js';
 import { effectiveTiming } from '../../simulator/timing-options.js';

@@ -6,7 +6,8 @@
  * container seals the new token (encrypt) and another reads it from the store (decrypt).
  */
 import { KMSClient } from '@aws-sdk/client-kms';
-import { KmsCipher, type KmsCipherOptions } from '../../../layer/index.js';
+import { KmsCipher } from '../../../layer/advanced.js';
+import type { KmsCipherOptions } from '../../../layer/index.js';
 import { startKms } from '../../local-stack/kms-server.js';
 import { type BenchContext, type BenchSection, round } from '../section.js';
 
