@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AccessToken } from './access-token.js';
 import { withCallTimeouts } from './aws/aws-client-config.js';
 import { SaltCipher } from './crypto/salt-cipher.js';
+import { errorName } from './errors/error-name.js';
 import type { RefreshOutcome } from './lease/refresh-outcome.js';
 import { type GetTokenOptions, TokenManager } from './lease/token-manager.js';
 import { TOKEN_MANAGER_OPTION_NAMES, type TokenManagerOptions } from './lease/token-manager-options.js';
@@ -308,8 +309,4 @@ export function defaultStore(): TokenRepository {
   // Read at construction (cold start): a missing variable fails at once, naming it (I6).
   const { tableName } = readEnvironment();
   return new TokenStore({ client: new DynamoDBClient(withCallTimeouts({})), tableName });
-}
-
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : typeof error;
 }

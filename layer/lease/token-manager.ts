@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AccessToken } from '../access-token.js';
 import { isSharedTokenError, LockWaitTimeoutError, TokenRefreshError } from '../errors/error-classes.js';
+import { errorName } from '../errors/error-name.js';
 import type { TokenRecord } from '../store/token-store.js';
 import { AuditEvent, auditFields } from '../telemetry/audit.js';
 import { MetricName } from '../telemetry/telemetry.js';
@@ -654,10 +655,6 @@ export class TokenManager {
  * containers' half, so it still refreshes before their window opens (it runs on a schedule).
  */
 const REFRESHER_LIFE_SHARE = 0.75;
-
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : typeof error;
-}
 
 function deferred(reason: DeferReason, token: AccessToken | undefined): RefreshOutcome {
   return {

@@ -12,6 +12,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { errorName } from '../errors/error-name.js';
 import { type Clock, systemClock } from '../time/clock.js';
 import {
   METRIC_NAMESPACE,
@@ -324,8 +325,4 @@ function checkName(value: unknown, option: string): string {
     throw new TypeError(`option "${option}" must be a non-empty string of at most 255 characters`);
   }
   return value;
-}
-
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : typeof error;
 }
