@@ -4,7 +4,8 @@
  * the real one (see invoker.ts); its logs and Powertools metrics go to stdout and stderr,
  * where the parent reads them.
  */
-import { createInvoker, type Invoker } from './invoker.js';
+import type { Invoker } from '../alternatives/invoker.js';
+import { createInvoker } from './invoker.js';
 import type { ChildMessage, ContainerConfig, ContainerResult, ParentMessage } from './protocol.js';
 import { runRefresherChild } from './refresher.js';
 

@@ -18,32 +18,22 @@ import {
   sharedToken,
   withSharedToken,
 } from '../../middleware/index.js';
-import { createAlternativeInvoker } from '../bench/alternatives/index.js';
-import { InvocationTimer } from './invocation-timer.js';
+import {
+  type AlternativeConfig,
+  type AlternativeStrategy,
+  createAlternativeInvoker,
+} from '../alternatives/index.js';
+import { InvocationTimer } from '../alternatives/invocation-timer.js';
+import type { Invoker, ProviderHooks } from '../alternatives/invoker.js';
 import type { ContainerConfig } from './protocol.js';
-
-export interface ProviderHooks {
-  /** Called when this container, holding the lease, asks the provider. */
-  refreshing(): void;
-  /** Called with the provider's answer in hand, before the commit; may hold it back. */
-  answered(): Promise<void>;
-}
+import { effectiveTiming } from './timing-options.js';
 
 type BaseHandler = (event: unknown, context: Context) => Promise<unknown>;
 
-export interface Invoker {
-  /** Runs one invocation by `deadline` (epoch ms). */
-  invoke(deadline: number): Promise<void>;
-  /** Time the last invocation spent outside the base handler (getting the token), failed ones included. */
-  lastOverheadMs(): number;
-  /** Epoch ms when the last invocation's handler last started with a token in hand. */
-  lastTokenAt(): number | null;
-  /** Before the container exits: publish what the metrics still hold (a real Lambda may lose it). */
-  finish?(): void;
-}
-
 export async function createInvoker(config: ContainerConfig, hooks: ProviderHooks): Promise<Invoker> {
-  if (config.strategy !== 'shared-token') return createAlternativeInvoker(config, hooks);
+  if (config.strategy !== 'shared-token') {
+    return createAlternativeInvoker(alternativeConfig(config, config.strategy), hooks);
+  }
   const { handler: base, options } = await loadHandler(config);
   const tuned: SharedTokenMiddlewareOptions = {
     ...options,
@@ -83,6 +73,24 @@ export async function createInvoker(config: ContainerConfig, hooks: ProviderHook
     lastOverheadMs: () => timer.lastOverheadMs(),
     lastTokenAt: () => timer.lastTokenAt(),
     finish: () => shared.flushMetrics({ force: true }),
+  };
+}
+
+/** What an alternative is told of its container: the Salesforce example's, on this run's timing. */
+function alternativeConfig(config: ContainerConfig, strategy: AlternativeStrategy): AlternativeConfig {
+  if (config.api.kind !== 'salesforce') {
+    throw new Error(`strategy "${strategy}" runs the Salesforce example only (no --api-url)`);
+  }
+  // The timing this project's containers run on in the same simulation: what it set, else the library's defaults.
+  const { skewMs, leaseMs } = effectiveTiming(config.manager);
+  return {
+    strategy,
+    instanceUrl: config.api.instanceUrl,
+    secretName: config.secretName,
+    tokenType: config.tokenType,
+    tableName: config.tableName,
+    skewMs,
+    leaseMs,
   };
 }
 

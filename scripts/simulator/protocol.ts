@@ -1,4 +1,5 @@
 /** Messages between the simulator (parent) and its containers (children), over the IPC channel. */
+import type { AlternativeStrategy } from '../alternatives/index.js';
 import type { TimingOptions } from './timing-options.js';
 
 /** Which handler a container runs: the Salesforce example, or a generic one for `--api-url`. */
@@ -16,9 +17,9 @@ export type Entry = 'middleware' | 'middy-use' | 'core';
 
 /**
  * Who shares the token. `shared-token` is this project; the others are what users would build
- * instead, for the benchmark (scripts/bench/alternatives/).
+ * instead, for the benchmark (scripts/alternatives/).
  */
-export type Strategy = 'shared-token' | 'each-refreshes' | 'claim-or-fail' | 'process-single-flight';
+export type Strategy = 'shared-token' | AlternativeStrategy;
 
 /** How the token is sealed in the table: the secret's salt (SaltCipher), or KMS envelope encryption. */
 export type CipherKind = 'salt' | 'kms';

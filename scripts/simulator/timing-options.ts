@@ -143,7 +143,7 @@ export function containerTiming(set: TimingOptions, ttlSeconds: number): Contain
   return { options, reasons };
 }
 
-/** The timing a container runs on: its options over the library's defaults (for the bench's alternatives and the seeds). */
+/** The timing a container runs on: its options over the library's defaults (for the alternatives and the seeds). */
 export function effectiveTiming(options: TimingOptions): Record<TimingOptionName, number> {
   return { ...LIBRARY_TIMING_DEFAULTS, ...definedOnly(options) };
 }

@@ -4,9 +4,9 @@
  * rate limit) get another token once and run the query again, as this project's middleware does.
  */
 import type { Context } from 'aws-lambda';
-import { type AccessToken, isTokenRejection } from '../../../layer/index.js';
-import { InvocationTimer } from '../../simulator/invocation-timer.js';
-import type { Invoker } from '../../simulator/invoker.js';
+import { type AccessToken, isTokenRejection } from '../../layer/index.js';
+import { InvocationTimer } from './invocation-timer.js';
+import type { Invoker } from './invoker.js';
 import type { TokenSource } from './token-source.js';
 
 /** The example's handler: reads `context.sharedToken`, throws SalesforceApiError on a failed call. */

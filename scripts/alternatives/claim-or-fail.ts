@@ -23,8 +23,8 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { fromEpochSeconds, type SaltCipher, toEpochSeconds } from '../../../layer/advanced.js';
-import { AccessToken } from '../../../layer/index.js';
+import { fromEpochSeconds, type SaltCipher, toEpochSeconds } from '../../layer/advanced.js';
+import { AccessToken } from '../../layer/index.js';
 import { type FetchProviderToken, isFresh, type TokenSource } from './token-source.js';
 
 const IN_PROGRESS = 'INPROGRESS';

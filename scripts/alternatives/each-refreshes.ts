@@ -4,7 +4,7 @@
  * write the item back unconditionally. No lock: every container that finds the token expired
  * before somebody's write lands calls the provider.
  */
-import type { AccessToken } from '../../../layer/index.js';
+import type { AccessToken } from '../../layer/index.js';
 import type { TokenItem } from './token-item.js';
 import { type FetchProviderToken, isFresh, type TokenSource } from './token-source.js';
 

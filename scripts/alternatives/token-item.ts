@@ -5,8 +5,8 @@
  */
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { fromEpochSeconds, type SaltCipher, toEpochSeconds } from '../../../layer/advanced.js';
-import { AccessToken, type ProviderToken } from '../../../layer/index.js';
+import { fromEpochSeconds, type SaltCipher, toEpochSeconds } from '../../layer/advanced.js';
+import { AccessToken, type ProviderToken } from '../../layer/index.js';
 
 export interface TokenItemOptions {
   client: DynamoDBClient;

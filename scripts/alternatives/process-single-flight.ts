@@ -3,7 +3,7 @@
  * in one container sharing one promise (the shape of Middy's processCache), so one container
  * never asks the provider twice at once. Nothing coordinates containers with each other.
  */
-import type { AccessToken } from '../../../layer/index.js';
+import type { AccessToken } from '../../layer/index.js';
 import type { EachRefreshes } from './each-refreshes.js';
 import type { TokenSource } from './token-source.js';
 

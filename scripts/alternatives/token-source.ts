@@ -1,5 +1,5 @@
 /** What every alternative gives the invocation loop: a token now, and a new one after a rejection. */
-import type { AccessToken, ProviderToken } from '../../../layer/index.js';
+import type { AccessToken, ProviderToken } from '../../layer/index.js';
 
 export interface TokenSource {
   /** A token that is valid now (memory, the table, or a refresh). */
