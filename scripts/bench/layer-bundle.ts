@@ -1,27 +1,23 @@
 /**
- * The layer's code as the Lambda layer ships it: one minified ESM file bundled by esbuild from
+ * The layer's code in one file: one minified ESM file bundled by esbuild from
  * `middleware/index.ts` (which re-exports the core, `layer/index.ts`), with Middy and Powertools
- * inside and `@aws-sdk/*` left as imports. The Lambda runtime provides the SDK; a partial copy
- * under /opt would shadow the runtime's and break it (DESIGN.md, Build and ship).
+ * inside and `@aws-sdk/*` left as imports, for the Lambda runtime provides the SDK.
  *
- * The cold-start benchmark measures this file; the layer zip (issue 5) packs it.
+ * The cold-start benchmark measures this file. Its esbuild settings are the layer build's
+ * (scripts/layer/layer-code.ts): this file imports them, never the other way round.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { layerEsbuildOptions } from '../layer/layer-code.js';
+import { OWN_PACKAGE, packageOfInput, packageOfSpecifier } from '../layer/package-names.js';
+import { findProjectRoot } from '../layer/project-root.js';
+
+export { findProjectRoot, OWN_PACKAGE };
 
 /** The entry point: the Middy adapter, which re-exports the whole core. */
 export const LAYER_ENTRY = 'middleware/index.ts';
-
-/** Left as imports: the Lambda runtime provides the SDK. */
-const LAYER_EXTERNALS: readonly string[] = ['@aws-sdk/*'];
-
-/** This project's own files, in {@link LayerBundle.bytesByPackage}. */
-export const OWN_PACKAGE = 'lambda-shared-token';
-
-const PACKAGE_NAME = 'lambda-shared-token';
 
 export interface LayerBundleOptions {
   /**
@@ -61,27 +57,7 @@ export interface LayerBundle {
  * setting to compare (the benchmark's unbundled variant sets `packages: 'external'`).
  */
 export function layerBuildOptions(projectRoot: string, outFile: string): BuildOptions {
-  return { ...layerEsbuildBase(projectRoot), entryPoints: [LAYER_ENTRY], outfile: outFile };
-}
-
-/**
- * What every layer build shares, the shipped one (scripts/layer/layer-code.ts) and this
- * benchmark's: minified ESM for Node 20 with `@aws-sdk/*` left to the runtime. One place, so
- * the benchmark cannot drift from what `make layer` ships.
- */
-export function layerEsbuildBase(projectRoot: string): BuildOptions {
-  return {
-    absWorkingDir: projectRoot,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    minify: true,
-    external: [...LAYER_EXTERNALS],
-    sourcemap: false,
-    metafile: true,
-    logLevel: 'warning',
-  };
+  return { ...layerEsbuildOptions(projectRoot), entryPoints: [LAYER_ENTRY], outfile: outFile };
 }
 
 /** Bundles the layer entry and writes it; see {@link LayerBundle}. */
@@ -118,37 +94,4 @@ function describeOutput(metafile: Metafile | undefined): Omit<LayerBundle, 'path
     bytesByPackage[name] = (bytesByPackage[name] ?? 0) + bytesInOutput;
   }
   return { externalPackages, exports: [...output.exports].sort(), bytesByPackage };
-}
-
-/** `@aws-sdk/client-dynamodb/dist/x` -> `@aws-sdk/client-dynamodb`; `esbuild` -> `esbuild`. */
-export function packageOfSpecifier(specifier: string): string {
-  const parts = specifier.split('/');
-  return (specifier.startsWith('@') ? parts.slice(0, 2) : parts.slice(0, 1)).join('/');
-}
-
-/** A metafile input path -> the package it belongs to (the last `node_modules/` wins: nested copies). */
-export function packageOfInput(input: string): string {
-  const marker = 'node_modules/';
-  const at = input.lastIndexOf(marker);
-  return at === -1 ? OWN_PACKAGE : packageOfSpecifier(input.slice(at + marker.length));
-}
-
-/**
- * The checkout: from source (Jest, tsc) this file is in scripts/bench/, bundled into the bench it
- * is in .build/scripts/bench/, so look upwards rather than a fixed number of levels.
- */
-export function findProjectRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && readPackageName(manifest) === PACKAGE_NAME) return dir;
-    if (dirname(dir) === dir) throw new Error(`no ${PACKAGE_NAME} package.json above ${from}`);
-  }
-}
-
-function readPackageName(manifest: string): unknown {
-  try {
-    return (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name;
-  } catch {
-    return undefined;
-  }
 }

@@ -3,25 +3,26 @@
  *
  * ```
  * nodejs/node_modules/lambda-shared-token/
- *   package.json              exports `.` and `./middleware` (types + import conditions)
+ *   package.json              exports `.`, `./middleware` and `./advanced` (types + import conditions)
  *   dist/index.js             the core; importing it never loads Middy
  *   dist/middleware.js        the Middy adapter, re-exporting the core
- *   dist/chunks/chunk-*.js    the code both share: one copy of every class
+ *   dist/advanced.js          the building blocks (manager, store, ciphers, parsers, constants)
+ *   dist/chunks/chunk-*.js    the code they share: one copy of every class
  *   types/{layer,middleware}/ declarations, as tsc emits them
  *   THIRD-PARTY-LICENSES.txt  what is bundled in, under which licence
  * ```
  *
  * Middy and Powertools are bundled in; `@aws-sdk/*` never is: the runtime provides the SDK, and a
- * partial copy under /opt would shadow the runtime's (DESIGN.md, Build and ship). The zip is
- * deterministic: the same sources give the same bytes.
+ * partial copy under /opt would shadow the runtime's (examples/DEPLOY.md, "Publish the layer").
+ * The zip is deterministic: the same sources give the same bytes.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { findProjectRoot } from '../bench/layer-bundle.js';
 import { bundleLayerCode, type LayerEntryName } from './layer-code.js';
 import { layerPackageJson, THIRD_PARTY_NOTICE, thirdPartyNotice } from './layer-manifest.js';
 import { emitLayerDeclarations } from './layer-types.js';
+import { findProjectRoot } from './project-root.js';
 import { writeZip } from './zip.js';
 
 export const LAYER_NAME = 'lambda-shared-token';
@@ -32,7 +33,7 @@ export const LAYER_ZIP = '.build/layer/lambda-shared-token-layer.zip';
 export const COMPATIBLE_RUNTIMES: readonly string[] = ['nodejs20.x', 'nodejs22.x'];
 /** Pure JavaScript: runs on either architecture. */
 export const COMPATIBLE_ARCHITECTURES: readonly string[] = ['x86_64', 'arm64'];
-/** The size the zip should stay under (issue 5: aim under 300 KB). */
+/** The size the zip should stay under: every cold start reads the layer, so it stays small. */
 export const LAYER_SIZE_BUDGET_BYTES = 300 * 1024;
 
 export interface BuildLayerOptions {
@@ -103,7 +104,7 @@ export async function buildLayer(options: BuildLayerOptions = {}): Promise<Layer
   };
 }
 
-/** The must-holds of issue 5, enforced at build time too: no SDK, no source maps, only SDK imports. */
+/** What the layer must never hold, checked at build time too: no SDK, no source maps, no import but the SDK. */
 function checkLayerContents(paths: string[], externalPackages: string[]): void {
   const offending = paths.filter((path) => path.includes('@aws-sdk') || path.endsWith('.map'));
   if (offending.length > 0) throw new Error(`the layer must not contain ${offending.join(', ')}`);

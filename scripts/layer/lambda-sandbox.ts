@@ -18,8 +18,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findProjectRoot } from '../bench/layer-bundle.js';
 import { linkPackages, packageClosure } from './package-closure.js';
+import { findProjectRoot } from './project-root.js';
 import { extractZip } from './zip.js';
 
 const SANDBOX_FILES = join(dirname(fileURLToPath(import.meta.url)), 'sandbox');
@@ -144,6 +144,8 @@ export interface LambdaContainer {
   resolve(specifier: string): Promise<Resolution>;
   /** For each name: is it the very same value in both modules, imported from the task directory? */
   sameExports(specifiers: [string, string], names: string[]): Promise<Record<string, boolean>>;
+  /** What `specifier` exports, imported from the task directory: name to `typeof` its value. */
+  exportTypes(specifier: string): Promise<Record<string, string>>;
   /** Everything the process has printed so far. */
   output(): { stdout: string; stderr: string };
   /** Ends the process. Idempotent. */
@@ -239,6 +241,7 @@ export async function startLambdaContainer(
     },
     resolve: (specifier) => answerOf<Resolution>({ type: 'resolve', specifier }),
     sameExports: (specifiers, names) => answerOf({ type: 'same-exports', specifiers, names }),
+    exportTypes: (specifier) => answerOf({ type: 'export-types', specifier }),
     output: () => ({ stdout, stderr }),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

@@ -1,17 +1,46 @@
 /**
- * The layer package's JavaScript: one esbuild run over the two entry points with code splitting,
- * so `lambda-shared-token` and `lambda-shared-token/middleware` share one copy of the core (one
- * `SharedToken` class, one per-container cache) and importing the core alone never loads Middy.
- * Middy and Powertools are bundled in; `@aws-sdk/*` stays an import, for the runtime provides it.
+ * The layer package's JavaScript: one esbuild run over the three entry points with code
+ * splitting, so `lambda-shared-token`, `lambda-shared-token/middleware` and
+ * `lambda-shared-token/advanced` share one copy of the core (one `SharedToken` class, one
+ * per-container cache) and importing the core alone never loads Middy. Middy and Powertools are
+ * bundled in; `@aws-sdk/*` stays an import, for the runtime provides it, and a partial copy under
+ * /opt would shadow the runtime's (examples/DEPLOY.md, "Publish the layer").
  */
 import { join, relative, sep } from 'node:path';
-import { build, type Metafile } from 'esbuild';
-import { layerEsbuildBase, OWN_PACKAGE, packageOfInput, packageOfSpecifier } from '../bench/layer-bundle.js';
+import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { OWN_PACKAGE, packageOfInput, packageOfSpecifier } from './package-names.js';
 
 /** The package's entry points: output name (under `dist/`) to source file. */
-export const LAYER_ENTRY_POINTS = { index: 'layer/index.ts', middleware: 'middleware/index.ts' } as const;
+export const LAYER_ENTRY_POINTS = {
+  index: 'layer/index.ts',
+  middleware: 'middleware/index.ts',
+  advanced: 'layer/advanced.ts',
+} as const;
 
 export type LayerEntryName = keyof typeof LAYER_ENTRY_POINTS;
+
+/** Left as imports: the Lambda runtime provides the SDK. */
+const LAYER_EXTERNALS: readonly string[] = ['@aws-sdk/*'];
+
+/**
+ * The esbuild settings of the layer's code: minified ESM for Node 20, everything bundled but
+ * `@aws-sdk/*`, no source maps. Exported for the benchmark, which varies one setting to compare
+ * (its unbundled variant sets `packages: 'external'`); the layer build is their only owner.
+ */
+export function layerEsbuildOptions(projectRoot: string): BuildOptions {
+  return {
+    absWorkingDir: projectRoot,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    minify: true,
+    external: [...LAYER_EXTERNALS],
+    sourcemap: false,
+    metafile: true,
+    logLevel: 'warning',
+  };
+}
 
 /** A third-party package bundled into the code, for the license notice. */
 export interface BundledPackage {
@@ -34,12 +63,12 @@ export interface LayerCode {
   bundledPackages: BundledPackage[];
 }
 
-/** Bundles both entry points in memory (nothing is written). */
+/** Bundles the entry points in memory (nothing is written). */
 export async function bundleLayerCode(projectRoot: string): Promise<LayerCode> {
   // A nominal output directory: esbuild names the outputs after it; write: false keeps them in memory.
   const outdir = join(projectRoot, '.build', 'layer', 'package', 'dist');
   const result = await build({
-    ...layerEsbuildBase(projectRoot),
+    ...layerEsbuildOptions(projectRoot),
     entryPoints: { ...LAYER_ENTRY_POINTS },
     outdir,
     splitting: true,
@@ -59,14 +88,15 @@ export async function bundleLayerCode(projectRoot: string): Promise<LayerCode> {
   );
   return {
     files,
-    packagesByEntry: {
-      index: packagesLoadedBy('index.js', outputs, outName),
-      middleware: packagesLoadedBy('middleware.js', outputs, outName),
-    },
+    packagesByEntry: Object.fromEntries(
+      entryNames().map((entry) => [entry, packagesLoadedBy(`${entry}.js`, outputs, outName)]),
+    ) as Record<LayerEntryName, string[]>,
     externalPackages: externalPackagesOf(metafile),
     bundledPackages: bundledPackagesOf(projectRoot, metafile),
   };
 }
+
+const entryNames = (): LayerEntryName[] => Object.keys(LAYER_ENTRY_POINTS) as LayerEntryName[];
 
 type Outputs = Record<string, Metafile['outputs'][string]>;
 

@@ -1,6 +1,6 @@
 /**
  * The two text files of the layer package besides code and types: its package.json, which maps
- * both entry points to their JavaScript and declarations, and the notice of the third-party code
+ * the three entry points to their JavaScript and declarations, and the notice of the third-party code
  * bundled in (Middy and Powertools are MIT / MIT-0; @aws/lambda-invoke-store is Apache-2.0).
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -37,10 +37,16 @@ export function layerPackageJson(projectRoot: string): string {
     exports: {
       '.': { types: `./${TYPES_DIR}/layer/index.d.ts`, import: './dist/index.js' },
       './middleware': { types: `./${TYPES_DIR}/middleware/index.d.ts`, import: './dist/middleware.js' },
+      './advanced': { types: `./${TYPES_DIR}/layer/advanced.d.ts`, import: './dist/advanced.js' },
       './package.json': './package.json',
     },
     types: `./${TYPES_DIR}/layer/index.d.ts`,
-    typesVersions: { '*': { middleware: [`./${TYPES_DIR}/middleware/index.d.ts`] } },
+    typesVersions: {
+      '*': {
+        middleware: [`./${TYPES_DIR}/middleware/index.d.ts`],
+        advanced: [`./${TYPES_DIR}/layer/advanced.d.ts`],
+      },
+    },
   };
   return `${JSON.stringify(manifest, null, 2)}\n`;
 }

@@ -1,7 +1,7 @@
 /**
- * Issue 5, items 1 and 2: the layer zip as `make layer` builds it, unpacked by our own reader into
- * a directory shaped like /opt, and a handler that imports `lambda-shared-token` and
- * `lambda-shared-token/middleware` by package name, run in a child process set up as a Lambda
+ * The layer zip as `make layer` builds it, unpacked into a directory shaped like /opt, and a
+ * handler that imports `lambda-shared-token` and `lambda-shared-token/middleware` by package name
+ * (and a probe that imports `lambda-shared-token/advanced`), run in a child process set up as a Lambda
  * container is (scripts/layer/lambda-sandbox.ts): NODE_PATH as the runtime's bootstrap sets it,
  * ES module imports searching it as Lambda's Node.js runtime does, the SDK from a stand-in for
  * /var/runtime/node_modules, and nothing of this checkout's node_modules within reach. Against
@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { findProjectRoot } from '../../scripts/bench/layer-bundle.js';
 import {
   buildLayer,
   LAYER_SIZE_BUDGET_BYTES,
@@ -28,11 +27,14 @@ import {
   startLambdaContainer,
 } from '../../scripts/layer/lambda-sandbox.js';
 import { linkPackages, packageClosure } from '../../scripts/layer/package-closure.js';
+import { findProjectRoot } from '../../scripts/layer/project-root.js';
 import { readZip, type ZipEntry } from '../../scripts/layer/zip.js';
 import { CLIENT_SECRET, SALT, secretJson, useLocalWorld } from '../support/entry-points.js';
 import { scanText } from '../support/secret-scan.js';
 
 const world = useLocalWorld('layer-zip-access-tokens');
+/** The package's entry points, as its package.json `exports` names them. */
+const SUBPATHS = ['.', './middleware', './advanced'];
 const SECRET_NAME = '/test/layer/oauth/salesforce';
 
 let layer: LayerZip;
@@ -91,14 +93,14 @@ describe('the layer zip', () => {
     expect(layer.bytes.length).toBeLessThan(LAYER_SIZE_BUDGET_BYTES);
   });
 
-  it('declares both entry points with types and import conditions, and ships every file they name', () => {
+  it('declares the three entry points with types and import conditions, and ships every file they name', () => {
     const manifestEntry = entries.find((entry) => entry.path === `${PACKAGE_DIR}/package.json`);
     const manifest = JSON.parse(Buffer.from(manifestEntry!.data).toString('utf8'));
     const paths = new Set(entries.map((entry) => entry.path));
 
     expect(manifest).toMatchObject({ name: 'lambda-shared-token', type: 'module' });
-    expect(Object.keys(manifest.exports)).toEqual(expect.arrayContaining(['.', './middleware']));
-    for (const subpath of ['.', './middleware']) {
+    expect(Object.keys(manifest.exports)).toEqual(expect.arrayContaining(SUBPATHS));
+    for (const subpath of SUBPATHS) {
       const conditions = manifest.exports[subpath];
       expect(Object.keys(conditions)).toEqual(['types', 'import']);
       for (const file of Object.values(conditions) as string[]) {
@@ -108,7 +110,7 @@ describe('the layer zip', () => {
     expect(manifest.dependencies).toBeUndefined();
   });
 
-  it('leaves only the SDK to the runtime, and keeps Middy out of what the core entry point loads', () => {
+  it('leaves only the SDK to the runtime, and keeps Middy out of what the core and advanced entry points load', () => {
     expect(layer.externalPackages).toEqual(
       expect.arrayContaining(['@aws-sdk/client-dynamodb', '@aws-sdk/client-secrets-manager']),
     );
@@ -118,6 +120,8 @@ describe('the layer zip', () => {
     );
     expect(layer.packagesByEntry.index).toContain('lambda-shared-token');
     expect(layer.packagesByEntry.index.filter((name) => name.startsWith('@middy/'))).toEqual([]);
+    expect(layer.packagesByEntry.advanced).toContain('lambda-shared-token');
+    expect(layer.packagesByEntry.advanced.filter((name) => name.startsWith('@middy/'))).toEqual([]);
   });
 
   it('is the same bytes when built again from the same sources', async () => {
@@ -128,13 +132,15 @@ describe('the layer zip', () => {
 });
 
 describe('module resolution in the container, as Lambda does it', () => {
-  it('finds both entry points in /opt/nodejs/node_modules and the SDK in the runtime', async () => {
+  it('finds the three entry points in /opt/nodejs/node_modules and the SDK in the runtime', async () => {
     const core = await container.resolve('lambda-shared-token');
     const middleware = await container.resolve('lambda-shared-token/middleware');
+    const advanced = await container.resolve('lambda-shared-token/advanced');
     const sdk = await container.resolve('@aws-sdk/client-dynamodb');
 
     expect(core).toEqual({ url: `${optPackageUrl()}/dist/index.js` });
     expect(middleware).toEqual({ url: `${optPackageUrl()}/dist/middleware.js` });
+    expect(advanced).toEqual({ url: `${optPackageUrl()}/dist/advanced.js` });
     expect(sdk).toEqual({
       url: expect.stringMatching(
         new RegExp(
@@ -158,6 +164,17 @@ describe('module resolution in the container, as Lambda does it', () => {
     expect(
       await container.sameExports(['lambda-shared-token', 'lambda-shared-token/middleware'], names),
     ).toEqual(Object.fromEntries(names.map((name) => [name, true])));
+  });
+
+  it('imports the building blocks from lambda-shared-token/advanced, and none of them from the root', async () => {
+    const names = ['TokenManager', 'TokenStore', 'SaltCipher', 'KmsCipher', 'parseProviderSecret'];
+
+    const advanced = await container.exportTypes('lambda-shared-token/advanced');
+    const root = await container.exportTypes('lambda-shared-token');
+
+    expect(advanced).toMatchObject(Object.fromEntries(names.map((name) => [name, 'function'])));
+    expect(advanced.MIN_SALT_LENGTH).toBe('number');
+    for (const name of names) expect(root[name]).toBeUndefined();
   });
 
   it('cannot import the layer in plain Node, whose ES module resolver ignores NODE_PATH', async () => {
@@ -230,7 +247,7 @@ describe('the Salesforce handler on the layer, end to end', () => {
 });
 
 describe('the declarations', () => {
-  it('type a TypeScript function that imports both entry points from the installed package', () => {
+  it('type a TypeScript function that imports the three entry points from the installed package', () => {
     const projectRoot = findProjectRoot();
     const app = join(sandbox.root, 'typescript-user');
     // As `npm install` would put the package, beside the type packages a Middy user already has.
@@ -263,6 +280,7 @@ describe('the declarations', () => {
 const TYPESCRIPT_USER = `
 import { type AccessToken, SalesforceApiError, salesforce } from 'lambda-shared-token';
 import { type SharedTokenMiddlewareOptions, withSharedToken } from 'lambda-shared-token/middleware';
+import { MIN_SALT_LENGTH, SaltCipher, type TokenRecord } from 'lambda-shared-token/advanced';
 
 const options: SharedTokenMiddlewareOptions = {
   tokenType: 'salesforce',
@@ -286,6 +304,12 @@ export const notANumber: number = handler;
 export const useIsTyped: number = handler.use;
 // @ts-expect-error tokenType is a string
 export const wrong: SharedTokenMiddlewareOptions = { ...options, tokenType: 42 };
+// @ts-expect-error SaltCipher is a class, not a number
+export const cipherIsTyped: number = SaltCipher;
+// @ts-expect-error MIN_SALT_LENGTH is a number
+export const saltLength: string = MIN_SALT_LENGTH;
+// @ts-expect-error a TokenRecord's version is a number
+export const record: TokenRecord = { tokenType: 'salesforce', updating: false, version: 'one' };
 `;
 
 const TYPESCRIPT_USER_CONFIG = {

@@ -3,14 +3,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  bundleLayer,
-  findProjectRoot,
-  type LayerBundle,
-  OWN_PACKAGE,
-  packageOfInput,
-  packageOfSpecifier,
-} from '../../scripts/bench/layer-bundle.js';
+import { bundleLayer, type LayerBundle } from '../../scripts/bench/layer-bundle.js';
+import { OWN_PACKAGE, packageOfInput, packageOfSpecifier } from '../../scripts/layer/package-names.js';
+import { findProjectRoot } from '../../scripts/layer/project-root.js';
 
 describe('bundleLayer', () => {
   let outDir: string;
@@ -72,7 +67,13 @@ describe('bundleLayer', () => {
 
   it('exports withSharedToken, sharedToken and the core API', () => {
     expect(bundle.exports).toEqual(
-      expect.arrayContaining(['withSharedToken', 'sharedToken', 'SharedToken', 'TenantTokens', 'scheduledRefreshHandler']),
+      expect.arrayContaining([
+        'withSharedToken',
+        'sharedToken',
+        'SharedToken',
+        'TenantTokens',
+        'scheduledRefreshHandler',
+      ]),
     );
     expect(count(text, /export\s*\{[^}]*\bwithSharedToken\b/g)).toBe(1);
   });

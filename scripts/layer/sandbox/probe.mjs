@@ -17,3 +17,9 @@ export async function sameExports([first, second], names) {
   const [a, b] = await Promise.all([import(first), import(second)]);
   return Object.fromEntries(names.map((name) => [name, a[name] !== undefined && a[name] === b[name]]));
 }
+
+/** What `specifier` exports, name to `typeof` value, imported from the task directory. */
+export async function exportTypes(specifier) {
+  const module = await import(specifier);
+  return Object.fromEntries(Object.keys(module).map((name) => [name, typeof module[name]]));
+}

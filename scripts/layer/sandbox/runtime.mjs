@@ -6,8 +6,9 @@
  * Lambda-shaped context.
  *
  * Messages in: {id, type: 'invoke', event, remainingMs} | {id, type: 'resolve', specifier} |
- * {id, type: 'same-exports', specifiers: [a, b], names}. Out: {id, ok: true, value} | {id, ok: false, error}.
- * `resolve` and `same-exports` run in a probe module inside the task directory, so bare
+ * {id, type: 'same-exports', specifiers: [a, b], names} | {id, type: 'export-types', specifier}.
+ * Out: {id, ok: true, value} | {id, ok: false, error}.
+ * `resolve`, `same-exports` and `export-types` run in a probe module inside the task directory, so bare
  * specifiers resolve from where the handler is, exactly as the handler's own imports do.
  */
 import { randomUUID } from 'node:crypto';
@@ -66,6 +67,7 @@ function describeError(error) {
 async function answer(message) {
   if (message.type === 'resolve') return probe.resolveFromTask(message.specifier);
   if (message.type === 'same-exports') return probe.sameExports(message.specifiers, message.names);
+  if (message.type === 'export-types') return probe.exportTypes(message.specifier);
   if (message.type === 'invoke') {
     if (loadError) throw loadError;
     return handler(message.event, lambdaContext(message.remainingMs ?? 10_000));
