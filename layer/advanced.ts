@@ -54,11 +54,8 @@ export {
   TokenStore,
   type TokenStoreOptions,
 } from './store/token-store.js';
-export {
-  DEFAULT_SERVICE_NAME,
-  type FlushableTokenMetrics,
-  TOKEN_TYPE_DIMENSION,
-} from './telemetry/powertools-telemetry.js';
+export { DEFAULT_SERVICE_NAME } from './telemetry/powertools-logger.js';
+export { type FlushableTokenMetrics, TOKEN_TYPE_DIMENSION } from './telemetry/powertools-metrics.js';
 export { type LogAttributes, METRIC_NAMESPACE, silentLogger, silentMetrics } from './telemetry/telemetry.js';
 export { type Clock, fromEpochSeconds, systemClock, toEpochSeconds } from './time/clock.js';
 export {

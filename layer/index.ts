@@ -66,11 +66,7 @@ export {
 } from './scheduled-refresh.js';
 export type { CipherFactory } from './secret/secret-binding.js';
 export { SharedToken, type SharedTokenOptions } from './shared-token.js';
-export {
-  createPowertoolsLogger,
-  createPowertoolsMetrics,
-  type PowertoolsLoggerOptions,
-  type PowertoolsMetricsOptions,
-} from './telemetry/powertools-telemetry.js';
+export { createPowertoolsLogger, type PowertoolsLoggerOptions } from './telemetry/powertools-logger.js';
+export { createPowertoolsMetrics, type PowertoolsMetricsOptions } from './telemetry/powertools-metrics.js';
 export { MetricName, type TokenLogger, type TokenMetrics } from './telemetry/telemetry.js';
 export { TenantTokens, type TenantTokensOptions } from './tenants/tenant-tokens.js';

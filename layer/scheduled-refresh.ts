@@ -4,10 +4,23 @@
  * the same lease and fence as every other caller (`refreshIfDue`), so the refresher and the
  * Lambdas together still make one provider call per token generation (I1).
  */
-import { isSharedTokenError, SharedTokenError, type TokenRefreshError } from './errors/error-classes.js';
+import {
+  ConfigurationError,
+  isSharedTokenError,
+  SharedTokenError,
+  type TokenRefreshError,
+} from './errors/error-classes.js';
 import type { DeferReason, RefreshOutcome } from './lease/refresh-outcome.js';
 import type { GetTokenOptions } from './lease/token-manager.js';
-import { createPowertoolsLogger } from './telemetry/powertools-telemetry.js';
+import {
+  aDuration,
+  anObject,
+  aWholeNumber,
+  type OptionRules,
+  omitOptions,
+  validateOptions,
+} from './options/option-rules.js';
+import { createPowertoolsLogger } from './telemetry/powertools-logger.js';
 import { silentLogger, type TokenLogger } from './telemetry/telemetry.js';
 
 /** What the refresher needs of a token: a `SharedToken` (or a `TokenManager`) is one. */
@@ -55,10 +68,8 @@ export async function refreshTokens(
   targets: readonly RefreshTarget[],
   options: RefreshTokensOptions = {},
 ): Promise<RefreshSummary> {
+  validateOptions('refreshTokens', options, REFRESH_TOKENS_OPTIONS);
   const { deadline, concurrency = 4, logger = silentLogger } = options;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new TypeError('refreshTokens option "concurrency" must be a whole number >= 1');
-  }
   checkTargets(targets);
   const settled: { target: RefreshTarget; result: PromiseSettledResult<RefreshOutcome> }[] = [];
   let next = 0;
@@ -83,6 +94,13 @@ export async function refreshTokens(
 export interface RemainingTime {
   getRemainingTimeInMillis(): number;
 }
+
+/** Every option refreshTokens accepts, with what its value must be. */
+const REFRESH_TOKENS_OPTIONS: OptionRules = {
+  deadline: aDuration(),
+  concurrency: aWholeNumber(1),
+  logger: anObject,
+};
 
 export interface ScheduledRefreshHandlerOptions extends Omit<RefreshTokensOptions, 'deadline'> {
   /** @default a Powertools Logger (service from POWERTOOLS_SERVICE_NAME) */
@@ -112,6 +130,7 @@ export function scheduledRefreshHandler(
   targets: readonly RefreshTarget[],
   options: ScheduledRefreshHandlerOptions = {},
 ): (event: unknown, context: RemainingTime) => Promise<RefreshSummary> {
+  validateOptions('scheduledRefreshHandler', options, omitOptions(REFRESH_TOKENS_OPTIONS, 'deadline'));
   checkTargets(targets);
   const logger = options.logger ?? createPowertoolsLogger();
   return async function scheduledRefresh(_event, context) {
@@ -129,16 +148,20 @@ export function scheduledRefreshHandler(
 
 function checkTargets(targets: readonly RefreshTarget[]): void {
   if (!Array.isArray(targets) || targets.length === 0) {
-    throw new TypeError('The scheduled refresher needs at least one target (a SharedToken)');
+    throw new ConfigurationError('The scheduled refresher needs at least one target (a SharedToken)');
   }
   const seen = new Set<string>();
   for (const target of targets) {
     if (typeof target?.refreshIfDue !== 'function') {
-      throw new TypeError('Every scheduled refresh target must have refreshIfDue() (a SharedToken does)');
+      throw new ConfigurationError(
+        'Every scheduled refresh target must have refreshIfDue() (a SharedToken does)',
+      );
     }
     // Two targets of one tokenType would only contend for one lease.
     if (seen.has(target.tokenType)) {
-      throw new TypeError(`tokenType "${target.tokenType}" is listed twice for the scheduled refresher`);
+      throw new ConfigurationError(
+        `tokenType "${target.tokenType}" is listed twice for the scheduled refresher`,
+      );
     }
     seen.add(target.tokenType);
   }

@@ -5,7 +5,15 @@ import { SaltCipher } from './crypto/salt-cipher.js';
 import { errorName } from './errors/error-name.js';
 import type { RefreshOutcome } from './lease/refresh-outcome.js';
 import { type GetTokenOptions, TokenManager } from './lease/token-manager.js';
-import { TOKEN_MANAGER_OPTION_NAMES, type TokenManagerOptions } from './lease/token-manager-options.js';
+import { TOKEN_MANAGER_OPTIONS, type TokenManagerOptions } from './lease/token-manager-options.js';
+import {
+  aFunction,
+  anObject,
+  anyValue,
+  type OptionRules,
+  required,
+  validateOptions,
+} from './options/option-rules.js';
 import type { ProviderFactory } from './providers/token-provider.js';
 import { isTokenRejection, type RejectionPredicate } from './rejection.js';
 import { type CipherFactory, SecretBinding } from './secret/secret-binding.js';
@@ -13,11 +21,8 @@ import { type SecretSource, SecretsManagerSource } from './secret/secret-source.
 import { validateSecretName } from './secret/secrets.js';
 import { readEnvironment } from './store/table-environment.js';
 import { type TokenRepository, TokenStore } from './store/token-store.js';
-import {
-  createPowertoolsLogger,
-  createPowertoolsMetrics,
-  type FlushableTokenMetrics,
-} from './telemetry/powertools-telemetry.js';
+import { createPowertoolsLogger } from './telemetry/powertools-logger.js';
+import { createPowertoolsMetrics, type FlushableTokenMetrics } from './telemetry/powertools-metrics.js';
 import { MetricName, type TokenLogger, type TokenMetrics } from './telemetry/telemetry.js';
 
 /**
@@ -58,16 +63,25 @@ export interface SharedTokenOptions
   metrics?: TokenMetrics | FlushableTokenMetrics;
 }
 
-/** Every option name SharedToken accepts (its own and the TokenManager's). */
-export const SHARED_TOKEN_OPTION_NAMES: ReadonlySet<string> = new Set([
-  ...TOKEN_MANAGER_OPTION_NAMES,
-  'secretName',
-  'provider',
-  'secrets',
-  'cipher',
-  'isRejection',
-  'isRejectedResponse',
-]);
+/** Every option SharedToken accepts: its own and the TokenManager's, which keep their defaults. */
+export const SHARED_TOKEN_OPTIONS: OptionRules = {
+  ...TOKEN_MANAGER_OPTIONS,
+  // Checked by validateSecretName, whose message states the naming rule.
+  secretName: required(anyValue),
+  provider: required({
+    problem: (value) =>
+      typeof value === 'function'
+        ? undefined
+        : 'must be a provider factory such as oauth2ClientCredentials()',
+  }),
+  secrets: anObject,
+  cipher: aFunction,
+  store: anObject,
+  isRejection: aFunction,
+  isRejectedResponse: aFunction,
+  logger: anObject,
+  metrics: anObject,
+};
 
 const saltCipher: CipherFactory = (secret) => new SaltCipher({ salts: secret.salts });
 
@@ -98,11 +112,7 @@ export class SharedToken {
   private readonly metrics: TokenMetrics & { flush?(options?: { force?: boolean }): void };
 
   constructor(options: SharedTokenOptions) {
-    if (typeof options !== 'object' || options === null)
-      throw new TypeError('SharedToken options must be an object');
-    for (const key of Object.keys(options)) {
-      if (!SHARED_TOKEN_OPTION_NAMES.has(key)) throw new TypeError(`Unknown SharedToken option "${key}"`);
-    }
+    validateOptions('SharedToken', options, SHARED_TOKEN_OPTIONS);
     const {
       secretName,
       provider,
@@ -116,16 +126,6 @@ export class SharedToken {
       ...managerOptions
     } = options;
     validateSecretName(secretName);
-    if (typeof provider !== 'function') {
-      throw new TypeError(
-        'SharedToken option "provider" must be a provider factory such as oauth2ClientCredentials()',
-      );
-    }
-    for (const [key, value] of Object.entries({ cipher, isRejection, isRejectedResponse })) {
-      if (value !== undefined && typeof value !== 'function') {
-        throw new TypeError(`SharedToken option "${key}" must be a function`);
-      }
-    }
     this.secretName = secretName;
     this.logger = logger ?? createPowertoolsLogger();
     this.metrics = metrics ?? createPowertoolsMetrics();
@@ -139,7 +139,6 @@ export class SharedToken {
       cipher: cipher ?? saltCipher,
       logger: this.logger,
     });
-    // The manager validates its own keys (and rejects unknown ones) by name.
     this.manager = new TokenManager({
       ...managerOptions,
       store: store ?? defaultStore(),

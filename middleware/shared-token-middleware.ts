@@ -1,9 +1,18 @@
 import type { Context } from 'aws-lambda';
 import type { AccessToken } from '../layer/access-token.js';
 import { checkClientConfig, withCallTimeouts } from '../layer/aws/aws-client-config.js';
+import {
+  aBoolean,
+  anObject,
+  aText,
+  type OptionRule,
+  type OptionRules,
+  omitOptions,
+  validateOptions,
+} from '../layer/options/option-rules.js';
 import { validateSecretName } from '../layer/secret/secrets.js';
-import { SHARED_TOKEN_OPTION_NAMES, SharedToken, type SharedTokenOptions } from '../layer/shared-token.js';
-import { createPowertoolsLogger } from '../layer/telemetry/powertools-telemetry.js';
+import { SHARED_TOKEN_OPTIONS, SharedToken, type SharedTokenOptions } from '../layer/shared-token.js';
+import { createPowertoolsLogger } from '../layer/telemetry/powertools-logger.js';
 import { type Clock, systemClock } from '../layer/time/clock.js';
 import { MiddySecretSource } from './middy-secret-source.js';
 
@@ -57,12 +66,23 @@ export interface SharedTokenMiddleware {
 
 const DAY_MS = 86_400_000;
 
-const MIDDLEWARE_OPTIONS = new Set([
-  'contextKey',
-  'secretCacheExpiry',
-  'awsClientOptions',
-  'disablePrefetch',
-]);
+// Middy reads a cacheExpiry above one day as an absolute epoch-ms time: refused rather than
+// fetching on every invocation.
+const aSecretCacheExpiry: OptionRule = {
+  problem: (value) =>
+    value === -1 || (Number.isInteger(value) && (value as number) >= 0 && (value as number) <= DAY_MS)
+      ? undefined
+      : `must be whole milliseconds from 0 to ${DAY_MS}, or -1 (for the container's life)`,
+};
+
+/** Every option sharedToken accepts: the core's (the secret always comes through Middy) and its own. */
+const MIDDLEWARE_OPTIONS: OptionRules = {
+  ...omitOptions(SHARED_TOKEN_OPTIONS, 'secrets'),
+  contextKey: aText,
+  secretCacheExpiry: aSecretCacheExpiry,
+  awsClientOptions: anObject,
+  disablePrefetch: aBoolean,
+};
 
 /** What `before` leaves for the retrying handler; a symbol keeps it off the handler's view of the context. */
 const INVOCATION = Symbol('lambda-shared-token.invocation');
@@ -85,15 +105,7 @@ interface Invocation {
  * saw it is not run again, and one warning per container says so.
  */
 export function sharedToken(options: SharedTokenMiddlewareOptions): SharedTokenMiddleware {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('sharedToken options must be an object');
-  }
-  for (const key of Object.keys(options)) {
-    // `secrets` is the core's: here the secret always comes through @middy/secrets-manager.
-    if (key === 'secrets' || (!MIDDLEWARE_OPTIONS.has(key) && !SHARED_TOKEN_OPTION_NAMES.has(key))) {
-      throw new TypeError(`Unknown sharedToken option "${key}"`);
-    }
-  }
+  validateOptions('sharedToken', options, MIDDLEWARE_OPTIONS);
   const {
     contextKey = 'sharedToken',
     secretCacheExpiry = 300_000,
@@ -101,29 +113,7 @@ export function sharedToken(options: SharedTokenMiddlewareOptions): SharedTokenM
     disablePrefetch = false,
     ...core
   } = options;
-  if (typeof contextKey !== 'string' || contextKey === '') {
-    throw new TypeError('sharedToken option "contextKey" must be a non-empty string');
-  }
-  // Middy reads a cacheExpiry above one day as an absolute epoch-ms time: refuse it rather than
-  // fetch on every invocation.
-  if (
-    typeof secretCacheExpiry !== 'number' ||
-    !(
-      secretCacheExpiry === -1 ||
-      (Number.isInteger(secretCacheExpiry) && secretCacheExpiry >= 0 && secretCacheExpiry <= DAY_MS)
-    )
-  ) {
-    throw new TypeError(
-      `sharedToken option "secretCacheExpiry" must be whole milliseconds from 0 to ${DAY_MS}, or -1 (for the container's life)`,
-    );
-  }
-  if (typeof awsClientOptions !== 'object' || awsClientOptions === null) {
-    throw new TypeError('sharedToken option "awsClientOptions" must be an object');
-  }
   checkClientConfig(awsClientOptions, 'sharedToken awsClientOptions');
-  if (typeof disablePrefetch !== 'boolean') {
-    throw new TypeError('sharedToken option "disablePrefetch" must be a boolean');
-  }
   // Checked before Middy prefetches anything under that name.
   validateSecretName(core.secretName);
   // One logger for the token and the secret's background refresh.

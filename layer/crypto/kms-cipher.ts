@@ -14,6 +14,14 @@ import { randomBytes } from 'node:crypto';
 import type { KMSClientConfig } from '@aws-sdk/client-kms';
 import { checkClientConfig } from '../aws/aws-client-config.js';
 import { ConfigurationError, KmsError } from '../errors/error-classes.js';
+import {
+  aClock,
+  anObject,
+  aWholeNumber,
+  type OptionRules,
+  required,
+  validateOptions,
+} from '../options/option-rules.js';
 import type { CipherFactory } from '../secret/secret-binding.js';
 import { type Clock, systemClock } from '../time/clock.js';
 import { abandonAt } from '../time/deadline.js';
@@ -36,19 +44,30 @@ const MAX_USES_LIMIT = 2 ** 32;
 const MAX_AGE_LIMIT_MS = 86_400_000;
 const MAX_ENTRIES_LIMIT = 100_000;
 
-const KNOWN_OPTIONS = [
-  'keyId',
-  'client',
-  'clientOptions',
-  'clock',
-  'dataKeyMaxAgeMs',
-  'dataKeyMaxUses',
-  'decryptCacheMaxEntries',
-] as const;
-
 // A key id (UUID or mrk-...), a key or alias ARN, or an alias name: what KMS accepts as KeyId.
 const KEY_ID =
   /^(alias\/[A-Za-z0-9/_-]{1,250}|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]{1,250}|[A-Za-z0-9-]{1,128})$/;
+
+/** Every option KmsCipher accepts, with what its value must be. */
+const KMS_CIPHER_OPTIONS: OptionRules = {
+  keyId: required({
+    problem: (value) =>
+      typeof value === 'string' && KEY_ID.test(value)
+        ? undefined
+        : 'must be a KMS key id, key ARN, alias name ("alias/...") or alias ARN',
+  }),
+  client: {
+    problem: (value) =>
+      typeof (value as { send?: unknown }).send === 'function'
+        ? undefined
+        : 'must be a KMSClient (an object with send())',
+  },
+  clientOptions: { problem: (value) => anObject.problem(value) && 'must be an object (KMSClientConfig)' },
+  clock: aClock,
+  dataKeyMaxAgeMs: aWholeNumber(1, MAX_AGE_LIMIT_MS),
+  dataKeyMaxUses: aWholeNumber(1, MAX_USES_LIMIT),
+  decryptCacheMaxEntries: aWholeNumber(0, MAX_ENTRIES_LIMIT),
+};
 
 /** Options of {@link KmsCipher}. */
 export interface KmsCipherOptions {
@@ -104,7 +123,7 @@ export class KmsCipher implements TokenCipher {
    * message names the option.
    */
   constructor(options: KmsCipherOptions) {
-    const checked = validateOptions(options);
+    const checked = checkOptions(options);
     this.keyId = checked.keyId;
     this.#connect = () =>
       connectKms({ keyId: checked.keyId, client: checked.client, clientOptions: checked.clientOptions });
@@ -222,75 +241,20 @@ interface CheckedOptions {
   decryptCacheMaxEntries: number;
 }
 
-function validateOptions(options: KmsCipherOptions): CheckedOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new ConfigurationError('KmsCipher options must be an object with a "keyId"');
-  }
-  for (const name of Object.keys(options)) {
-    if (!(KNOWN_OPTIONS as readonly string[]).includes(name)) {
-      throw new ConfigurationError(
-        `KmsCipher got an unknown option "${name}"; known options: ${KNOWN_OPTIONS.join(', ')}`,
-      );
-    }
-  }
+function checkOptions(options: KmsCipherOptions): CheckedOptions {
+  validateOptions('KmsCipher', options, KMS_CIPHER_OPTIONS);
   const { keyId, client, clientOptions, clock } = options;
-  if (typeof keyId !== 'string' || !KEY_ID.test(keyId)) {
-    throw new ConfigurationError(
-      'KmsCipher option "keyId" must be a KMS key id, key ARN, alias name ("alias/...") or alias ARN',
-    );
-  }
   if (client !== undefined && clientOptions !== undefined) {
     throw new ConfigurationError('KmsCipher takes "client" or "clientOptions", not both');
   }
   checkClientConfig(clientOptions, 'KmsCipher clientOptions');
-  if (
-    client !== undefined &&
-    (typeof client !== 'object' || client === null || typeof client.send !== 'function')
-  ) {
-    throw new ConfigurationError('KmsCipher option "client" must be a KMSClient (an object with send())');
-  }
-  if (clientOptions !== undefined && (typeof clientOptions !== 'object' || clientOptions === null)) {
-    throw new ConfigurationError('KmsCipher option "clientOptions" must be an object (KMSClientConfig)');
-  }
-  if (
-    clock !== undefined &&
-    (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function')
-  ) {
-    throw new ConfigurationError('KmsCipher option "clock" must be an object with now() (epoch ms)');
-  }
   return {
     keyId,
     client,
     clientOptions,
     clock: clock ?? systemClock,
-    dataKeyMaxAgeMs: integer(
-      options.dataKeyMaxAgeMs,
-      'dataKeyMaxAgeMs',
-      1,
-      MAX_AGE_LIMIT_MS,
-      DEFAULT_DATA_KEY_MAX_AGE_MS,
-    ),
-    dataKeyMaxUses: integer(
-      options.dataKeyMaxUses,
-      'dataKeyMaxUses',
-      1,
-      MAX_USES_LIMIT,
-      DEFAULT_DATA_KEY_MAX_USES,
-    ),
-    decryptCacheMaxEntries: integer(
-      options.decryptCacheMaxEntries,
-      'decryptCacheMaxEntries',
-      0,
-      MAX_ENTRIES_LIMIT,
-      DEFAULT_DECRYPT_CACHE_MAX_ENTRIES,
-    ),
+    dataKeyMaxAgeMs: options.dataKeyMaxAgeMs ?? DEFAULT_DATA_KEY_MAX_AGE_MS,
+    dataKeyMaxUses: options.dataKeyMaxUses ?? DEFAULT_DATA_KEY_MAX_USES,
+    decryptCacheMaxEntries: options.decryptCacheMaxEntries ?? DEFAULT_DECRYPT_CACHE_MAX_ENTRIES,
   };
-}
-
-function integer(value: unknown, name: string, min: number, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigurationError(`KmsCipher option "${name}" must be a whole number from ${min} to ${max}`);
-  }
-  return value;
 }

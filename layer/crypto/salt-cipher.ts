@@ -20,6 +20,7 @@
  */
 import { createSecretKey, hkdfSync, type KeyObject, randomBytes as nodeRandomBytes } from 'node:crypto';
 import { ConfigurationError, DecryptError } from '../errors/error-classes.js';
+import { aFunction, anyValue, type OptionRules, validateOptions } from '../options/option-rules.js';
 import { IV_LENGTH, isWellFormed, open, requireWellFormed, seal, TAG_LENGTH } from './aes-gcm.js';
 import { decodeEnvelopeBase64 } from './envelope-base64.js';
 import type { TokenCipher } from './token-cipher.js';
@@ -50,7 +51,8 @@ const KEY_ID_LENGTH = 4;
 const HEADER_LENGTH = 1 + KEY_ID_LENGTH;
 const MIN_ENVELOPE_LENGTH = HEADER_LENGTH + IV_LENGTH + TAG_LENGTH;
 
-const KNOWN_OPTIONS = new Set(['salts', 'randomBytes']);
+/** Every option SaltCipher accepts; the salts themselves are checked by validateSalts. */
+const SALT_CIPHER_OPTIONS: OptionRules = { salts: anyValue, randomBytes: aFunction };
 
 /** Options of {@link SaltCipher}. */
 export interface SaltCipherOptions {
@@ -99,23 +101,10 @@ export class SaltCipher implements TokenCipher {
    * the salt by position and never contains a salt.
    */
   constructor(options: SaltCipherOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw new ConfigurationError('SaltCipher options must be an object with a "salts" array');
-    }
-    for (const name of Object.keys(options)) {
-      // The option's name is ours to echo; its value might be a salt, so it never is.
-      if (!KNOWN_OPTIONS.has(name)) {
-        throw new ConfigurationError(
-          `SaltCipher got an unknown option "${name}"; known options: ${[...KNOWN_OPTIONS].join(', ')}`,
-        );
-      }
-    }
+    // Names the option, never its value: that might be a salt.
+    validateOptions('SaltCipher', options, SALT_CIPHER_OPTIONS);
     const salts = validateSalts(options.salts);
-    const randomBytes = options.randomBytes ?? nodeRandomBytes;
-    if (typeof randomBytes !== 'function') {
-      throw new ConfigurationError('SaltCipher option "randomBytes" must be a function');
-    }
-    this.#randomBytes = randomBytes;
+    this.#randomBytes = options.randomBytes ?? nodeRandomBytes;
 
     const keys = salts.map(deriveKey);
     const byId = new Map<string, DerivedKey>();

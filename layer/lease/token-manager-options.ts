@@ -1,5 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { TokenCipher } from '../crypto/token-cipher.js';
+import { ConfigurationError } from '../errors/error-classes.js';
+import {
+  aClock,
+  aDuration,
+  aFunction,
+  anObject,
+  aText,
+  type OptionRules,
+  required,
+  validateOptions,
+} from '../options/option-rules.js';
 import type { TokenProvider } from '../providers/token-provider.js';
 import type { TokenRepository } from '../store/token-store.js';
 import { silentLogger, silentMetrics, type TokenLogger, type TokenMetrics } from '../telemetry/telemetry.js';
@@ -84,54 +95,48 @@ const DURATION_DEFAULTS = {
   rejectionRefreshIntervalMs: 10_000,
 } as const;
 
-const REQUIRED = ['tokenType', 'store', 'cipher', 'provider'] as const;
-/** Every option name TokenManager accepts; adapters check their own option objects against it. */
-export const TOKEN_MANAGER_OPTION_NAMES: ReadonlySet<string> = new Set<string>([
-  ...REQUIRED,
-  ...Object.keys(DURATION_DEFAULTS),
-  'clock',
-  'ownerId',
-  'random',
-  'sleep',
-  'logger',
-  'metrics',
-]);
-
 // Control characters would let one tokenType's AAD collide with another's (see the refresh-token AAD).
 // biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point of this pattern
 const TOKEN_TYPE = /^[^\u0000-\u001f\u007f]{1,256}$/;
 
-/** Applies defaults and validates; a TypeError names the offending option (a typo fails at cold start). */
+/** Every option TokenManager accepts, with what its value must be; adapters build on these rules. */
+export const TOKEN_MANAGER_OPTIONS: OptionRules = {
+  tokenType: required({
+    problem: (value) =>
+      typeof value === 'string' && TOKEN_TYPE.test(value)
+        ? undefined
+        : 'must be 1 to 256 characters without control characters',
+  }),
+  store: required(anObject),
+  cipher: required(anObject),
+  provider: required(anObject),
+  skewMs: aDuration(),
+  refreshAheadMs: aDuration(),
+  leaseMs: aDuration({ positive: true }),
+  pollInitialMs: aDuration({ positive: true }),
+  pollMaxMs: aDuration({ positive: true }),
+  maxWaitMs: aDuration({ positive: true }),
+  deadlineMarginMs: aDuration(),
+  failureBackoffMs: aDuration(),
+  failureBackoffMaxMs: aDuration(),
+  rejectionRefreshIntervalMs: aDuration(),
+  clock: aClock,
+  ownerId: aText,
+  random: aFunction,
+  sleep: aFunction,
+  logger: anObject,
+  metrics: anObject,
+};
+
+/** Applies defaults and validates; a ConfigurationError names the offending option (a typo fails at cold start). */
 export function resolveTokenManagerOptions(options: TokenManagerOptions): ResolvedTokenManagerOptions {
-  if (typeof options !== 'object' || options === null)
-    throw new TypeError('TokenManager options must be an object');
-  for (const key of Object.keys(options)) {
-    if (!TOKEN_MANAGER_OPTION_NAMES.has(key)) throw new TypeError(`Unknown TokenManager option "${key}"`);
-  }
-  for (const key of REQUIRED) {
-    if (options[key] === undefined || options[key] === null) {
-      throw new TypeError(`TokenManager option "${key}" is required`);
-    }
-  }
-  if (typeof options.tokenType !== 'string' || !TOKEN_TYPE.test(options.tokenType)) {
-    throw new TypeError(
-      'TokenManager option "tokenType" must be 1 to 256 characters without control characters',
-    );
-  }
+  validateOptions('TokenManager', options, TOKEN_MANAGER_OPTIONS);
   const durations: Record<keyof typeof DURATION_DEFAULTS, number> = { ...DURATION_DEFAULTS };
   for (const key of Object.keys(DURATION_DEFAULTS) as (keyof typeof DURATION_DEFAULTS)[]) {
-    const value = options[key];
-    if (value === undefined) continue;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw new TypeError(`TokenManager option "${key}" must be a finite number of milliseconds >= 0`);
-    }
-    durations[key] = value;
-  }
-  for (const key of ['leaseMs', 'pollInitialMs', 'pollMaxMs', 'maxWaitMs'] as const) {
-    if (durations[key] === 0) throw new TypeError(`TokenManager option "${key}" must be greater than 0`);
+    durations[key] = options[key] ?? DURATION_DEFAULTS[key];
   }
   if (durations.pollMaxMs < durations.pollInitialMs) {
-    throw new TypeError('TokenManager option "pollMaxMs" must be >= "pollInitialMs"');
+    throw new ConfigurationError('TokenManager option "pollMaxMs" must be >= "pollInitialMs"');
   }
   return {
     ...durations,

@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { AccessToken } from '../access-token.js';
-import { isSharedTokenError, LockWaitTimeoutError, TokenRefreshError } from '../errors/error-classes.js';
+import {
+  ConfigurationError,
+  isSharedTokenError,
+  LockWaitTimeoutError,
+  TokenRefreshError,
+} from '../errors/error-classes.js';
 import { errorName } from '../errors/error-name.js';
 import type { TokenRecord } from '../store/token-store.js';
 import { AuditEvent, auditFields } from '../telemetry/audit.js';
@@ -636,11 +641,13 @@ export class TokenManager {
     const { deadline } = options;
     if (deadline === undefined) return now + this.options.maxWaitMs;
     if (typeof deadline !== 'number' || !Number.isFinite(deadline)) {
-      throw new TypeError('getToken option "deadline" must be an epoch-milliseconds number');
+      throw new ConfigurationError('getToken option "deadline" must be an epoch-milliseconds number');
     }
     // Epoch seconds are ~1.7e9, epoch ms ~1.7e12: a deadline in seconds would look long past.
     if (deadline < 1e11) {
-      throw new TypeError('getToken option "deadline" looks like epoch seconds; pass epoch milliseconds');
+      throw new ConfigurationError(
+        'getToken option "deadline" looks like epoch seconds; pass epoch milliseconds',
+      );
     }
     return deadline;
   }

@@ -100,7 +100,7 @@ export function oauth2RefreshToken(options: OAuth2RefreshTokenFactoryOptions): P
 }
 
 /** Salesforce client credentials; `clientId`, `clientSecret` (and `instanceUrl` unless configured) from the secret. */
-export function salesforce(options: SalesforceFactoryOptions): ProviderFactory {
+export function salesforce(options: SalesforceFactoryOptions = {}): ProviderFactory {
   const label = 'Salesforce provider';
   const settings = checkedOptions(options, [...SALESFORCE_SETTINGS], CREDENTIAL_FIELDS, label);
   readSalesforceSettings(settings, label);

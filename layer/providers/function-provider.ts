@@ -1,4 +1,5 @@
-import { InvalidProviderResponseError } from '../errors/error-classes.js';
+import { ConfigurationError, InvalidProviderResponseError } from '../errors/error-classes.js';
+import { aWholeNumber, type OptionRules, validateOptions } from '../options/option-rules.js';
 import { abandonAt, heldTimeout } from '../time/deadline.js';
 import type {
   ProviderCredentials,
@@ -38,7 +39,7 @@ const DEFAULT_TIMEOUT_MS = 5_000;
  */
 export function functionProvider(fn: TokenFunction, options: FunctionProviderOptions = {}): ProviderFactory {
   if (typeof fn !== 'function') {
-    throw new TypeError('functionProvider expects a function (request) => Promise<ProviderToken>');
+    throw new ConfigurationError('functionProvider expects a function (request) => Promise<ProviderToken>');
   }
   const timeoutMs = readTimeout(options);
   return function functionProviderFactory(credentials: ProviderCredentials): TokenProvider {
@@ -60,18 +61,16 @@ export function functionProvider(fn: TokenFunction, options: FunctionProviderOpt
   };
 }
 
+/** Every option functionProvider accepts, with what its value must be. */
+const FUNCTION_PROVIDER_OPTIONS: OptionRules = {
+  timeoutMs: {
+    problem: (value) => aWholeNumber(1).problem(value) && 'must be a whole number of milliseconds > 0',
+  },
+};
+
 function readTimeout(options: FunctionProviderOptions): number {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('functionProvider options must be an object');
-  }
-  for (const key of Object.keys(options)) {
-    if (key !== 'timeoutMs') throw new TypeError(`Unknown functionProvider option "${key}"`);
-  }
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs <= 0) {
-    throw new TypeError('functionProvider option "timeoutMs" must be a whole number of milliseconds > 0');
-  }
-  return timeoutMs;
+  validateOptions('functionProvider', options, FUNCTION_PROVIDER_OPTIONS);
+  return options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
 }
 /** Catches the mistakes a hand-written function makes; the manager checks the lifetime itself. */
 function checkedToken(token: ProviderToken, tokenType: string): ProviderToken {

@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../errors/error-classes.js';
+import { anyValue, validateOptions } from '../options/option-rules.js';
 import { type Clock, systemClock } from '../time/clock.js';
 import { MAX_DEFAULT_EXPIRES_IN_SECONDS } from './token-response.js';
 
@@ -10,18 +11,18 @@ import { MAX_DEFAULT_EXPIRES_IN_SECONDS } from './token-response.js';
 /** Where the client credentials go: the form body (`client_secret_post`) or HTTP Basic (`client_secret_basic`). */
 export type ClientAuthMethod = 'body' | 'basic';
 
-/** Throws unless `options` is an object whose keys are all in `known`, naming the first stranger. */
+/**
+ * Throws unless `options` is an object whose keys are all in `known` (validateOptions, naming the
+ * first stranger). The values are checked where they are read (`read*` below), which also gives
+ * each its default.
+ */
 export function checkOptionKeys(
   options: unknown,
   known: ReadonlySet<string>,
   label: string,
   hint: (key: string) => string = () => '',
 ): asserts options is Record<string, unknown> {
-  if (typeof options !== 'object' || options === null || Array.isArray(options))
-    throw new ConfigurationError(`${label} options must be an object`);
-  for (const key of Object.keys(options)) {
-    if (!known.has(key)) throw new ConfigurationError(`Unknown ${label} option "${key}"${hint(key)}`);
-  }
+  validateOptions(label, options, Object.fromEntries([...known].map((key) => [key, anyValue])), hint);
 }
 
 /** A non-empty string option; the value is never echoed (it may be a credential). */

@@ -9,8 +9,16 @@ import {
   type SecretsManagerClientConfig,
 } from '@aws-sdk/client-secrets-manager';
 import { checkClientConfig, withCallTimeouts } from '../aws/aws-client-config.js';
-import { SecretError } from '../errors/error-classes.js';
-import { checkMillisecondsOption } from '../options/milliseconds-option.js';
+import { ConfigurationError, SecretError } from '../errors/error-classes.js';
+import {
+  aClock,
+  aDuration,
+  anObject,
+  anyValue,
+  type OptionRules,
+  required,
+  validateOptions,
+} from '../options/option-rules.js';
 import { type Clock, systemClock } from '../time/clock.js';
 import { abandonAt } from '../time/deadline.js';
 import { validateSecretName } from './secrets.js';
@@ -70,7 +78,16 @@ export type SecretsManagerSourceOptions = SecretsManagerSourceBaseOptions &
 
 export const DEFAULT_SECRET_CACHE_EXPIRY_MS = 300_000;
 
-const KNOWN_OPTIONS = new Set(['secretName', 'client', 'clientConfig', 'cacheExpiryMs', 'clock']);
+/** Every option SecretsManagerSource accepts, with what its value must be. */
+const SECRETS_MANAGER_SOURCE_OPTIONS: OptionRules = {
+  // Checked by validateSecretName, whose message states the naming rule.
+  secretName: required(anyValue),
+  client: anObject,
+  clientConfig: anObject,
+  // 300 meant as seconds would refetch the secret on almost every invocation.
+  cacheExpiryMs: aDuration({ notSeconds: { zero: 'use 0 for no cache' }, infinite: true }),
+  clock: aClock,
+};
 
 interface CacheEntry {
   readonly promise: Promise<string>;
@@ -88,7 +105,7 @@ interface CacheEntry {
  *
  * @example
  * const source = new SecretsManagerSource({ secretName: '/prod/orders/oauth/salesforce' });
- * const secret = parseProviderSecretCached(source.secretName, await source.load());
+ * const secret = parseProviderSecret(source.secretName, await source.load());
  */
 export class SecretsManagerSource implements SecretSource {
   readonly secretName: string;
@@ -98,27 +115,18 @@ export class SecretsManagerSource implements SecretSource {
   #entry: CacheEntry | undefined;
 
   /**
-   * @throws TypeError for an unknown option, `client` together with `clientConfig`, or a bad
-   * `cacheExpiryMs`; ConfigurationError for a malformed `secretName`.
+   * @throws ConfigurationError for an unknown or mistyped option, `client` together with
+   * `clientConfig`, or a malformed `secretName`.
    */
   constructor(options: SecretsManagerSourceOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError('SecretsManagerSource options must be an object with a "secretName"');
-    }
-    for (const key of Object.keys(options)) {
-      if (!KNOWN_OPTIONS.has(key)) {
-        throw new TypeError(
-          `Unknown SecretsManagerSource option "${key}"; known options: ${[...KNOWN_OPTIONS].join(', ')}`,
-        );
-      }
-    }
+    validateOptions('SecretsManagerSource', options, SECRETS_MANAGER_SOURCE_OPTIONS);
     if (options.client !== undefined && options.clientConfig !== undefined) {
-      throw new TypeError(
+      throw new ConfigurationError(
         'SecretsManagerSource options "client" and "clientConfig" exclude each other: pass one',
       );
     }
     this.secretName = validateSecretName(options.secretName);
-    this.#cacheExpiryMs = checkCacheExpiry(options.cacheExpiryMs ?? DEFAULT_SECRET_CACHE_EXPIRY_MS);
+    this.#cacheExpiryMs = options.cacheExpiryMs ?? DEFAULT_SECRET_CACHE_EXPIRY_MS;
     this.#clock = options.clock ?? systemClock;
     checkClientConfig(options.clientConfig, 'SecretsManagerSource clientConfig');
     this.#client = options.client ?? new SecretsManagerClient(withCallTimeouts(options.clientConfig));
@@ -201,16 +209,6 @@ export function secretReadUntil<T>(
         abandoned: true,
       }),
   );
-}
-
-function checkCacheExpiry(value: unknown): number {
-  // 300 meant as seconds would refetch the secret on almost every invocation.
-  return checkMillisecondsOption(value, {
-    option: 'SecretsManagerSource option "cacheExpiryMs"',
-    range: '(or Infinity)',
-    zero: 'use 0 for no cache',
-    infinite: true,
-  });
 }
 
 // An SDK error's name is an identifier; anything else is not ours to repeat.

@@ -11,16 +11,21 @@
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { withCallTimeouts } from '../aws/aws-client-config.js';
-import { checkMillisecondsOption } from '../options/milliseconds-option.js';
+import {
+  aDuration,
+  aFunction,
+  anyValue,
+  aWholeNumber,
+  type OptionRules,
+  omitOptions,
+  required,
+  validateOptions,
+} from '../options/option-rules.js';
 import type { CipherFactory } from '../secret/secret-binding.js';
 import { type SecretSource, SecretsManagerSource } from '../secret/secret-source.js';
-import {
-  defaultStore,
-  SHARED_TOKEN_OPTION_NAMES,
-  SharedToken,
-  type SharedTokenOptions,
-} from '../shared-token.js';
-import { createPowertoolsLogger, createPowertoolsMetrics } from '../telemetry/powertools-telemetry.js';
+import { defaultStore, SHARED_TOKEN_OPTIONS, SharedToken, type SharedTokenOptions } from '../shared-token.js';
+import { createPowertoolsLogger } from '../telemetry/powertools-logger.js';
+import { createPowertoolsMetrics } from '../telemetry/powertools-metrics.js';
 import { systemClock } from '../time/clock.js';
 import { checkTokenTypePart, tenantTokenType } from '../token-type.js';
 import { TenantCache } from './tenant-cache.js';
@@ -88,10 +93,11 @@ export class TenantTokens {
   private readonly cache: TenantCache<SharedToken>;
   private secretsClient: SecretsManagerClient | undefined;
 
-  /** @throws TypeError for a missing or mistyped option; ConfigurationError for a bad providerName. */
+  /** @throws ConfigurationError for a missing, unknown or mistyped option, or a bad providerName. */
   constructor(options: TenantTokensOptions) {
-    if (typeof options !== 'object' || options === null)
-      throw new TypeError('TenantTokens options must be an object');
+    validateOptions('TenantTokens', options, TENANT_TOKENS_OPTIONS, (key) =>
+      key === 'tokenType' ? ' (each tenant\'s tokenType is made from "providerName")' : '',
+    );
     const {
       providerName,
       secretName,
@@ -102,26 +108,7 @@ export class TenantTokens {
       maxUnknownTenants = 1000,
       ...shared
     } = options;
-    if ('tokenType' in shared) {
-      throw new TypeError('TenantTokens takes "providerName"; each tenant\'s tokenType is made from it');
-    }
-    for (const key of Object.keys(shared)) {
-      if (!SHARED_TOKEN_OPTION_NAMES.has(key)) throw new TypeError(`Unknown TenantTokens option "${key}"`);
-    }
     checkTokenTypePart('provider', providerName);
-    if (typeof secretName !== 'function') {
-      throw new TypeError('TenantTokens option "secretName" must be a function of the tenant');
-    }
-    for (const [key, value] of Object.entries({ cipher, secrets })) {
-      if (value !== undefined && typeof value !== 'function') {
-        throw new TypeError(`TenantTokens option "${key}" must be a function`);
-      }
-    }
-    for (const [key, value] of Object.entries({ maxTenants, maxUnknownTenants })) {
-      if (!Number.isInteger(value) || value < 1) {
-        throw new TypeError(`TenantTokens option "${key}" must be a whole number of at least 1`);
-      }
-    }
     this.providerName = providerName;
     this.options = options;
     // One table client, one logger and one metrics buffer for every tenant (the tokenType
@@ -137,7 +124,7 @@ export class TenantTokens {
         maxKnown: maxTenants,
         maxProbing: maxTenants,
         maxUnknown: maxUnknownTenants,
-        unknownTtlMs: checkUnknownTenantTtl(unknownTenantTtlMs),
+        unknownTtlMs: unknownTenantTtlMs,
       },
       shared.clock ?? systemClock,
     );
@@ -195,12 +182,18 @@ export class TenantTokens {
   }
 }
 
-function checkUnknownTenantTtl(value: unknown): number {
+/** Every option TenantTokens accepts: SharedToken's, with the tenant's parts made per tenant. */
+const TENANT_TOKENS_OPTIONS: OptionRules = {
+  ...omitOptions(SHARED_TOKEN_OPTIONS, 'tokenType'),
+  // Checked by checkTokenTypePart, whose message states the rule.
+  providerName: required(anyValue),
+  secretName: required({
+    problem: (value) => (typeof value === 'function' ? undefined : 'must be a function of the tenant'),
+  }),
+  cipher: aFunction,
+  secrets: aFunction,
+  maxTenants: aWholeNumber(1),
   // 60 meant as seconds would ask Secrets Manager about a made-up tenant again 16 times a second.
-  return checkMillisecondsOption(value, {
-    option: 'TenantTokens option "unknownTenantTtlMs"',
-    range: '(0 remembers nothing)',
-    zero: 'use 0 to remember nothing',
-    infinite: false,
-  });
-}
+  unknownTenantTtlMs: aDuration({ notSeconds: { zero: 'use 0 to remember nothing' } }),
+  maxUnknownTenants: aWholeNumber(1),
+};

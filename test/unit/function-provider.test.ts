@@ -1,5 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { InvalidProviderResponseError, SecretError } from '../../layer/errors/error-classes.js';
+import {
+  ConfigurationError,
+  InvalidProviderResponseError,
+  SecretError,
+} from '../../layer/errors/error-classes.js';
 import {
   functionProvider,
   type TokenFunction,
@@ -31,9 +35,9 @@ const request = (signal: AbortSignal = new AbortController().signal) => ({ token
 
 describe('functionProvider', () => {
   it.each([undefined, null, 'fetchToken', { fetchToken: () => undefined }])(
-    'throws a TypeError for %p, which is not a function',
+    'throws a ConfigurationError for %p, which is not a function',
     (fn) => {
-      expect(() => functionProvider(fn as unknown as TokenFunction)).toThrow(TypeError);
+      expect(() => functionProvider(fn as unknown as TokenFunction)).toThrow(ConfigurationError);
     },
   );
 
@@ -81,11 +85,11 @@ describe('functionProvider', () => {
   });
 
   it.each([[{ timeoutMs: 0 }], [{ timeoutMs: 1.5 }], [{ timeoutMs: '50' }], [{ timeout: 50 }], [null]])(
-    'refuses the options %p with a TypeError naming what is wrong',
+    'refuses the options %p with a ConfigurationError naming what is wrong',
     (options) => {
       const make = () =>
         functionProvider(async () => ({ accessToken: 'a', expiresAt: NOW + 60_000 }), options as never);
-      expect(make).toThrow(TypeError);
+      expect(make).toThrow(ConfigurationError);
       expect(make).toThrow(/functionProvider option|functionProvider options/);
     },
   );

@@ -1,12 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { ConfigurationError } from '../../layer/errors/error-classes.js';
+import { createPowertoolsLogger, DEFAULT_SERVICE_NAME } from '../../layer/telemetry/powertools-logger.js';
 import {
-  createPowertoolsLogger,
   createPowertoolsMetrics,
-  DEFAULT_SERVICE_NAME,
   type PowertoolsMetricsOptions,
-} from '../../layer/telemetry/powertools-telemetry.js';
+} from '../../layer/telemetry/powertools-metrics.js';
 import { MetricName, type TokenLogger, type TokenMetrics } from '../../layer/telemetry/telemetry.js';
 
 /** One EMF document as Powertools prints it. */
@@ -377,8 +377,12 @@ describe('createPowertoolsMetrics: an injected Metrics instance', () => {
 
   it('refuses namespace or serviceName next to an injected instance', () => {
     const injected = new Metrics({ namespace: 'OrdersApp' });
-    expect(() => createPowertoolsMetrics({ metrics: injected, namespace: 'SharedToken' })).toThrow(TypeError);
-    expect(() => createPowertoolsMetrics({ metrics: injected, serviceName: 'x' })).toThrow(TypeError);
+    expect(() => createPowertoolsMetrics({ metrics: injected, namespace: 'SharedToken' })).toThrow(
+      ConfigurationError,
+    );
+    expect(() => createPowertoolsMetrics({ metrics: injected, serviceName: 'x' })).toThrow(
+      ConfigurationError,
+    );
   });
 });
 
@@ -386,14 +390,16 @@ describe('createPowertoolsMetrics: options', () => {
   it('refuses an unknown option, naming it', () => {
     const options = { nameSpace: 'SharedToken' } as unknown as PowertoolsMetricsOptions;
     expect(() => createPowertoolsMetrics(options)).toThrow(
-      new TypeError(
+      new ConfigurationError(
         'Unknown createPowertoolsMetrics option "nameSpace"; known options: metrics, namespace, serviceName, logger, cacheHitFlushIntervalMs, clock',
       ),
     );
   });
 
   it.each([{ namespace: '' }, { serviceName: '   ' }, { namespace: 42 }])('refuses %p', (options) => {
-    expect(() => createPowertoolsMetrics(options as unknown as PowertoolsMetricsOptions)).toThrow(TypeError);
+    expect(() => createPowertoolsMetrics(options as unknown as PowertoolsMetricsOptions)).toThrow(
+      ConfigurationError,
+    );
   });
 });
 
@@ -459,6 +465,8 @@ describe('createPowertoolsLogger', () => {
     expect(() => createPowertoolsLogger({ service: 'x' } as never)).toThrow(
       /Unknown createPowertoolsLogger option "service"/,
     );
-    expect(() => createPowertoolsLogger({ logger: new Logger(), serviceName: 'x' })).toThrow(TypeError);
+    expect(() => createPowertoolsLogger({ logger: new Logger(), serviceName: 'x' })).toThrow(
+      ConfigurationError,
+    );
   });
 });

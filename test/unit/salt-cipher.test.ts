@@ -266,7 +266,7 @@ describe('SaltCipher configuration', () => {
     ],
     ['a null salt', { salts: [null] }, /^salt 1 of 1 is not a string \(got null\)$/],
     ['a salt with a lone surrogate', { salts: [`${SALT}\uD800`] }, /^salt 1 of 1 is not well-formed Unicode/],
-    ['an unknown option', { salts: [SALT], salt: SALT }, /unknown option "salt"/],
+    ['an unknown option', { salts: [SALT], salt: SALT }, /Unknown SaltCipher option "salt"/],
   ];
 
   it.each(invalid)('refuses %s with a ConfigurationError that names the problem', (_, options, message) => {

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import {
+  ConfigurationError,
   isSharedTokenError,
   RefreshTokenExpiredError,
   TokenRefreshError,
@@ -286,7 +287,7 @@ describe('refreshTokens', () => {
   it('should refuse no target, a tokenType listed twice, and a concurrency below 1', async () => {
     const fresh = target('a', async () => ({ outcome: 'fresh', version: 1, expiresAt: START }));
 
-    await expect(refreshTokens([])).rejects.toThrow(TypeError);
+    await expect(refreshTokens([])).rejects.toThrow(ConfigurationError);
     await expect(refreshTokens([fresh, fresh])).rejects.toThrow('"a" is listed twice');
     await expect(refreshTokens([fresh], { concurrency: 0 } as RefreshTokensOptions)).rejects.toThrow(
       '"concurrency"',

@@ -350,7 +350,7 @@ describe('SecretsManagerSource: options', () => {
   it('refuses an unknown option, naming it', () => {
     const options = { secretName: NAME, client, cacheExpiry: 60_000 };
     expect(() => new SecretsManagerSource(options as unknown as SecretsManagerSourceOptions)).toThrow(
-      new TypeError(
+      new ConfigurationError(
         'Unknown SecretsManagerSource option "cacheExpiry"; known options: secretName, client, clientConfig, cacheExpiryMs, clock',
       ),
     );
@@ -363,7 +363,7 @@ describe('SecretsManagerSource: options', () => {
   it.each([-1, Number.NaN, '300000'])('refuses cacheExpiryMs %p', (cacheExpiryMs) => {
     const options = { secretName: NAME, client, cacheExpiryMs };
     expect(() => new SecretsManagerSource(options as unknown as SecretsManagerSourceOptions)).toThrow(
-      TypeError,
+      ConfigurationError,
     );
   });
 

@@ -11,6 +11,7 @@ import middy, { type MiddlewareObj, type Request } from '@middy/core';
 import { clearCache, createError, getCache } from '@middy/util';
 import type { Context } from 'aws-lambda';
 import { AccessToken } from '../../layer/access-token.js';
+import { ConfigurationError } from '../../layer/errors/error-classes.js';
 import { functionProvider } from '../../layer/providers/function-provider.js';
 import { TokenRejectedError } from '../../layer/rejection.js';
 import { MetricName, type TokenMetrics } from '../../layer/telemetry/telemetry.js';
@@ -96,27 +97,30 @@ async function middyCacheSettled(secretName: string): Promise<void> {
 type TestContext = Context & Record<string, unknown>;
 
 describe('sharedToken options', () => {
-  it('rejects an unknown option with a TypeError naming it', () => {
+  it('rejects an unknown option with a ConfigurationError naming it', () => {
     const { options } = optionsFor({ secretCacheExpiryMs: 60_000 });
 
-    expect(() => sharedToken(options)).toThrow(TypeError);
+    expect(() => sharedToken(options)).toThrow(ConfigurationError);
     expect(() => sharedToken(options)).toThrow('Unknown sharedToken option "secretCacheExpiryMs"');
     expect(() => withSharedToken(async () => 1, options)).toThrow('"secretCacheExpiryMs"');
   });
 
-  it.each([[''], [42], [null]])('rejects contextKey %p with a TypeError naming contextKey', (contextKey) => {
-    const { options } = optionsFor({ contextKey });
+  it.each([[''], [42], [null]])(
+    'rejects contextKey %p with a ConfigurationError naming contextKey',
+    (contextKey) => {
+      const { options } = optionsFor({ contextKey });
 
-    expect(() => sharedToken(options)).toThrow(TypeError);
-    expect(() => sharedToken(options)).toThrow(/"contextKey"/);
-  });
+      expect(() => sharedToken(options)).toThrow(ConfigurationError);
+      expect(() => sharedToken(options)).toThrow(/"contextKey"/);
+    },
+  );
 
   it.each([[-2], [Number.NaN], ['300000']])(
-    'rejects secretCacheExpiry %p with a TypeError naming secretCacheExpiry',
+    'rejects secretCacheExpiry %p with a ConfigurationError naming secretCacheExpiry',
     (secretCacheExpiry) => {
       const { options } = optionsFor({ secretCacheExpiry });
 
-      expect(() => sharedToken(options)).toThrow(TypeError);
+      expect(() => sharedToken(options)).toThrow(ConfigurationError);
       expect(() => sharedToken(options)).toThrow(/"secretCacheExpiry"/);
     },
   );

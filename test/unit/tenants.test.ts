@@ -118,7 +118,7 @@ describe('TenantTokens', () => {
   });
 
   it.each([
-    [{ tokenType: 'salesforce' }, 'TenantTokens takes "providerName"'],
+    [{ tokenType: 'salesforce' }, 'tokenType is made from "providerName"'],
     [{ providerName: 'sales#force' }, 'the provider of a tenant tokenType'],
     [{ secretName: '/test/tenants/oauth/a' }, 'option "secretName" must be a function of the tenant'],
     [{ cipher: 'kms' }, 'TenantTokens option "cipher" must be a function'],

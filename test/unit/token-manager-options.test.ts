@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { SaltCipher } from '../../layer/crypto/salt-cipher.js';
+import { ConfigurationError } from '../../layer/errors/error-classes.js';
 import { TokenManager } from '../../layer/lease/token-manager.js';
 import type { TokenManagerOptions } from '../../layer/lease/token-manager-options.js';
 import { MemoryTokenStore } from '../support/memory-token-store.js';
@@ -12,13 +13,13 @@ const valid = (): TokenManagerOptions => ({
   provider: new FakeProvider(new FakeTime()),
 });
 
-/** The TypeError `new TokenManager(options)` throws; fails the test when it does not throw one. */
-function constructionError(options: unknown): TypeError {
+/** The ConfigurationError `new TokenManager(options)` throws; fails the test when it does not throw one. */
+function constructionError(options: unknown): ConfigurationError {
   try {
     new TokenManager(options as TokenManagerOptions);
   } catch (error) {
-    expect(error).toBeInstanceOf(TypeError);
-    return error as TypeError;
+    expect(error).toBeInstanceOf(ConfigurationError);
+    return error as ConfigurationError;
   }
   throw new Error('expected new TokenManager() to throw');
 }
@@ -30,7 +31,7 @@ describe('TokenManager options', () => {
     expect(manager.tokenType).toBe(TOKEN_TYPE);
   });
 
-  it('refuses an unknown option with a TypeError naming it, without echoing its value', () => {
+  it('refuses an unknown option with a ConfigurationError naming it, without echoing its value', () => {
     const error = constructionError({ ...valid(), skewMS: 'value-that-must-not-leak' });
 
     expect(error.message).toContain('"skewMS"');

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { AccessToken } from '../../layer/access-token.js';
 import {
+  ConfigurationError,
   isSharedTokenError,
   LockWaitTimeoutError,
   TokenStoreError,
@@ -693,12 +694,12 @@ describe('deadline', () => {
     await world.time.run(pending);
   });
 
-  it('refuses a deadline given in epoch seconds with a TypeError, before any store call', async () => {
+  it('refuses a deadline given in epoch seconds with a ConfigurationError, before any store call', async () => {
     const { manager } = world.container();
 
     const error = await rejectionOf(manager.getToken({ deadline: START_SECONDS + 60 }));
 
-    expect(error).toBeInstanceOf(TypeError);
+    expect(error).toBeInstanceOf(ConfigurationError);
     expect((error as Error).message).toMatch(/epoch seconds/);
     expect(world.store.calls).toBe(0);
   });
@@ -708,7 +709,7 @@ describe('deadline', () => {
 
     const error = await rejectionOf(manager.getToken({ deadline: START_SECONDS + 60 }));
 
-    expect(error).toBeInstanceOf(TypeError);
+    expect(error).toBeInstanceOf(ConfigurationError);
   });
 
   it('does not make a caller that joins a single flight wait past its own deadline (I2)', async () => {

@@ -1,5 +1,5 @@
 /**
- * Powertools defaults for {@link TokenLogger} and {@link TokenMetrics}.
+ * The Powertools default for {@link TokenMetrics}.
  *
  * Metrics go out as CloudWatch EMF: one JSON document per line on STDOUT (Powertools writes
  * through its own `Console` on `process.stdout`), in namespace `SharedToken` with the dimension
@@ -10,10 +10,12 @@
  * `_aws.CloudWatchMetrics[0].Metrics` lists the name, the value under that name is a number or an
  * array of numbers; the total is the sum over documents of the number or the array's sum.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { ConfigurationError } from '../errors/error-classes.js';
 import { errorName } from '../errors/error-name.js';
+import { aClock, aDuration, anObject, type OptionRules, validateOptions } from '../options/option-rules.js';
 import { type Clock, systemClock } from '../time/clock.js';
+import { aServiceName, defaultServiceName } from './powertools-logger.js';
 import {
   METRIC_NAMESPACE,
   MetricName,
@@ -21,9 +23,6 @@ import {
   type TokenLogger,
   type TokenMetrics,
 } from './telemetry.js';
-
-/** The service name when neither an option nor `POWERTOOLS_SERVICE_NAME` gives one. */
-export const DEFAULT_SERVICE_NAME = 'lambda-shared-token';
 
 /** The EMF dimension every data point carries. */
 export const TOKEN_TYPE_DIMENSION = 'tokenType';
@@ -92,14 +91,20 @@ export interface PowertoolsMetricsOptions {
   clock?: Clock;
 }
 
-const METRICS_OPTIONS = new Set([
-  'metrics',
-  'namespace',
-  'serviceName',
-  'logger',
-  'cacheHitFlushIntervalMs',
-  'clock',
-]);
+/** Every option createPowertoolsMetrics accepts, with what its value must be. */
+const METRICS_OPTIONS: OptionRules = {
+  metrics: {
+    problem: (value) =>
+      typeof (value as Metrics).singleMetric === 'function'
+        ? undefined
+        : 'must be a Powertools Metrics instance',
+  },
+  namespace: aServiceName,
+  serviceName: aServiceName,
+  logger: anObject,
+  cacheHitFlushIntervalMs: aDuration(),
+  clock: aClock,
+};
 const KNOWN_NAMES = new Set<string>(Object.values(MetricName));
 
 /**
@@ -114,29 +119,23 @@ const KNOWN_NAMES = new Set<string>(Object.values(MetricName));
  * `POWERTOOLS_METRICS_DISABLED=true`, or `POWERTOOLS_DEV=true` without it, turns publishing off
  * (Powertools' own switches): `flush()` then discards the buffer.
  *
- * @throws TypeError for an unknown option, a non-string namespace or serviceName, or `metrics`
- * together with `namespace`/`serviceName`.
+ * @throws ConfigurationError for an unknown or mistyped option, or `metrics` together with
+ * `namespace`/`serviceName`.
  */
 export function createPowertoolsMetrics(options: PowertoolsMetricsOptions = {}): FlushableTokenMetrics {
-  checkOptions(options, METRICS_OPTIONS, 'createPowertoolsMetrics');
+  validateOptions('createPowertoolsMetrics', options, METRICS_OPTIONS);
   const logger = options.logger ?? silentLogger;
   if (options.metrics !== undefined) {
     if (options.namespace !== undefined || options.serviceName !== undefined) {
-      throw new TypeError(
+      throw new ConfigurationError(
         'createPowertoolsMetrics: "namespace" and "serviceName" configure the default instances; an injected "metrics" keeps its own',
       );
     }
-    if (typeof options.metrics?.singleMetric !== 'function') {
-      throw new TypeError('createPowertoolsMetrics option "metrics" must be a Powertools Metrics instance');
-    }
     return injectedMetrics(options.metrics, logger);
   }
-  const namespace = checkName(options.namespace ?? METRIC_NAMESPACE, 'namespace');
-  const serviceName = checkName(options.serviceName ?? defaultServiceName(), 'serviceName');
+  const namespace = options.namespace ?? METRIC_NAMESPACE;
+  const serviceName = options.serviceName ?? defaultServiceName();
   const interval = options.cacheHitFlushIntervalMs ?? 60_000;
-  if (typeof interval !== 'number' || !Number.isFinite(interval) || interval < 0) {
-    throw new TypeError('createPowertoolsMetrics option "cacheHitFlushIntervalMs" must be milliseconds >= 0');
-  }
   return bufferedMetrics(namespace, serviceName, logger, interval, options.clock ?? systemClock);
 }
 
@@ -257,72 +256,4 @@ function isRecordable(name: unknown, value: unknown, tokenType: unknown, logger:
 
 function dropped(logger: TokenLogger, name: MetricName, tokenType: string, error: unknown): void {
   logger.warn('token metric dropped', { metric: name, tokenType, error: errorName(error) });
-}
-
-/** Options of {@link createPowertoolsLogger}. */
-export interface PowertoolsLoggerOptions {
-  /**
-   * Your own Powertools `Logger`, used as it is (its service, level and keys). Not allowed
-   * together with `serviceName` or `logLevel`.
-   * @default a new Logger configured by the two options below
-   */
-  logger?: Logger;
-  /** The `service` key of every line. @default process.env.POWERTOOLS_SERVICE_NAME, else 'lambda-shared-token' */
-  serviceName?: string;
-  /**
-   * Lowest level printed.
-   * @default Powertools' own: POWERTOOLS_LOG_LEVEL / AWS_LAMBDA_LOG_LEVEL, else INFO
-   */
-  logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'CRITICAL' | 'SILENT';
-}
-
-const LOGGER_OPTIONS = new Set(['logger', 'serviceName', 'logLevel']);
-
-/**
- * A {@link TokenLogger} writing through a Powertools `Logger`: JSON lines, DEBUG and INFO on
- * stdout, WARN and ERROR on stderr.
- *
- * TokenLogger has the shape of Powertools' methods, so the Logger itself is returned: a user's
- * own Logger (its service, level, persistent keys) works unchanged.
- *
- * @throws TypeError for an unknown option, a non-string serviceName, or `logger` together with
- * `serviceName`/`logLevel`.
- */
-export function createPowertoolsLogger(options: PowertoolsLoggerOptions = {}): TokenLogger {
-  checkOptions(options, LOGGER_OPTIONS, 'createPowertoolsLogger');
-  if (options.logger !== undefined) {
-    if (options.serviceName !== undefined || options.logLevel !== undefined) {
-      throw new TypeError(
-        'createPowertoolsLogger: "serviceName" and "logLevel" configure a new Logger; an injected "logger" keeps its own',
-      );
-    }
-    if (typeof options.logger?.info !== 'function') {
-      throw new TypeError('createPowertoolsLogger option "logger" must be a Powertools Logger instance');
-    }
-    return options.logger;
-  }
-  const serviceName = checkName(options.serviceName ?? defaultServiceName(), 'serviceName');
-  return new Logger({ serviceName, ...(options.logLevel !== undefined && { logLevel: options.logLevel }) });
-}
-
-function defaultServiceName(): string {
-  const fromEnv = process.env.POWERTOOLS_SERVICE_NAME;
-  return fromEnv !== undefined && fromEnv.trim() !== '' ? fromEnv : DEFAULT_SERVICE_NAME;
-}
-
-function checkOptions(options: unknown, known: ReadonlySet<string>, where: string): void {
-  if (typeof options !== 'object' || options === null)
-    throw new TypeError(`${where} options must be an object`);
-  for (const key of Object.keys(options)) {
-    if (!known.has(key)) {
-      throw new TypeError(`Unknown ${where} option "${key}"; known options: ${[...known].join(', ')}`);
-    }
-  }
-}
-
-function checkName(value: unknown, option: string): string {
-  if (typeof value !== 'string' || value.trim() === '' || value.length > 255) {
-    throw new TypeError(`option "${option}" must be a non-empty string of at most 255 characters`);
-  }
-  return value;
 }
