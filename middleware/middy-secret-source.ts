@@ -1,5 +1,5 @@
 import secretsManager from '@middy/secrets-manager';
-import { clearCache, getCache } from '@middy/util';
+import { clearCache } from '@middy/util';
 import { awsErrorName } from '../layer/aws/aws-error-name.js';
 import {
   type SecretLoadOptions,
@@ -8,6 +8,8 @@ import {
   secretReadUntil,
 } from '../layer/secret/secret-source.js';
 import { silentLogger, type TokenLogger } from '../layer/telemetry/telemetry.js';
+import { type Clock, systemClock } from '../layer/time/clock.js';
+import { knownFetch, recordFetch, type SecretFetch } from './secret-fetch.js';
 
 /** The part of a Middy request the secret source touches. */
 export interface SecretRequest {
@@ -16,7 +18,7 @@ export interface SecretRequest {
 
 export interface MiddySecretSourceOptions {
   secretName: string;
-  /** Milliseconds a fetched secret is reused (Middy's `cacheExpiry`). */
+  /** Milliseconds a fetched secret is reused, from when it was asked for; 0 fetches every invocation, -1 never again. */
   cacheExpiry: number;
   /** Passed to the SecretsManagerClient (region, endpoint, credentials...). */
   awsClientOptions: Record<string, unknown>;
@@ -24,79 +26,69 @@ export interface MiddySecretSourceOptions {
   disablePrefetch: boolean;
   /** Receives a warning when a background refresh fails (the error's name, never its message). @default silent */
   logger?: TokenLogger | undefined;
-}
-
-/** The part of a `@middy/util` cache entry (`getCache`) this source reads. */
-interface MiddyCacheEntry {
-  /** Fetch key to the promise of its value; Middy sets a key to undefined when its fetch failed. */
-  value?: Record<string, unknown>;
-  /** Epoch ms. */
-  expiry?: number;
-  /** Middy's timer that fetches again at `expiry`: only on an entry it fetched with `cacheExpiry` > 0. */
-  refresh?: ReturnType<typeof setTimeout>;
-  /** Set by Middy on the entry that is left once a failed fetch is evicted. */
-  modified?: boolean;
+  /** Tells the age of a fetch. @default systemClock */
+  clock?: Clock | undefined;
 }
 
 /**
- * The provider secret through `@middy/secrets-manager`: fetched once per `cacheExpiry`,
- * shared by concurrent invocations (Middy caches the promise), kept in `request.internal`
+ * The provider secret through `@middy/secrets-manager`: fetched once per `cacheExpiry`, the
+ * fetch shared by concurrent invocations (Middy caches the promise), kept in `request.internal`
  * and never on the handler's context.
+ *
+ * Only Middy's public API is used: the middleware's documented options, its `before`, the
+ * promise it puts in `request.internal`, and `clearCache`. Middy is told to keep the secret for
+ * the container's life (`cacheExpiry: -1`); this source records when it asked for each fetch
+ * (secret-fetch.ts) and clears Middy's entry once that fetch is older than `cacheExpiry`, so the
+ * next `before` fetches anew. Middy itself still drops a failed fetch, and fetches it again at
+ * the next `before`.
  *
  * Middy's middleware needs a request to write into; a forced fetch asked by the core in the
  * middle of `getToken` (an unknown key id, `invalid_client`) uses the request of the
  * invocation under way. A Lambda container runs one invocation at a time, so that is the
  * invocation that asked.
  *
- * Background refresh (`cacheExpiry` > 0). Middy fetches the secret again on a timer when an
- * entry expires, with no invocation running, and nobody awaits that fetch: a failure (secret
- * deleted, access revoked, network) would be an `unhandledRejection`, which ends a Lambda
- * container. So this source runs that timer in Middy's place (same moment, same fetch through
- * Middy's `before`, unref'd) and awaits the fetch:
- * - success: the new value is what `peek()` answers, and the next refresh is armed, as Middy does;
- * - failure: a `warn` through `logger` naming the secret and the error's name (never its message).
- *   Middy has evicted the value and stops refreshing; `peek()` keeps answering the last value
- *   seen until an invocation fetches again. That next invocation's `loadInto` fetches anew:
- *   if the failure persists it rejects with the SecretError of `secretReadError`; if it was
- *   transient the invocation gets the secret.
- * Whoever clears Middy's cache (`clearCache`) also stops the refresh: a timer whose entry is gone
- * does nothing.
+ * Background refresh (`cacheExpiry` > 0): once a fetch has resolved, a timer (unref'd) fetches
+ * again when it expires, with no invocation running, as Middy's own refresh does; this source
+ * awaits that fetch, so its failure is never an `unhandledRejection` (which ends a Lambda
+ * container):
+ * - success: the new value is what `peek()` answers, and the next refresh is armed;
+ * - failure: a `warn` through `logger` naming the secret and the error's name (never its message),
+ *   and no further refresh. `peek()` keeps answering the last value until an invocation fetches
+ *   again; if the failure persists that invocation gets the SecretError of `secretReadError`,
+ *   if it was transient it gets the secret.
  */
 export class MiddySecretSource implements SecretSource {
   /** Middy's cache key and the `request.internal` key: one entry per secret, whoever reads it. */
   readonly cacheKey: string;
   private readonly before: (request: SecretRequest) => Promise<void>;
   private readonly logger: TokenLogger;
+  private readonly clock: Clock;
   private request: SecretRequest = { internal: {} };
-  /** `loadInto` just ran `before`: the next `load` reads its result instead of running it again. */
+  /** `prime` just ran `before`: the next `load` reads its result instead of running it again. */
   private primed = false;
-  /** The last cache entry seen resolved, and its value: what `peek` answers with. */
-  private seen: { promise: unknown; value: unknown } | undefined;
-  /** The entry whose refresh this source has taken over from Middy, and the timer that runs it. */
-  private refreshing: { entry: MiddyCacheEntry; timer: ReturnType<typeof setTimeout> } | undefined;
-  /**
-   * Middy's entry as the background refresh left it (pending, or evicted after a failure): `peek`
-   * keeps answering the last value seen while this is still Middy's entry.
-   */
-  private refreshedEntry: MiddyCacheEntry | undefined;
+  /** The fetch this source uses now: the one its last `before` was handed. */
+  private current: SecretFetch | undefined;
+  /** While a background refresh is in flight, or after it failed: the value `peek` keeps answering. */
+  private kept: SecretFetch['resolved'];
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: MiddySecretSourceOptions) {
     this.cacheKey = `lambda-shared-token:${options.secretName}`;
     this.logger = options.logger ?? silentLogger;
+    this.clock = options.clock ?? systemClock;
     const middleware = secretsManager({
       fetchData: { [this.cacheKey]: options.secretName },
       cacheKey: this.cacheKey,
-      // Explicit: Middy 6's rotation-date option does not keep a secret fresh (DESIGN.md, Secrets).
-      cacheExpiry: options.cacheExpiry,
+      // Kept until this source clears it: a timer of Middy's would refresh it with nobody to await
+      // the fetch. The rotation-date option is not used either: a rotation is noticed on
+      // invalid_client or an unknown key id, and fetched at once.
+      cacheExpiry: -1,
       awsClientOptions: options.awsClientOptions,
       disablePrefetch: options.disablePrefetch,
       setToContext: false,
     });
     this.before = middleware.before as unknown as (request: SecretRequest) => Promise<void>;
-    // A failed cold-start prefetch must not be an unhandled rejection: the first invocation
-    // fetches again (Middy evicts failed entries) and reports the error there.
-    this.prefetched()?.catch(() => undefined);
-    this.takeOverRefresh();
+    if (!options.disablePrefetch) this.adoptPrefetch();
   }
 
   /**
@@ -105,7 +97,7 @@ export class MiddySecretSource implements SecretSource {
    */
   async prime(request: SecretRequest): Promise<void> {
     this.request = request;
-    await this.fetchThroughMiddy(request);
+    this.follow(await this.fetchThroughMiddy(request, false), 'invocation');
     this.primed = true;
   }
 
@@ -116,119 +108,125 @@ export class MiddySecretSource implements SecretSource {
   }
 
   /**
-   * The secret for the invocation under way. Right after `loadInto` it is the value just put in
-   * `request.internal` (Middy's `before` runs once per invocation, even with no cache); a forced
-   * load clears Middy's entry and fetches again.
+   * The secret for the invocation under way. Right after `prime` it is the value just put in
+   * `request.internal`; a forced load clears Middy's entry and fetches again.
    */
   async load(options: SecretLoadOptions = {}): Promise<unknown> {
-    if (options.forceRefresh) clearCache([this.cacheKey]);
     const request = this.request;
-    if (options.forceRefresh || !this.primed) await this.fetchThroughMiddy(request);
+    if (options.forceRefresh || !this.primed) {
+      this.follow(await this.fetchThroughMiddy(request, options.forceRefresh === true), 'invocation');
+    }
     this.primed = false;
     // Middy's fetch has no deadline of its own: this caller stops waiting at its own.
     return secretReadUntil(this.read(request), options.signal, this.options.secretName);
   }
 
   /**
-   * The value of Middy's current cache entry when this source has seen it resolve, without I/O;
-   * `undefined` when Middy replaced the entry (expired, cleared) or it is still pending. A
-   * background refresh is the exception: while it is in flight, and after it failed until the
-   * next fetch, the last value seen is still answered (see the class comment).
+   * The value of the current fetch once it has resolved and until it expires, without I/O;
+   * `undefined` otherwise. A background refresh is the exception: while it is in flight, and
+   * after it failed until the next invocation fetches, the last value is still answered (see
+   * the class comment).
    */
   peek(): unknown {
-    const entry = this.middyEntry();
-    if (entry === this.refreshedEntry) return this.seen?.value;
-    const pending = entry.value?.[this.cacheKey];
-    if (pending === undefined || pending !== this.seen?.promise) return undefined;
-    if (entry.expiry !== undefined && this.options.cacheExpiry >= 0 && entry.expiry <= Date.now())
-      return undefined;
-    return this.seen.value;
+    if (this.kept !== undefined) return this.kept.value;
+    const fetch = this.current;
+    return fetch?.resolved === undefined || this.isExpired(fetch) ? undefined : fetch.resolved.value;
   }
 
-  /** Middy's `before`, then the refresh timer it may have armed taken over. */
-  private async fetchThroughMiddy(request: SecretRequest): Promise<void> {
-    try {
-      await this.before(request);
-    } finally {
-      this.takeOverRefresh();
+  /** Middy's fetch for `request`: the one it holds while that is fresh, else a new one. */
+  private async fetchThroughMiddy(request: SecretRequest, force: boolean): Promise<SecretFetch> {
+    if (!force) {
+      const { fetch, asked } = await this.askMiddy(request);
+      if (asked || !this.isExpired(fetch)) return fetch;
     }
+    clearCache([this.cacheKey]);
+    return (await this.askMiddy(request)).fetch;
+  }
+
+  /** Middy's `before`, and what it put in `request.internal`: a fetch seen before, or one `asked` now. */
+  private async askMiddy(request: SecretRequest): Promise<{ fetch: SecretFetch; asked: boolean }> {
+    const askedAt = this.clock.now();
+    await this.before(request);
+    const promise = request.internal[this.cacheKey];
+    const known = knownFetch(promise);
+    return known === undefined
+      ? { fetch: recordFetch(promise, askedAt), asked: true }
+      : { fetch: known, asked: false };
+  }
+
+  /**
+   * Makes `fetch` the current one; once it resolves, its value is what `peek` answers, and its
+   * refresh is armed. A new fetch for an invocation ends what a background refresh `kept`.
+   */
+  private follow(fetch: SecretFetch, by: 'invocation' | 'background'): void {
+    if (fetch === this.current) return;
+    this.current = fetch;
+    if (by === 'invocation') this.kept = undefined;
+    void fetch.settled.then((resolved) => {
+      if (!resolved || this.current !== fetch) return;
+      this.kept = undefined;
+      this.armRefresh(fetch);
+    });
   }
 
   private async read(request: SecretRequest): Promise<unknown> {
-    const promise = request.internal[this.cacheKey];
     try {
-      const value = await promise;
-      this.seen = { promise, value };
-      return value;
+      return await request.internal[this.cacheKey];
     } catch (error) {
       throw secretReadError(this.options.secretName, error);
     }
   }
 
+  private isExpired(fetch: SecretFetch): boolean {
+    const { cacheExpiry } = this.options;
+    return cacheExpiry >= 0 && this.clock.now() >= fetch.askedAt + cacheExpiry;
+  }
+
   /**
-   * Replaces the timer Middy armed on a fresh entry by one of this source's, due at the same
-   * moment. Middy's would fetch with nobody awaiting the promise.
+   * Middy fetched at cold start, in its factory above; its `before` hands that fetch over without
+   * asking again. Recorded now, a failed prefetch is not an unhandled rejection: the first
+   * invocation fetches again (Middy drops failed fetches) and reports the error there.
    */
-  private takeOverRefresh(): void {
-    const entry = this.middyEntry();
-    // `modifyCache` copies an old (cleared) timer onto the entry it leaves after a failure.
-    if (entry.refresh === undefined || entry.modified || entry === this.refreshing?.entry) return;
-    clearTimeout(entry.refresh);
-    this.armRefresh(entry);
+  private adoptPrefetch(): void {
+    this.askMiddy({ internal: {} }).then(
+      ({ fetch }) => this.follow(fetch, 'invocation'),
+      () => undefined,
+    );
   }
 
-  private armRefresh(entry: MiddyCacheEntry): void {
-    clearTimeout(this.refreshing?.timer);
-    const delay = Math.max(0, (entry.expiry ?? 0) - Date.now());
-    const timer = setTimeout(() => this.refreshInBackground(entry), delay);
-    // Middy's timer kept the process alive; a refresh nobody waits for has no reason to.
-    timer.unref();
-    this.refreshing = { entry, timer };
+  private armRefresh(fetch: SecretFetch): void {
+    if (this.options.cacheExpiry <= 0) return;
+    clearTimeout(this.refreshTimer);
+    const delay = Math.max(0, fetch.askedAt + this.options.cacheExpiry - this.clock.now());
+    this.refreshTimer = setTimeout(() => this.refreshInBackground(fetch), delay);
+    // Middy 6's timer kept the process alive; a refresh nobody waits for has no reason to.
+    this.refreshTimer.unref();
   }
 
-  /** What Middy's timer would have done, awaited: fetch again through `before`, catch a failure. */
-  private refreshInBackground(entry: MiddyCacheEntry): void {
-    // Cleared or replaced meanwhile: whoever replaced it fetched, and took over its refresh.
-    if (this.middyEntry() !== entry) return;
-    // A timer may fire just before the wall clock reaches `expiry`, when Middy would still serve the entry.
-    if ((entry.expiry ?? 0) > Date.now()) {
-      this.armRefresh(entry);
+  private refreshInBackground(fetch: SecretFetch): void {
+    // Replaced meanwhile (a forced load, another source): the new fetch armed its own refresh.
+    if (this.current !== fetch) return;
+    // A timer may fire just before the clock reaches the expiry, when the value is still fresh.
+    if (!this.isExpired(fetch)) {
+      this.armRefresh(fetch);
       return;
     }
+    this.kept = fetch.resolved;
     // Even a logger that throws must not become the unhandled rejection this is here to prevent.
     this.fetchInBackground().catch(() => undefined);
   }
 
   private async fetchInBackground(): Promise<void> {
-    const request: SecretRequest = { internal: {} };
     try {
-      await this.fetchThroughMiddy(request);
-      // From here Middy's entry is the pending fetch: peek keeps the last value meanwhile.
-      this.refreshedEntry = this.middyEntry();
-      const promise = request.internal[this.cacheKey];
-      this.seen = { promise, value: await promise };
-      this.refreshedEntry = undefined;
+      const fetch = await this.fetchThroughMiddy({ internal: {} }, false);
+      this.follow(fetch, 'background');
+      await fetch.promise;
     } catch (error) {
-      this.backgroundRefreshFailed(error);
+      // The name only: an SDK message may quote the request, and this line has no invocation to fail.
+      this.logger.warn(
+        'provider secret could not be refreshed in the background; the next invocation fetches it again',
+        { secretName: this.options.secretName, error: awsErrorName(error) },
+      );
     }
-  }
-
-  private backgroundRefreshFailed(error: unknown): void {
-    // Middy has just evicted the value: peek keeps the last one until an invocation fetches again.
-    this.refreshedEntry = this.middyEntry();
-    // The name only: an SDK message may quote the request, and this line has no invocation to fail.
-    this.logger.warn(
-      'provider secret could not be refreshed in the background; the next invocation fetches it again',
-      { secretName: this.options.secretName, error: awsErrorName(error) },
-    );
-  }
-
-  private middyEntry(): MiddyCacheEntry {
-    return getCache(this.cacheKey) as MiddyCacheEntry;
-  }
-
-  private prefetched(): Promise<unknown> | undefined {
-    const value = this.middyEntry().value as Record<string, Promise<unknown>> | undefined;
-    return value?.[this.cacheKey];
   }
 }
