@@ -9,7 +9,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { callDynamo, type DynamoCall, isConditionFailure, type SdkCallOptions } from './dynamo-call.js';
 
 /**
- * One item per tokenType. Units are fixed per attribute (see DESIGN.md, "The table"):
+ * One item per tokenType. Units are fixed per attribute (the README's "How it works", Units):
  * `expiresAt` and `updatedAt` are epoch SECONDS (TTL needs seconds); `lockExpiresAt`
  * and `retryAfter` are epoch MILLISECONDS (a lease is shorter than a second's rounding).
  */
