@@ -26,9 +26,9 @@ export interface SharedTokenMiddlewareOptions extends Omit<SharedTokenOptions, '
   contextKey?: string;
   /**
    * Milliseconds a fetched secret is reused before Secrets Manager is asked again
-   * (`@middy/secrets-manager`'s `cacheExpiry`; -1 keeps it for the container's life).
+   * (-1 keeps it for the container's life).
    * A rotation is also picked up at once on `invalid_client` or an unknown key id. At most
-   * 86_400_000 (Middy reads larger values as an absolute time).
+   * 86_400_000: a longer value is more likely a unit mistake than a cache length.
    * @default 300_000
    */
   secretCacheExpiry?: number;
@@ -66,8 +66,7 @@ export interface SharedTokenMiddleware {
 
 const DAY_MS = 86_400_000;
 
-// Middy reads a cacheExpiry above one day as an absolute epoch-ms time: refused rather than
-// fetching on every invocation.
+// At most a day: a larger value is more likely an absolute time or a unit mistake than a cache length.
 const aSecretCacheExpiry: OptionRule = {
   problem: (value) =>
     value === -1 || (Number.isInteger(value) && (value as number) >= 0 && (value as number) <= DAY_MS)
