@@ -36,13 +36,14 @@ export { MAX_EXPIRES_IN_SECONDS, parseTokenResponse } from './providers/token-re
 export { RATE_LIMIT_CODES } from './rejection.js';
 export type { RemainingTime } from './scheduled-refresh.js';
 export { SCHEDULED_REFRESH_MESSAGE } from './scheduled-refresh.js';
+export { ProviderSecret, parseProviderSecret } from './secret/provider-secret.js';
+export { validateSecretName } from './secret/secret-name.js';
 export {
   DEFAULT_SECRET_CACHE_EXPIRY_MS,
   type SecretSource,
   SecretsManagerSource,
   type SecretsManagerSourceOptions,
 } from './secret/secret-source.js';
-export { ProviderSecret, parseProviderSecret, validateSecretName } from './secret/secrets.js';
 export { ENV_TABLE_NAME, readEnvironment, type SharedTokenEnvironment } from './store/table-environment.js';
 export {
   type ClaimRequest,

@@ -17,8 +17,8 @@ import {
 import type { ProviderFactory } from './providers/token-provider.js';
 import { isTokenRejection, type RejectionPredicate } from './rejection.js';
 import { type CipherFactory, SecretBinding } from './secret/secret-binding.js';
+import { validateSecretName } from './secret/secret-name.js';
 import { type SecretSource, SecretsManagerSource } from './secret/secret-source.js';
-import { validateSecretName } from './secret/secrets.js';
 import { readEnvironment } from './store/table-environment.js';
 import { type TokenRepository, TokenStore } from './store/token-store.js';
 import { createPowertoolsLogger } from './telemetry/powertools-logger.js';

@@ -10,7 +10,7 @@ import {
   omitOptions,
   validateOptions,
 } from '../layer/options/option-rules.js';
-import { validateSecretName } from '../layer/secret/secrets.js';
+import { validateSecretName } from '../layer/secret/secret-name.js';
 import { SHARED_TOKEN_OPTIONS, SharedToken, type SharedTokenOptions } from '../layer/shared-token.js';
 import { createPowertoolsLogger } from '../layer/telemetry/powertools-logger.js';
 import { type Clock, systemClock } from '../layer/time/clock.js';

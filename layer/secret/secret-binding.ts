@@ -3,8 +3,8 @@ import { isSharedTokenError } from '../errors/error-classes.js';
 import type { ProviderFactory, TokenProvider, TokenRequest } from '../providers/token-provider.js';
 import type { TokenLogger } from '../telemetry/telemetry.js';
 import { checkSecretTenant } from '../token-type.js';
+import { type ProviderSecret, parseProviderSecret } from './provider-secret.js';
 import { type SecretSource, secretReadUntil } from './secret-source.js';
-import { type ProviderSecret, parseProviderSecret } from './secrets.js';
 
 /** Builds the cipher from the current secret (by default a SaltCipher over its salts). */
 export type CipherFactory = (secret: ProviderSecret) => TokenCipher;

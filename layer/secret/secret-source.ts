@@ -21,7 +21,7 @@ import {
 } from '../options/option-rules.js';
 import { type Clock, systemClock } from '../time/clock.js';
 import { abandonAt } from '../time/deadline.js';
-import { validateSecretName } from './secrets.js';
+import { validateSecretName } from './secret-name.js';
 
 /** A source of the raw provider secret: a JSON string or an already parsed object, for `parseProviderSecret`. */
 export interface SecretSource {

@@ -12,8 +12,8 @@
  */
 import { awsErrorName } from '../aws/aws-error-name.js';
 import { isSharedTokenError, type SecretError } from '../errors/error-classes.js';
+import { parseProviderSecret } from '../secret/provider-secret.js';
 import type { SecretSource } from '../secret/secret-source.js';
-import { parseProviderSecret } from '../secret/secrets.js';
 import { checkSecretTenant } from '../token-type.js';
 
 /** What TenantTokens learns from a tenant's secret reads. */

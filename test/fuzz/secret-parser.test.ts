@@ -11,8 +11,9 @@ import fc from 'fast-check';
 import { MIN_SALT_LENGTH, SaltCipher } from '../../layer/crypto/salt-cipher.js';
 import { ConfigurationError, SecretError } from '../../layer/errors/error-classes.js';
 import type { TokenProvider } from '../../layer/providers/token-provider.js';
+import { type ProviderSecret, parseProviderSecret } from '../../layer/secret/provider-secret.js';
 import { SecretBinding } from '../../layer/secret/secret-binding.js';
-import { type ProviderSecret, parseProviderSecret, validateSecretName } from '../../layer/secret/secrets.js';
+import { validateSecretName } from '../../layer/secret/secret-name.js';
 import { checkSecretTenant, parseTokenType, tenantTokenType } from '../../layer/token-type.js';
 import {
   anyText,

@@ -15,7 +15,7 @@ import {
   isSharedTokenError,
   KmsError,
 } from '../../layer/errors/error-classes.js';
-import { parseProviderSecret } from '../../layer/secret/secrets.js';
+import { parseProviderSecret } from '../../layer/secret/provider-secret.js';
 import { FakeKms } from '../support/fake-kms.js';
 import { caught } from '../support/rejection-of.js';
 import { testSecret } from '../support/test-secrets.js';

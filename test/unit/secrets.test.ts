@@ -2,14 +2,8 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
 import { MIN_SALT_LENGTH, SaltCipher } from '../../layer/crypto/salt-cipher.js';
 import { ConfigurationError, isSharedTokenError, SecretError } from '../../layer/errors/error-classes.js';
-import {
-  clearParsedSecrets,
-  MAX_SECRET_DEPTH,
-  ProviderSecret,
-  parseProviderSecret,
-  parseProviderSecretCached,
-  validateSecretName,
-} from '../../layer/secret/secrets.js';
+import { MAX_SECRET_DEPTH, ProviderSecret, parseProviderSecret } from '../../layer/secret/provider-secret.js';
+import { validateSecretName } from '../../layer/secret/secret-name.js';
 import { testSecret } from '../support/test-secrets.js';
 
 const NAME = '/prod/orders/oauth/salesforce';
@@ -398,57 +392,5 @@ describe('parseProviderSecret: nesting', () => {
     const cyclic: Record<string, unknown> = { salt: SALT };
     cyclic.self = cyclic;
     expect(caught(() => parseProviderSecret(NAME, cyclic))).toBeInstanceOf(SecretError);
-  });
-});
-
-describe('parseProviderSecretCached', () => {
-  it('returns the same ProviderSecret for the same string, without parsing again', () => {
-    clearParsedSecrets();
-    const first = parseProviderSecretCached(NAME, RAW);
-    // A copy with the same characters but a different identity: strings compare by value.
-    const same = `${RAW.slice(0, 5)}${RAW.slice(5)}`;
-    expect(parseProviderSecretCached(NAME, same)).toBe(first);
-  });
-
-  it('returns the same ProviderSecret for the same object, and a new one for another object', () => {
-    clearParsedSecrets();
-    const raw = JSON.parse(RAW);
-    const first = parseProviderSecretCached(NAME, raw);
-    expect(parseProviderSecretCached(NAME, raw)).toBe(first);
-    const other = parseProviderSecretCached(NAME, JSON.parse(RAW));
-    expect(other).not.toBe(first);
-    expect(other.fingerprint).toBe(first.fingerprint);
-  });
-
-  it('parses again when the secret changed (rotation) and keeps secrets of different names apart', () => {
-    clearParsedSecrets();
-    const before = parseProviderSecretCached(NAME, RAW);
-    const rotated = JSON.stringify({
-      client_id: CLIENT_ID,
-      client_secret: ROTATED_CLIENT_SECRET,
-      salt: SALT,
-    });
-    const after = parseProviderSecretCached(NAME, rotated);
-    expect(after).not.toBe(before);
-    expect(after.require('client_secret')).toBe(ROTATED_CLIENT_SECRET);
-    const other = parseProviderSecretCached('/prod/orders/oauth/webex', RAW);
-    expect(other.secretName).toBe('/prod/orders/oauth/webex');
-    expect(parseProviderSecretCached(NAME, rotated)).toBe(after);
-  });
-
-  it('does not remember a failure: the same bad input throws every time', () => {
-    clearParsedSecrets();
-    expect(caught(() => parseProviderSecretCached(NAME, '{'))).toBeInstanceOf(SecretError);
-    expect(caught(() => parseProviderSecretCached(NAME, '{'))).toBeInstanceOf(SecretError);
-  });
-
-  it('forgets everything on clearParsedSecrets()', () => {
-    const first = parseProviderSecretCached(NAME, RAW);
-    clearParsedSecrets();
-    expect(parseProviderSecretCached(NAME, RAW)).not.toBe(first);
-  });
-
-  it('is a ProviderSecret usable as ProviderCredentials', () => {
-    expect(parseProviderSecretCached(NAME, RAW)).toBeInstanceOf(ProviderSecret);
   });
 });

@@ -8,98 +8,9 @@
  */
 import { createHash } from 'node:crypto';
 import { MIN_SALT_LENGTH } from '../crypto/salt-cipher.js';
-import { ConfigurationError, SecretError } from '../errors/error-classes.js';
+import { SecretError } from '../errors/error-classes.js';
 import type { ProviderCredentials } from '../providers/token-provider.js';
-
-const SEGMENT = '[A-Za-z0-9_.+=@-]+';
-const SECRET_PATH = new RegExp(`^/${SEGMENT}/${SEGMENT}/${SEGMENT}/${SEGMENT}$`);
-// Partition (aws, aws-cn, aws-us-gov, ...), region, 12-digit account, then the name (which may hold
-// slashes, and ends with the 6-character suffix Secrets Manager appends, or not for a partial ARN).
-const SECRET_ARN = /^arn:aws[-a-z]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
-const SEGMENT_CHARACTER = /^[A-Za-z0-9_.+=@-]$/u;
-const ARN_NAME_CHARACTER = /^[A-Za-z0-9/_+=.@-]$/u;
-const NAME_RULE =
-  'it must be /{env}/{service}/{secret-type}/{name} (4 non-empty segments of A-Z a-z 0-9 _ . + = @ -, ' +
-  'e.g. /prod/orders/oauth/salesforce) or a Secrets Manager ARN ' +
-  '(arn:aws:secretsmanager:<region>:<account>:secret:<name>)';
-
-/**
- * Checks a secret name: `/{env}/{service}/{secret-type}/{name}` (four non-empty segments of
- * `A-Z a-z 0-9 _ . + = @ -`, e.g. `/prod/orders/oauth/salesforce`) or a Secrets Manager ARN.
- * @returns the name, unchanged.
- * @throws ConfigurationError naming the rule the name breaks ("does not start with /", "has 3
- * segments, expected 4"). The name itself is never shown: a salt or an API key pasted in its
- * place is made of the same characters as a name.
- */
-export function validateSecretName(name: unknown): string {
-  if (typeof name !== 'string' || name === '') {
-    throw new ConfigurationError(
-      `secret name must be a non-empty string (got ${name === '' ? 'an empty string' : describe(name)})`,
-    );
-  }
-  if (isSecretName(name)) return name;
-  throw new ConfigurationError(
-    `secret name (not shown, ${[...name].length} characters) ${whatIsWrong(name)}: ${NAME_RULE}`,
-  );
-}
-
-function isSecretName(name: string): boolean {
-  return SECRET_PATH.test(name) || SECRET_ARN.test(name);
-}
-
-/** The first rule `name` breaks, in words that quote at most one character of it. */
-function whatIsWrong(name: string): string {
-  if (name.startsWith('arn:')) return whatIsWrongWithArn(name.split(':'));
-  if (!name.startsWith('/')) return 'does not start with "/"';
-  if (name.endsWith('/')) return 'ends with "/"';
-  const segments = name.slice(1).split('/');
-  if (segments.length !== 4) return `has ${segments.length} segments, expected 4`;
-  const empty = segments.indexOf('');
-  if (empty >= 0) return `has an empty segment ${empty + 1} ("//")`;
-  const index = segments.findIndex((segment) => firstOutside(segment, SEGMENT_CHARACTER) !== undefined);
-  const character = firstOutside(segments[index] ?? '', SEGMENT_CHARACTER);
-  return `holds ${describeCharacter(character)} in segment ${index + 1}, outside A-Z a-z 0-9 _ . + = @ -`;
-}
-
-function whatIsWrongWithArn(parts: string[]): string {
-  // Part by part, so a wrong service reads as such whatever the rest looks like.
-  const [, partition = '', service, region = '', account = '', type] = parts;
-  if (!/^aws[-a-z]*$/.test(partition)) {
-    return 'is an ARN whose partition (part 2) is not aws, aws-cn, aws-us-gov, ...';
-  }
-  if (service !== 'secretsmanager') return 'is an ARN of another service than secretsmanager (part 3)';
-  if (!/^[a-z0-9-]+$/.test(region)) return 'is an ARN whose region (part 4) is empty or not a region';
-  if (!/^\d{12}$/.test(account)) return 'is an ARN whose account (part 5) is not 12 digits';
-  if (type !== 'secret') return 'is an ARN whose resource type (part 6) is not "secret"';
-  if (parts.length > 7)
-    return `is an ARN with a ":" in the secret's name (${parts.length} parts, expected 7)`;
-  const secret = parts[6] ?? '';
-  if (secret === '') return 'is an ARN with an empty secret name (part 7)';
-  const character = describeCharacter(firstOutside(secret, ARN_NAME_CHARACTER));
-  return `is an ARN whose secret name (part 7) holds ${character}, outside A-Z a-z 0-9 / _ + = . @ -`;
-}
-
-/** The first character of `text` (a code point) that `allowed` refuses. */
-function firstOutside(text: string, allowed: RegExp): string | undefined {
-  return [...text].find((character) => !allowed.test(character));
-}
-
-/** One character, named so that a space or a control character reads as one. */
-function describeCharacter(character: string | undefined): string {
-  if (character === undefined) return 'a character';
-  if (character === ' ') return 'a space';
-  const code = character.codePointAt(0) ?? 0;
-  const unicode = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
-  return code > 0x20 && code < 0x7f ? `the character "${character}"` : `the character ${unicode}`;
-}
-
-/**
- * The name as our messages show it: a name `validateSecretName` refuses is not repeated (it may be
- * a salt or a key given in its place: `parseProviderSecret` does not validate its first argument).
- */
-function shownName(secretName: string): string {
-  return isSecretName(secretName) ? secretName : '(not shown: not a valid secret name)';
-}
+import { describeValue, shownName } from './secret-name.js';
 
 /**
  * Parses what Secrets Manager (a `SecretString`) or `@middy/secrets-manager` (already parsed,
@@ -114,30 +25,6 @@ function shownName(secretName: string): string {
  */
 export function parseProviderSecret(secretName: string, raw: unknown): ProviderSecret {
   return ProviderSecret.parse(secretName, raw);
-}
-
-// Last parse per secret name. Strings compare by value, objects by identity (Middy hands back
-// the same object on every warm invocation while its cache holds). One entry per name, so a
-// rotated secret replaces its predecessor instead of piling up.
-const parsedByName = new Map<string, { raw: unknown; secret: ProviderSecret }>();
-
-/**
- * {@link parseProviderSecret} with a per-container memo: the same `raw` (the same string, or the
- * same object) for the same name returns the same {@link ProviderSecret} without parsing again.
- * Failures are not remembered. An object must not be mutated after it was parsed: the memo would
- * not see the change.
- */
-export function parseProviderSecretCached(secretName: string, raw: unknown): ProviderSecret {
-  const last = parsedByName.get(secretName);
-  if (last !== undefined && last.raw === raw) return last.secret;
-  const secret = ProviderSecret.parse(secretName, raw);
-  parsedByName.set(secretName, { raw, secret });
-  return secret;
-}
-
-/** Forgets every memoized parse (tests; or to drop credentials from memory). */
-export function clearParsedSecrets(): void {
-  parsedByName.clear();
 }
 
 /** Deepest nesting of objects and arrays a secret may have; real ones are flat (depth 1). */
@@ -258,7 +145,7 @@ export class ProviderSecret implements ProviderCredentials {
   #string(field: string, value: unknown): string {
     if (typeof value !== 'string' || value === '') {
       throw new SecretError(
-        `field "${field}" of secret "${this.#shown}" must be a non-empty string (got ${value === '' ? 'an empty string' : describe(value)})`,
+        `field "${field}" of secret "${this.#shown}" must be a non-empty string (got ${value === '' ? 'an empty string' : describeValue(value)})`,
         this.#shown,
         { field },
       );
@@ -283,7 +170,7 @@ function toObject(secretName: string, raw: unknown): Record<string, unknown> {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new SecretError(
-      `secret "${secretName}" must be a JSON object of fields (got ${describe(value)})`,
+      `secret "${secretName}" must be a JSON object of fields (got ${describeValue(value)})`,
       secretName,
     );
   }
@@ -321,7 +208,7 @@ function readSalts(secretName: string, fields: ReadonlyMap<string, unknown>): re
 }
 
 function checkSalt(value: unknown, field: string, fail: (message: string, field: string) => never): string {
-  if (typeof value !== 'string') return fail(`"${field}" must be a string (got ${describe(value)})`, field);
+  if (typeof value !== 'string') return fail(`"${field}" must be a string (got ${describeValue(value)})`, field);
   // Code points, as SaltCipher counts them.
   if ([...value].length < MIN_SALT_LENGTH) {
     return fail(`"${field}" is shorter than ${MIN_SALT_LENGTH} characters`, field);
@@ -341,13 +228,6 @@ function nestsDeeperThan(value: unknown, limit: number): boolean {
   if (typeof value !== 'object' || value === null) return false;
   if (limit === 0) return true;
   return Object.values(value).some((item) => nestsDeeperThan(item, limit - 1));
-}
-
-/** The kind of a value, never the value. */
-function describe(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 /** JSON with object keys sorted at every level: one text per content, whatever the formatting. */
