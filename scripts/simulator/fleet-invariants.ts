@@ -2,9 +2,8 @@
  * The invariants every simulated run keeps, whatever it injects: judged the same way by the chaos
  * matrix (scripts/chaos) and the soak (scripts/soak), from the simulator's report.
  */
-import type { SimulationReport } from './simulation.js';
+import type { SimulationReport } from './report.js';
 
-/** Invocations that ran: a SIGKILLed container's never did. */
 /** A run's verdict, chaos row or soak: it passes when no rule gave a reason. */
 export interface Verdict {
   pass: boolean;
@@ -12,6 +11,7 @@ export interface Verdict {
   reasons: string[];
 }
 
+/** Invocations that ran: a SIGKILLed container's never did. */
 export function invocationsRun(report: SimulationReport): number {
   return report.invocations - report.killed * (report.invocations / report.containers);
 }

@@ -1,7 +1,77 @@
+/**
+ * The report of a simulation run: what the demo prints, what chaos and the soak judge (with
+ * fleet-invariants.ts), folded from the containers' results and the stack's counters.
+ */
 import type { MetricTotal } from './emf.js';
-import type { CipherKind, ContainerResult, Entry } from './protocol.js';
-import type { SimulationReport } from './simulation.js';
-import type { ContainerTiming } from './timing-options.js';
+import type { CipherKind, ContainerResult, Entry, RefresherResult } from './protocol.js';
+import type { ContainerTiming, TimingOptions } from './timing-options.js';
+
+export interface SimulationReport {
+  engine: string;
+  entry: Entry;
+  cipher: CipherKind;
+  /** Lifetime of the tokens the local provider issued. */
+  tokenTtlSeconds: number;
+  /**
+   * The library's timing options the containers were given, exactly: those the caller set, and
+   * replacements for the defaults the token's life ruled out (empty: all the library's defaults).
+   */
+  tunedOptions: TimingOptions;
+  /** Why each of `tunedOptions` is there. */
+  tunedBy: ContainerTiming['reasons'];
+  containers: number;
+  invocations: number;
+  succeeded: number;
+  failed: number;
+  killed: number;
+  /** Token requests the provider received. */
+  providerTokenCalls: number;
+  /** Of those, the answers that carried a new token (injected failures did not). */
+  tokensIssued: number;
+  /** Refresh tokens presented after they had been rotated away (refused with invalid_grant). */
+  refreshReplays: number;
+  /** Generations committed to the table during the run. */
+  tokenGenerations: number;
+  dynamoReads: number;
+  dynamoWrites: number;
+  maxWaitMs: number;
+  /** Longest time any invocation spent getting its token, failed ones included. */
+  maxOverheadMs: number;
+  /** Longest time any invocation spent getting its token past its own deadline (0: none did; I2). */
+  maxPastDeadlineMs: number;
+  overheadMsP50: number;
+  overheadMsP99: number;
+  apiCalls: number;
+  apiRejected: number;
+  /** 403 REQUEST_LIMIT_EXCEEDED answers: never a reason to refresh. */
+  apiRateLimited: number;
+  /** GetSecretValue calls the local Secrets Manager answered (one per cold container, plus rotations). */
+  secretFetches: number;
+  /** KMS calls the local KMS server answered (GenerateDataKey + Decrypt); 0 with the salt cipher. */
+  kmsCalls: number;
+  /** The same calls by operation. */
+  kmsCallsByOperation: Record<string, number>;
+  cacheHits: number;
+  lockTakeovers: number;
+  leaseLost: number;
+  decryptFailed: number;
+  /** Error name -> count, over all failed invocations. */
+  errors: Record<string, number>;
+  /** Totals of each SharedToken metric, read from the Powertools EMF output of all containers. */
+  metrics: Record<string, number>;
+  /** Secret values (salt, client secret, issued tokens) found in anything the containers printed. */
+  secretsInOutput: number;
+  /**
+   * Tokens shown to the data API that were never in the table: served without a commit. Must be 0.
+   * Checked with the salt cipher and the local provider (the run decrypts what the table held).
+   */
+  uncommittedTokensServed?: number;
+  /** What the scheduled refresher did, when it ran (`refresherEveryMs`). */
+  refresher?: RefresherResult & { everyMs: number };
+  /** RSS of each container at its end, MiB (max). */
+  maxContainerRssMiB: number;
+  elapsedMs: number;
+}
 
 export interface FleetFigures {
   engine: string;
