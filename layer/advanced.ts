@@ -45,16 +45,14 @@ export {
   type SecretsManagerSourceOptions,
 } from './secret/secret-source.js';
 export { ENV_TABLE_NAME, readEnvironment, type SharedTokenEnvironment } from './store/table-environment.js';
-export {
-  type ClaimRequest,
-  type ClaimResult,
-  type CommitRequest,
-  type ReleaseRequest,
-  type TokenRecord,
-  type TokenRepository,
-  TokenStore,
-  type TokenStoreOptions,
-} from './store/token-store.js';
+export type {
+  ClaimRequest,
+  ClaimResult,
+  CommitRequest,
+  ReleaseRequest,
+  TokenRecord,
+} from './store/token-record.js';
+export { type TokenRepository, TokenStore, type TokenStoreOptions } from './store/token-store.js';
 export { DEFAULT_SERVICE_NAME } from './telemetry/powertools-logger.js';
 export { type FlushableTokenMetrics, TOKEN_TYPE_DIMENSION } from './telemetry/powertools-metrics.js';
 export { type LogAttributes, METRIC_NAMESPACE, silentLogger, silentMetrics } from './telemetry/telemetry.js';

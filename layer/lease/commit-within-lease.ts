@@ -1,5 +1,5 @@
 import { isSharedTokenError, type TokenStoreError } from '../errors/error-classes.js';
-import type { CommitRequest, TokenRecord } from '../store/token-store.js';
+import type { CommitRequest, TokenRecord } from '../store/token-record.js';
 import { MIN_CALL_MS } from '../time/deadline.js';
 import type { ResolvedTokenManagerOptions } from './token-manager-options.js';
 

@@ -1,5 +1,5 @@
 import type { AccessToken } from '../access-token.js';
-import type { TokenRecord } from '../store/token-store.js';
+import type { TokenRecord } from '../store/token-record.js';
 import type { ResolvedTokenManagerOptions } from './token-manager-options.js';
 
 /**

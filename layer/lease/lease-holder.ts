@@ -7,7 +7,7 @@ import {
   TokenRefreshError,
 } from '../errors/error-classes.js';
 import type { ProviderToken } from '../providers/token-provider.js';
-import type { TokenRecord } from '../store/token-store.js';
+import type { TokenRecord } from '../store/token-record.js';
 import { AuditEvent, auditFields } from '../telemetry/audit.js';
 import { MetricName } from '../telemetry/telemetry.js';
 import { fromEpochSeconds, toEpochSeconds } from '../time/clock.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AccessToken } from '../access-token.js';
 import { isSharedTokenError, LockWaitTimeoutError, TokenRefreshError } from '../errors/error-classes.js';
-import type { TokenRecord } from '../store/token-store.js';
+import type { TokenRecord } from '../store/token-record.js';
 import { AuditEvent, auditFields } from '../telemetry/audit.js';
 import { MetricName } from '../telemetry/telemetry.js';
 import { fromEpochSeconds, toEpochSeconds } from '../time/clock.js';

@@ -1,4 +1,4 @@
-import type { TokenRecord } from '../store/token-store.js';
+import type { TokenRecord } from '../store/token-record.js';
 import { fromEpochSeconds } from '../time/clock.js';
 import type { ResolvedTokenManagerOptions } from './token-manager-options.js';
 

@@ -1,5 +1,5 @@
 import { RejectionRefreshLimitedError } from '../errors/error-classes.js';
-import type { TokenRecord } from '../store/token-store.js';
+import type { TokenRecord } from '../store/token-record.js';
 import { fromEpochSeconds } from '../time/clock.js';
 
 /**

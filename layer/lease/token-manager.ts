@@ -1,7 +1,7 @@
 import type { AccessToken } from '../access-token.js';
 import { LockWaitTimeoutError } from '../errors/error-classes.js';
 import { errorName } from '../errors/error-name.js';
-import type { TokenRecord } from '../store/token-store.js';
+import type { TokenRecord } from '../store/token-record.js';
 import { AuditEvent, auditFields } from '../telemetry/audit.js';
 import { MetricName } from '../telemetry/telemetry.js';
 import { asDeadlineReached, cutoffSignal } from '../time/deadline.js';

@@ -208,7 +208,8 @@ function readSalts(secretName: string, fields: ReadonlyMap<string, unknown>): re
 }
 
 function checkSalt(value: unknown, field: string, fail: (message: string, field: string) => never): string {
-  if (typeof value !== 'string') return fail(`"${field}" must be a string (got ${describeValue(value)})`, field);
+  if (typeof value !== 'string')
+    return fail(`"${field}" must be a string (got ${describeValue(value)})`, field);
   // Code points, as SaltCipher counts them.
   if ([...value].length < MIN_SALT_LENGTH) {
     return fail(`"${field}" is shorter than ${MIN_SALT_LENGTH} characters`, field);
