@@ -19,7 +19,6 @@ export type { DeferReason } from './lease/refresh-outcome.js';
 export { TokenManager } from './lease/token-manager.js';
 export type { TokenManagerOptions } from './lease/token-manager-options.js';
 export { MAX_TOKEN_ANSWER_BYTES } from './providers/bounded-body.js';
-export type { ClientCredentialFields } from './providers/factories.js';
 export { type OAuth2ClientCredentialsOptions, OAuth2ClientCredentialsProvider } from './providers/oauth2.js';
 export {
   type OAuth2RefreshTokenOptions,
@@ -31,6 +30,7 @@ export {
   type SalesforceOptions,
   SalesforceProvider,
 } from './providers/salesforce.js';
+export type { ClientCredentialFields } from './providers/secret-fields.js';
 export type { ProviderCredentials, ProviderFactory } from './providers/token-provider.js';
 export { MAX_EXPIRES_IN_SECONDS, parseTokenResponse } from './providers/token-response.js';
 export { RATE_LIMIT_CODES } from './rejection.js';

@@ -33,19 +33,16 @@ export {
 export type { RefreshOutcome } from './lease/refresh-outcome.js';
 export type { GetTokenOptions } from './lease/token-manager.js';
 export {
-  type OAuth2ClientCredentialsFactoryOptions,
-  type OAuth2RefreshTokenFactoryOptions,
-  oauth2ClientCredentials,
-  oauth2RefreshToken,
-  type SalesforceFactoryOptions,
-  salesforce,
-} from './providers/factories.js';
-export {
   functionProvider,
   type TokenFunction,
   type TokenFunctionRequest,
 } from './providers/function-provider.js';
-export { SalesforceApiError } from './providers/salesforce.js';
+export { type OAuth2ClientCredentialsFactoryOptions, oauth2ClientCredentials } from './providers/oauth2.js';
+export {
+  type OAuth2RefreshTokenFactoryOptions,
+  oauth2RefreshToken,
+} from './providers/oauth2-refresh-token.js';
+export { SalesforceApiError, type SalesforceFactoryOptions, salesforce } from './providers/salesforce.js';
 export type { ProviderToken, TokenProvider, TokenRequest } from './providers/token-provider.js';
 export {
   httpStatusOf,

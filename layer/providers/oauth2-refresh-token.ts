@@ -7,8 +7,20 @@ import {
   readOAuth2Settings,
 } from './oauth2.js';
 import { checkOptionKeys, requireText } from './provider-options.js';
+import {
+  type ClientCredentialFields,
+  CREDENTIAL_FIELDS,
+  checkedOptions,
+  readFields,
+} from './secret-fields.js';
 import { postTokenForm } from './token-endpoint.js';
-import type { ProviderToken, TokenProvider, TokenRequest } from './token-provider.js';
+import type {
+  ProviderCredentials,
+  ProviderFactory,
+  ProviderToken,
+  TokenProvider,
+  TokenRequest,
+} from './token-provider.js';
 
 const LABEL = 'OAuth2 refresh-token provider';
 
@@ -107,4 +119,33 @@ function refreshTokenRejected(
       ...(error.status !== undefined && { status: error.status }),
     },
   );
+}
+
+export interface OAuth2RefreshTokenFactoryOptions
+  extends Omit<OAuth2RefreshTokenOptions, 'clientId' | 'clientSecret' | 'refreshToken'> {
+  /**
+   * Names of the secret's fields; `refreshToken` is the bootstrap refresh token.
+   * @default { clientId: 'clientId', clientSecret: 'clientSecret', refreshToken: 'refreshToken' }
+   */
+  fields?: ClientCredentialFields & {
+    /** @default 'refreshToken' */
+    refreshToken?: string;
+  };
+}
+
+/** OAuth2 refresh_token with rotation; `clientId`, `clientSecret` and the bootstrap `refreshToken` from the secret. */
+export function oauth2RefreshToken(options: OAuth2RefreshTokenFactoryOptions): ProviderFactory {
+  const label = 'OAuth2 refresh-token provider';
+  const secretFields = [...CREDENTIAL_FIELDS, 'refreshToken'] as const;
+  const settings = checkedOptions(options, [...OAUTH2_SETTINGS], secretFields, label);
+  readOAuth2Settings(settings, label);
+  const fields = readFields(options.fields, secretFields, label);
+  return function oauth2RefreshTokenFactory(credentials: ProviderCredentials): TokenProvider {
+    return new OAuth2RefreshTokenProvider({
+      ...(settings as Omit<OAuth2RefreshTokenOptions, 'clientId' | 'clientSecret' | 'refreshToken'>),
+      clientId: credentials.require(fields.clientId),
+      clientSecret: credentials.require(fields.clientSecret),
+      refreshToken: credentials.require(fields.refreshToken),
+    });
+  };
 }

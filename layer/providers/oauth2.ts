@@ -11,8 +11,20 @@ import {
   requireHttpUrl,
   requireText,
 } from './provider-options.js';
+import {
+  type ClientCredentialFields,
+  CREDENTIAL_FIELDS,
+  checkedOptions,
+  readFields,
+} from './secret-fields.js';
 import { postTokenForm } from './token-endpoint.js';
-import type { ProviderToken, TokenProvider, TokenRequest } from './token-provider.js';
+import type {
+  ProviderCredentials,
+  ProviderFactory,
+  ProviderToken,
+  TokenProvider,
+  TokenRequest,
+} from './token-provider.js';
 import { parseTokenResponse } from './token-response.js';
 
 export { tokenEndpointError } from './token-endpoint.js';
@@ -134,4 +146,28 @@ export class OAuth2ClientCredentialsProvider implements TokenProvider {
     });
     return parseOAuth2Answer(body, request.tokenType, settings);
   }
+}
+
+export interface OAuth2ClientCredentialsFactoryOptions
+  extends Omit<OAuth2ClientCredentialsOptions, 'clientId' | 'clientSecret'> {
+  /**
+   * Names of the secret's fields, for a secret that names them differently: `{ clientId: 'consumerKey' }`.
+   * @default { clientId: 'clientId', clientSecret: 'clientSecret' }
+   */
+  fields?: ClientCredentialFields;
+}
+
+/** OAuth2 client credentials with `clientId` and `clientSecret` from the secret. */
+export function oauth2ClientCredentials(options: OAuth2ClientCredentialsFactoryOptions): ProviderFactory {
+  const label = 'OAuth2 provider';
+  const settings = checkedOptions(options, [...OAUTH2_SETTINGS], CREDENTIAL_FIELDS, label);
+  readOAuth2Settings(settings, label);
+  const fields = readFields(options.fields, CREDENTIAL_FIELDS, label);
+  return function oauth2ClientCredentialsFactory(credentials: ProviderCredentials): TokenProvider {
+    return new OAuth2ClientCredentialsProvider({
+      ...(settings as Omit<OAuth2ClientCredentialsOptions, 'clientId' | 'clientSecret'>),
+      clientId: credentials.require(fields.clientId),
+      clientSecret: credentials.require(fields.clientSecret),
+    });
+  };
 }

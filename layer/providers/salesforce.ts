@@ -1,4 +1,9 @@
-import { ConfigurationError, isSharedTokenError, TokenRefreshError } from '../errors/error-classes.js';
+import {
+  ConfigurationError,
+  isSharedTokenError,
+  SecretError,
+  TokenRefreshError,
+} from '../errors/error-classes.js';
 import type { Clock } from '../time/clock.js';
 import { MAX_TOKEN_ANSWER_BYTES, readBodyUpTo } from './bounded-body.js';
 import {
@@ -12,8 +17,20 @@ import {
   requireHttpUrl,
   requireText,
 } from './provider-options.js';
+import {
+  type ClientCredentialFields,
+  CREDENTIAL_FIELDS,
+  checkedOptions,
+  readFields,
+} from './secret-fields.js';
 import { postTokenForm } from './token-endpoint.js';
-import type { ProviderToken, TokenProvider, TokenRequest } from './token-provider.js';
+import type {
+  ProviderCredentials,
+  ProviderFactory,
+  ProviderToken,
+  TokenProvider,
+  TokenRequest,
+} from './token-provider.js';
 import { parseTokenResponse } from './token-response.js';
 
 const LABEL = 'Salesforce provider';
@@ -239,3 +256,52 @@ export class SalesforceApiError extends Error {
 
 // Salesforce error codes are upper-case identifiers; anything else could be an echo of a request.
 const SALESFORCE_ERROR_CODE = /^[A-Z_]{1,64}$/;
+
+export interface SalesforceFactoryOptions
+  extends Omit<SalesforceOptions, 'clientId' | 'clientSecret' | 'instanceUrl'> {
+  /** The org's My Domain URL. @default the secret's `instanceUrl` field */
+  instanceUrl?: string;
+  /**
+   * Names of the secret's fields: `{ clientId: 'consumerKey', clientSecret: 'consumerSecret' }`.
+   * @default { clientId: 'clientId', clientSecret: 'clientSecret', instanceUrl: 'instanceUrl' }
+   */
+  fields?: ClientCredentialFields & {
+    /** Read only when the options have no `instanceUrl`. @default 'instanceUrl' */
+    instanceUrl?: string;
+  };
+}
+
+/** Salesforce client credentials; `clientId`, `clientSecret` (and `instanceUrl` unless configured) from the secret. */
+export function salesforce(options: SalesforceFactoryOptions = {}): ProviderFactory {
+  const label = 'Salesforce provider';
+  const settings = checkedOptions(options, [...SALESFORCE_SETTINGS], CREDENTIAL_FIELDS, label);
+  readSalesforceSettings(settings, label);
+  if (settings.instanceUrl !== undefined) readInstanceUrl(settings.instanceUrl, label);
+  const fields = readFields(options.fields, [...CREDENTIAL_FIELDS, 'instanceUrl'] as const, label);
+  return function salesforceFactory(credentials: ProviderCredentials): TokenProvider {
+    const instanceUrl =
+      (settings.instanceUrl as string | undefined) ?? instanceUrlFromSecret(credentials, fields.instanceUrl);
+    return new SalesforceProvider({
+      ...(settings as Omit<SalesforceOptions, 'clientId' | 'clientSecret' | 'instanceUrl'>),
+      instanceUrl,
+      clientId: credentials.require(fields.clientId),
+      clientSecret: credentials.require(fields.clientSecret),
+    });
+  };
+}
+
+/** The secret's instance URL; a bad one is the secret's fault, so the error names the secret and the field. */
+function instanceUrlFromSecret(credentials: ProviderCredentials, field: string): string {
+  const value = credentials.require(field);
+  try {
+    readInstanceUrl(value, 'Salesforce provider');
+  } catch (error) {
+    if (!isSharedTokenError(error, 'ConfigurationError')) throw error;
+    throw new SecretError(
+      `Secret "${credentials.secretName}" field "${field}" is not a plain http(s) URL (the org's My Domain URL)`,
+      credentials.secretName,
+      { field },
+    );
+  }
+  return value;
+}

@@ -5,9 +5,9 @@
  */
 import { inspect } from 'node:util';
 import { beforeEach, describe, expect, it } from '@jest/globals';
+import { oauth2ClientCredentials, salesforce } from 'lambda-shared-token';
 import type { AccessToken } from '../../layer/access-token.js';
 import { SaltCipher } from '../../layer/crypto/salt-cipher.js';
-import { oauth2ClientCredentials, salesforce } from '../../layer/providers/factories.js';
 import type { ProviderFactory } from '../../layer/providers/token-provider.js';
 import { TokenStore } from '../../layer/store/token-store.js';
 import { MetricName } from '../../layer/telemetry/telemetry.js';

@@ -7,8 +7,8 @@
  * entry-points-examples.test.ts.
  */
 import { beforeEach, describe, expect, it } from '@jest/globals';
+import { oauth2ClientCredentials, salesforce } from 'lambda-shared-token';
 import type { AccessToken } from '../../layer/access-token.js';
-import { oauth2ClientCredentials, salesforce } from '../../layer/providers/factories.js';
 import { TokenStore } from '../../layer/store/token-store.js';
 import { MetricName } from '../../layer/telemetry/telemetry.js';
 import {

@@ -1,11 +1,11 @@
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { oauth2ClientCredentials, oauth2RefreshToken, salesforce } from 'lambda-shared-token';
 import {
   InvalidProviderResponseError,
   SecretError,
   TokenRefreshError,
 } from '../../layer/errors/error-classes.js';
-import { oauth2ClientCredentials, oauth2RefreshToken, salesforce } from '../../layer/providers/factories.js';
 import { functionProvider } from '../../layer/providers/function-provider.js';
 import {
   SALESFORCE_INVALID_SESSION,

@@ -5,7 +5,7 @@
  * it stops before touching the table.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { oauth2ClientCredentials } from '../../layer/providers/factories.js';
+import { oauth2ClientCredentials } from 'lambda-shared-token';
 import { SecretsManagerSource } from '../../layer/secret/secret-source.js';
 import { SharedToken } from '../../layer/shared-token.js';
 import { TokenStore } from '../../layer/store/token-store.js';

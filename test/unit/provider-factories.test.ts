@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
+import { oauth2ClientCredentials, oauth2RefreshToken, salesforce } from 'lambda-shared-token';
 import { ConfigurationError, SecretError } from '../../layer/errors/error-classes.js';
-import { oauth2ClientCredentials, oauth2RefreshToken, salesforce } from '../../layer/providers/factories.js';
 import type { ProviderCredentials } from '../../layer/providers/token-provider.js';
 import { testSecret } from '../support/test-secrets.js';
 

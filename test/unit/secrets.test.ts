@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
 import { MIN_SALT_LENGTH, SaltCipher } from '../../layer/crypto/salt-cipher.js';
 import { ConfigurationError, isSharedTokenError, SecretError } from '../../layer/errors/error-classes.js';
-import { MAX_SECRET_DEPTH, ProviderSecret, parseProviderSecret } from '../../layer/secret/provider-secret.js';
+import { MAX_SECRET_DEPTH, parseProviderSecret } from '../../layer/secret/provider-secret.js';
 import { validateSecretName } from '../../layer/secret/secret-name.js';
 import { testSecret } from '../support/test-secrets.js';
 
@@ -10,7 +10,6 @@ const NAME = '/prod/orders/oauth/salesforce';
 const SALT = testSecret('salt', 'current-salt-');
 const OLD_SALT = testSecret('oldSalt', 'old-salt-');
 const CLIENT_SECRET = testSecret('clientSecret', 'cs-');
-const ROTATED_CLIENT_SECRET = testSecret('rotatedClientSecret', 'rotated-');
 const CLIENT_ID = '3MVG9-client-id-value';
 const RAW = JSON.stringify({ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, salt: SALT });
 

@@ -1,0 +1,62 @@
+import { ConfigurationError } from '../errors/error-classes.js';
+import { checkOptionKeys } from './provider-options.js';
+
+/**
+ * What the providers' factories share: providers built from the provider's secret: the options are validated once, when the factory is
+ * made (cold start); the credentials are read from the secret each time the factory is called
+ * (after every secret change), and a missing field is the `SecretError` of `credentials.require`.
+ */
+
+/** Secret field names of the client credentials. */
+export interface ClientCredentialFields {
+  /** @default 'clientId' */
+  clientId?: string;
+  /** @default 'clientSecret' */
+  clientSecret?: string;
+}
+
+export const CREDENTIAL_FIELDS = ['clientId', 'clientSecret'] as const;
+
+/**
+ * Checks the keys (a credential given as an option is named, with the way to map it instead) and
+ * returns a copy without `fields`, so changing the caller's object later changes nothing.
+ */
+export function checkedOptions(
+  options: unknown,
+  settings: readonly string[],
+  secretFields: readonly string[],
+  label: string,
+): Record<string, unknown> {
+  const known = new Set([...settings, 'fields']);
+  checkOptionKeys(options, known, label, (key) =>
+    secretFields.includes(key)
+      ? ` (it is read from the secret: name a differently called field with the "fields" option)`
+      : '',
+  );
+  const { fields: _fields, ...settingsOnly } = options;
+  return settingsOnly;
+}
+
+/** The `fields` option with its defaults: each key names itself. */
+export function readFields<K extends string>(
+  value: unknown,
+  keys: readonly K[],
+  label: string,
+): Record<K, string> {
+  const fields = Object.fromEntries(keys.map((key) => [key, key as string])) as Record<K, string>;
+  if (value === undefined) return fields;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigurationError(`${label} option "fields" must be an object of secret field names`);
+  }
+  for (const [key, name] of Object.entries(value)) {
+    if (!(keys as readonly string[]).includes(key)) {
+      throw new ConfigurationError(`Unknown ${label} option "fields.${key}"`);
+    }
+    if (name === undefined) continue;
+    if (typeof name !== 'string' || name === '') {
+      throw new ConfigurationError(`${label} option "fields.${key}" must be a non-empty field name`);
+    }
+    fields[key as K] = name;
+  }
+  return fields;
+}
