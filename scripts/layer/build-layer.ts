@@ -19,15 +19,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { bundleLayerCode, type LayerEntryName } from './layer-code.js';
-import { layerPackageJson, THIRD_PARTY_NOTICE, thirdPartyNotice } from './layer-manifest.js';
+import type { LayerEntryName } from './layer-code.js';
+import { inPackage, layerRuntimeFiles, PACKAGE_DIR } from './layer-package.js';
 import { emitLayerDeclarations } from './layer-types.js';
 import { findProjectRoot } from './project-root.js';
 import { writeZip } from './zip.js';
 
 export const LAYER_NAME = 'lambda-shared-token';
-/** Where the package sits inside the zip: Lambda puts `/opt/nodejs/node_modules` on NODE_PATH. */
-export const PACKAGE_DIR = 'nodejs/node_modules/lambda-shared-token';
+export { PACKAGE_DIR };
 /** The zip, relative to the project root. */
 export const LAYER_ZIP = '.build/layer/lambda-shared-token-layer.zip';
 export const COMPATIBLE_RUNTIMES: readonly string[] = ['nodejs20.x', 'nodejs22.x'];
@@ -72,14 +71,8 @@ export async function buildLayer(options: BuildLayerOptions = {}): Promise<Layer
     if (!OPTION_NAMES.has(key)) throw new TypeError(`buildLayer: unknown option "${key}"`);
   }
   const projectRoot = resolve(options.projectRoot ?? findProjectRoot());
-  const code = await bundleLayerCode(projectRoot);
-  const packageFiles = new Map<string, Uint8Array | string>([
-    ['package.json', layerPackageJson(projectRoot)],
-    [THIRD_PARTY_NOTICE, thirdPartyNotice(code.bundledPackages)],
-    ...code.files,
-    ...emitLayerDeclarations(projectRoot),
-  ]);
-  const inputs = [...packageFiles].map(([path, data]) => ({ path: `${PACKAGE_DIR}/${path}`, data }));
+  const { files, code } = await layerRuntimeFiles(projectRoot);
+  const inputs = [...files, ...inPackage(emitLayerDeclarations(projectRoot))];
   checkLayerContents(
     inputs.map((input) => input.path),
     code.externalPackages,

@@ -57,6 +57,10 @@ export interface LayerCode {
    * (sorted; this project's own files count as `lambda-shared-token`).
    */
   packagesByEntry: Record<LayerEntryName, string[]>;
+  /** The files each entry point loads when imported: itself and its chunks (package-relative, sorted). */
+  filesByEntry: Record<LayerEntryName, string[]>;
+  /** Bytes of all the code that came from each package (its own files as `lambda-shared-token`). */
+  bytesByPackage: Record<string, number>;
   /** Packages the code still imports, `node:` builtins left out: only `@aws-sdk/*` ones (sorted). */
   externalPackages: string[];
   /** Third-party packages bundled in (sorted by name). */
@@ -83,39 +87,61 @@ export async function bundleLayerCode(projectRoot: string): Promise<LayerCode> {
   const metafile = result.metafile;
   // The metafile names outputs, and the chunks they import, relative to the working directory.
   const outName = (path: string): string => relative(outdir, join(projectRoot, path)).split(sep).join('/');
-  const outputs = Object.fromEntries(
+  const outputs: Record<string, Output> = Object.fromEntries(
     Object.entries(metafile.outputs).map(([path, output]) => [outName(path), output]),
   );
+  const byEntry = <T>(value: (loaded: string[]) => T): Record<LayerEntryName, T> =>
+    Object.fromEntries(
+      Object.keys(LAYER_ENTRY_POINTS).map((entry) => [
+        entry,
+        value(outputsLoadedBy(`${entry}.js`, outputs, outName)),
+      ]),
+    ) as Record<LayerEntryName, T>;
   return {
     files,
-    packagesByEntry: Object.fromEntries(
-      entryNames().map((entry) => [entry, packagesLoadedBy(`${entry}.js`, outputs, outName)]),
-    ) as Record<LayerEntryName, string[]>,
+    packagesByEntry: byEntry((loaded) => packagesOf(loaded.map((name) => outputs[name]!))),
+    filesByEntry: byEntry((loaded) => loaded.map((name) => `dist/${name}`)),
+    bytesByPackage: bytesByPackageOf(Object.values(outputs)),
     externalPackages: externalPackagesOf(metafile),
     bundledPackages: bundledPackagesOf(projectRoot, metafile),
   };
 }
 
-const entryNames = (): LayerEntryName[] => Object.keys(LAYER_ENTRY_POINTS) as LayerEntryName[];
+type Output = Metafile['outputs'][string];
 
-type Outputs = Record<string, Metafile['outputs'][string]>;
-
-/** The packages in `entry` and in every chunk it imports statically, transitively. */
-function packagesLoadedBy(entry: string, outputs: Outputs, outName: (path: string) => string): string[] {
+/** `entry` and every chunk it imports statically, transitively: output names, sorted. */
+function outputsLoadedBy(
+  entry: string,
+  outputs: Record<string, Output>,
+  outName: (path: string) => string,
+): string[] {
   const seen = new Set<string>();
-  const packages = new Set<string>();
   const visit = (name: string): void => {
     const output = outputs[name];
     if (output === undefined || seen.has(name)) return;
     seen.add(name);
-    for (const input of Object.keys(output.inputs)) packages.add(packageOfInput(input));
     for (const imported of output.imports) {
       if (imported.external || imported.kind !== 'import-statement') continue;
       visit(outName(imported.path));
     }
   };
   visit(entry);
-  return [...packages].sort();
+  return [...seen].sort();
+}
+
+function packagesOf(outputs: Output[]): string[] {
+  return [...new Set(outputs.flatMap((output) => Object.keys(output.inputs).map(packageOfInput)))].sort();
+}
+
+function bytesByPackageOf(outputs: Output[]): Record<string, number> {
+  const bytes: Record<string, number> = {};
+  for (const output of outputs) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const name = packageOfInput(input);
+      bytes[name] = (bytes[name] ?? 0) + bytesInOutput;
+    }
+  }
+  return bytes;
 }
 
 function externalPackagesOf(metafile: Metafile): string[] {

@@ -1,133 +1,100 @@
 /**
- * Item 6: cold start. The size of the layer bundle (what goes in the zip) and the time a fresh
- * Node process takes to import it, as a ratio to importing `@middy/core` and the two Powertools
- * packages alone; every variant spawned in turn, interleaved, so they share the machine's noise.
- * Also checks that importing the layer makes no network call and reads no environment of its own.
+ * Cold start: the layer's code exactly as `make layer` builds it (scripts/layer/layer-package.ts:
+ * the same esbuild run, package.json and chunks), written to a folder shaped like /opt, and the
+ * time a fresh Node process takes to import `lambda-shared-token/middleware` from there, as a
+ * ratio to importing `@middy/core` and the two Powertools packages alone; every variant spawned
+ * in turn, interleaved, so they share the machine's noise. Also checks that importing the layer
+ * makes no network call and reads no environment of its own.
  */
-import { execFile } from 'node:child_process';
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import {
+  LAYER_ENTRY_POINTS,
+  type LayerCode,
+  type LayerEntryName,
+  layerEsbuildOptions,
+} from '../../layer/layer-code.js';
+import { layerRuntimeFiles, PACKAGE_DIR, writeLayerFiles } from '../../layer/layer-package.js';
+import { OWN_PACKAGE } from '../../layer/package-names.js';
+import { findProjectRoot } from '../../layer/project-root.js';
 import { percentile } from '../../simulator/report.js';
-import { bundleLayer, findProjectRoot, layerBuildOptions, OWN_PACKAGE } from '../layer-bundle.js';
 import { type BenchContext, type BenchSection, round } from '../section.js';
+import { newVariant, type ProbeResult, probe, timeImport, type Variant } from './cold-start-imports.js';
 
 /** What the issue compares against: Middy's core and the two Powertools packages, nothing else. */
 const BASELINE_PACKAGES = ['@middy/core', '@aws-lambda-powertools/logger', '@aws-lambda-powertools/metrics'];
 
-const LAYER = 'layer bundle (what ships)';
+const LAYER = 'layer: lambda-shared-token/middleware (what make layer ships)';
+const CORE = 'layer: lambda-shared-token (the core, without Middy)';
 const BASELINE = 'Middy core + Powertools Logger + Metrics';
 const FLOOR = 'Middy core + Powertools + the SDK clients the layer imports';
 const UNBUNDLED = 'layer unbundled (its dependencies from node_modules)';
-
-interface Variant {
-  name: string;
-  /** file: URL the child imports. */
-  url: string;
-  importMs: number[];
-  processMs: number[];
-}
-
-/** Runs in each fresh process: times the one dynamic import, nothing else. */
-const TIMER = `const started = performance.now();
-await import(process.argv[1]);
-process.stdout.write(JSON.stringify({ importMs: performance.now() - started }));`;
-
-/**
- * Runs in one extra process per probed variant: counts sockets, DNS lookups and fetches, and the
- * environment variables read or written while the module loads and for 100 ms after (a prefetch
- * or timer started at import would have fired by then).
- */
-const PROBE = `import dns from 'node:dns';
-import net from 'node:net';
-const seen = { connects: 0, lookups: 0, fetches: 0, read: new Set(), written: new Set() };
-const connect = net.Socket.prototype.connect;
-net.Socket.prototype.connect = function (...args) { seen.connects++; return connect.apply(this, args); };
-const lookup = dns.lookup;
-dns.lookup = (...args) => { seen.lookups++; return lookup(...args); };
-const lookupPromise = dns.promises.lookup;
-dns.promises.lookup = (...args) => { seen.lookups++; return lookupPromise(...args); };
-const fetch = globalThis.fetch;
-globalThis.fetch = (...args) => { seen.fetches++; return fetch(...args); };
-const note = (set, key) => { if (typeof key === 'string') set.add(key); };
-process.env = new Proxy(process.env, {
-  get(target, key) { note(seen.read, key); return Reflect.get(target, key); },
-  has(target, key) { note(seen.read, key); return Reflect.has(target, key); },
-  set(target, key, value) { note(seen.written, key); return Reflect.set(target, key, value); },
-  ownKeys(target) { seen.read.add('(all keys enumerated)'); return Reflect.ownKeys(target); },
-});
-await import(process.argv[1]);
-await new Promise((resolve) => setTimeout(resolve, 100));
-process.stdout.write(JSON.stringify({ ...seen, read: [...seen.read].sort(), written: [...seen.written].sort() }));`;
-
-interface ProbeResult {
-  connects: number;
-  lookups: number;
-  fetches: number;
-  read: string[];
-  written: string[];
-}
 
 export async function runColdStart(context: BenchContext): Promise<BenchSection> {
   const rounds = context.quick ? 5 : 15;
   const root = findProjectRoot();
   const work = mkdtempSync(join(tmpdir(), 'bench-cold-start-'));
   try {
-    // The layer as in a Lambda runtime: only @aws-sdk resolvable beside it; anything else it
-    // forgot to bundle would fail to import.
-    const bundle = await bundleLayer({ outDir: join(work, 'layer'), projectRoot: root });
-    linkInto(join(work, 'layer', 'node_modules', '@aws-sdk'), join(root, 'node_modules', '@aws-sdk'));
-    // Everything else imports from a directory that sees the whole node_modules.
+    // The layer's files as Lambda extracts them into /opt. The Lambda runtime resolves a
+    // handler's `import 'lambda-shared-token/middleware'` through NODE_PATH as if from a file in
+    // /opt/nodejs; a child started in <work>/opt/nodejs resolves it the same way, through the
+    // package's own `exports`. Only @aws-sdk is reachable beyond it (in <work>/node_modules,
+    // standing for the runtime's): anything the layer forgot to bundle would fail to import.
+    const { files, code } = await layerRuntimeFiles(root);
+    const optNodejs = join(work, 'opt', 'nodejs');
+    writeLayerFiles(files, join(work, 'opt'));
+    linkInto(join(work, 'node_modules', '@aws-sdk'), join(root, 'node_modules', '@aws-sdk'));
+    // The baselines import from a directory that sees the whole node_modules.
     const deps = join(work, 'deps');
     linkInto(join(deps, 'node_modules'), join(root, 'node_modules'));
-    const floorPackages = [...BASELINE_PACKAGES, ...bundle.externalPackages];
+    const floorPackages = [...BASELINE_PACKAGES, ...code.externalPackages];
     writeFileSync(join(deps, 'baseline.mjs'), importsOf(BASELINE_PACKAGES));
     writeFileSync(join(deps, 'floor.mjs'), importsOf(floorPackages));
-    const paths: [string, string][] = [
-      [LAYER, bundle.path],
-      [BASELINE, join(deps, 'baseline.mjs')],
-      [FLOOR, join(deps, 'floor.mjs')],
-    ];
-    // What bundling buys: context only, so QUICK (6 s budget) leaves it out.
+    const fileVariant = (name: string, path: string) => newVariant(name, pathToFileURL(path).href, work);
+    const layer = newVariant(LAYER, 'lambda-shared-token/middleware', optNodejs);
+    const floor = fileVariant(FLOOR, join(deps, 'floor.mjs'));
+    const variants = [layer, fileVariant(BASELINE, join(deps, 'baseline.mjs')), floor];
+    // Context only (the core alone; what bundling buys), so QUICK (a 6 s budget) leaves them out.
     if (!context.quick) {
+      variants.push(newVariant(CORE, 'lambda-shared-token', optNodejs));
       const unbundled = join(deps, 'layer-unbundled.mjs');
-      await build({ ...layerBuildOptions(root, unbundled), packages: 'external', minify: false });
-      paths.push([UNBUNDLED, unbundled]);
+      await build({
+        ...layerEsbuildOptions(root),
+        entryPoints: [LAYER_ENTRY_POINTS.middleware],
+        outfile: unbundled,
+        packages: 'external',
+        minify: false,
+      });
+      variants.push(fileVariant(UNBUNDLED, unbundled));
     }
-    const variants: Variant[] = paths.map(([name, path]) => ({
-      name,
-      url: pathToFileURL(path).href,
-      importMs: [],
-      processMs: [],
-    }));
 
     // One untimed import each first: the first read of these files from disk is not the figure.
-    for (const variant of variants) await timeImport(variant.url, work);
+    for (const variant of variants) await timeImport(variant);
     for (let round = 0; round < rounds; round += 1) {
       // Rotate the order so no variant always runs right after the same neighbour.
       for (let i = 0; i < variants.length; i += 1) {
         const variant = variants[(i + round) % variants.length]!;
-        const sample = await timeImport(variant.url, work);
+        const sample = await timeImport(variant);
         variant.importMs.push(sample.importMs);
         variant.processMs.push(sample.processMs);
       }
     }
     context.log(`cold-start: ${rounds} fresh processes per variant`);
-    const layerProbe = await probe(pathToFileURL(bundle.path).href, work);
-    const floorProbe = await probe(pathToFileURL(join(deps, 'floor.mjs')).href, work);
+    const layerProbe = await probe(layer);
+    const floorProbe = await probe(floor);
 
     return report({
       rounds,
       variants,
-      bundleBytes: bundle.bytes.byteLength,
-      gzipBytes: gzipSync(bundle.bytes, { level: 9 }).byteLength,
-      bytesByPackage: bundle.bytesByPackage,
-      externalPackages: bundle.externalPackages,
+      ...codeSizes(code),
+      bytesByPackage: code.bytesByPackage,
+      externalPackages: code.externalPackages,
       installedBytes: Object.fromEntries(
-        Object.keys(bundle.bytesByPackage)
+        Object.keys(code.bytesByPackage)
           .filter((name) => name !== OWN_PACKAGE)
           .map((name) => [name, installedBytes(join(root, 'node_modules', name))]),
       ),
@@ -139,11 +106,45 @@ export async function runColdStart(context: BenchContext): Promise<BenchSection>
   }
 }
 
+/** Bytes (and gzip -9 bytes, file by file as a zip deflates them) of the JavaScript each entry point loads. */
+function codeSizes(code: LayerCode): Pick<Measured, 'entries' | 'codeBytes' | 'codeGzipBytes'> {
+  const sizeOf = (paths: readonly string[]): { bytes: number; gzipBytes: number } => {
+    let bytes = 0;
+    let gzipBytes = 0;
+    for (const path of paths) {
+      const data = code.files.get(path)!;
+      bytes += data.byteLength;
+      gzipBytes += gzipSync(data, { level: 9 }).byteLength;
+    }
+    return { bytes, gzipBytes };
+  };
+  const all = sizeOf([...code.files.keys()]);
+  return {
+    entries: (Object.keys(LAYER_ENTRY_POINTS) as LayerEntryName[]).map((entry) => ({
+      entry,
+      files: code.filesByEntry[entry],
+      ...sizeOf(code.filesByEntry[entry]),
+    })),
+    codeBytes: all.bytes,
+    codeGzipBytes: all.gzipBytes,
+  };
+}
+
+interface EntrySize {
+  entry: LayerEntryName;
+  /** The files it loads, package-relative. */
+  files: string[];
+  bytes: number;
+  gzipBytes: number;
+}
+
 interface Measured {
   rounds: number;
   variants: Variant[];
-  bundleBytes: number;
-  gzipBytes: number;
+  entries: EntrySize[];
+  /** All the layer's JavaScript (dist/). */
+  codeBytes: number;
+  codeGzipBytes: number;
   bytesByPackage: Record<string, number>;
   externalPackages: string[];
   installedBytes: Record<string, number>;
@@ -161,6 +162,9 @@ function report(measured: Measured): BenchSection {
   const layerMs = median(byName(LAYER).importMs);
   const unbundled = find(UNBUNDLED);
   const unbundledMs = unbundled === undefined ? undefined : median(unbundled.importMs);
+  const core = find(CORE);
+  const coreMs = core === undefined ? undefined : median(core.importMs);
+  const middleware = measured.entries.find((entry) => entry.entry === 'middleware')!;
   const layerToBaseline = layerMs / baselineMs;
   const baselineMinMs = Math.min(...byName(BASELINE).importMs);
   // Round i of each variant ran within the same few hundred ms, so their ratio shares that moment's load.
@@ -184,12 +188,17 @@ function report(measured: Measured): BenchSection {
         : `Against the same packages plus those SDK clients the ratio is ${floorRatios}: within this run's noise of its dependencies alone.`;
   const notes = [
     layerToBaseline > 1
-      ? `Behind the baseline: importing the layer takes ${round(layerToBaseline)}x as long as importing Middy core and the two Powertools packages alone (${round(layerMs)} ms against ${round(baselineMs)} ms). Why: the layer imports ${sdk} at load time. They are not in the bundle (they must not be: the Lambda runtime provides them), but loading them from the runtime still costs, and Middy core and Powertools import no SDK. Importing them lazily would only move that cost into the first invocation. ${floorSentence}`
+      ? `Behind the baseline: importing the layer takes ${round(layerToBaseline)}x as long as importing Middy core and the two Powertools packages alone (${round(layerMs)} ms against ${round(baselineMs)} ms). Why: the layer imports ${sdk} at load time. They are not in the layer (they must not be: the Lambda runtime provides them), but loading them from the runtime still costs, and Middy core and Powertools import no SDK. Importing them lazily would only move that cost into the first invocation. ${floorSentence}`
       : `Importing the layer takes ${round(layerToBaseline)}x the time of Middy core and the two Powertools packages alone (${round(layerMs)} ms against ${round(baselineMs)} ms), SDK clients included. ${floorSentence}`,
-    `The bundle (${measured.bundleBytes} bytes, ${measured.gzipBytes} gzip -9; a zip entry stores the same deflate stream without gzip's 18-byte header) holds Middy (core, util, secrets-manager), Powertools (commons, logger, metrics) and this project; it contains no @aws-sdk or @smithy code, only imports of ${sdk}. For context, @middy/core and the two Powertools packages alone are ${contextBytes} bytes installed.`,
-    unbundledMs === undefined
-      ? 'Bundling: the unbundled variant (dependencies from node_modules) runs in the full run only.'
-      : `Bundling: the same code importing its dependencies from node_modules takes ${round(unbundledMs / layerMs)}x as long as the bundle (${round(unbundledMs)} ms).`,
+    `What is imported is the layer's own files: ${PACKAGE_DIR}/ as \`make layer\` builds it (one esbuild run, code split over three entry points), resolved through its package.json as the Lambda runtime resolves a layer's package. \`lambda-shared-token/middleware\` loads ${middleware.files.join(', ')}: ${middleware.bytes} bytes, ${middleware.gzipBytes} gzip -9 (file by file, as a zip deflates them). The layer's code holds Middy (core, util, secrets-manager), Powertools (commons, logger, metrics) and this project; it contains no @aws-sdk or @smithy code, only imports of ${sdk}. For context, @middy/core and the two Powertools packages alone are ${contextBytes} bytes installed.`,
+    coreMs === undefined
+      ? 'The core alone (`lambda-shared-token`, no Middy) and the unbundled variant (dependencies from node_modules) run in the full run only.'
+      : `The core alone (\`lambda-shared-token\`, which never loads Middy) takes ${round(coreMs)} ms, ${round(coreMs / layerMs)}x the middleware entry point.`,
+    ...(unbundledMs === undefined
+      ? []
+      : [
+          `Bundling: the same code (the middleware entry point in one file) importing its dependencies from node_modules takes ${round(unbundledMs / layerMs)}x as long as the layer (${round(unbundledMs)} ms).`,
+        ]),
     `Each figure is the median of ${measured.rounds} fresh \`node\` processes per variant with an empty environment, run interleaved after one untimed warm-up each (files in the OS cache: a real Lambda cold start may also read them from disk). "import ms" is timed inside the child around \`await import()\`; "process ms" is spawn to exit. The median of the per-round ratios layer / baseline (both from the same round) is ${round(pairedRatio)}; far from the ratio of medians, it means the machine's load moved during the run. Load only adds time, so the ratio of the minimums (last column) is the steadier estimate on a busy machine.`,
     layerNetwork === 0 && ownReads.length === 0 && ownWrites.length === 0
       ? `Importing the layer makes no network call and its own code reads no environment variable (configuration is read when a SharedToken is built). At import, Node's loader and the bundled dependencies read ${listOrNone(layerProbe.read)} and Powertools writes ${listOrNone(layerProbe.written)} (its SDK user-agent suffix); importing Middy + Powertools + the SDK alone does the same.`
@@ -204,12 +213,12 @@ function report(measured: Measured): BenchSection {
     round(median(variant.importMs) / baselineMs),
     round(Math.min(...variant.importMs) / baselineMinMs),
   ];
-  const totalInBundle = Object.values(measured.bytesByPackage).reduce((sum, bytes) => sum + bytes, 0);
+  const totalInCode = Object.values(measured.bytesByPackage).reduce((sum, bytes) => sum + bytes, 0);
 
   return {
     id: 'cold-start',
-    title: 'Cold start: bundle size and import time',
-    method: `The layer entry (middleware/index.ts) bundled with esbuild as the layer ships it (ESM, node20, minified, @aws-sdk/* external), then imported in ${measured.rounds} fresh Node processes per variant, interleaved with the baseline.`,
+    title: 'Cold start: layer size and import time',
+    method: `The layer's code and package.json built as \`make layer\` builds them (scripts/layer/layer-package.ts: esbuild, ESM, node20, minified, split over three entry points, @aws-sdk/* external), written to a folder shaped like /opt, and \`lambda-shared-token/middleware\` imported from its nodejs/ folder in ${measured.rounds} fresh Node processes per variant, interleaved with the baseline.`,
     tables: [
       {
         columns: [
@@ -225,18 +234,23 @@ function report(measured: Measured): BenchSection {
       {
         columns: ['artefact', 'bytes', 'gzip bytes'],
         rows: [
-          ['layer bundle (index.mjs)', measured.bundleBytes, measured.gzipBytes],
+          ...measured.entries.map((entry) => [
+            `\`${entry.entry === 'index' ? OWN_PACKAGE : `${OWN_PACKAGE}/${entry.entry}`}\` loads (${entry.files.length} files)`,
+            entry.bytes,
+            entry.gzipBytes,
+          ]),
+          ["all the layer's JavaScript (dist/)", measured.codeBytes, measured.codeGzipBytes],
           ['@middy/core + Powertools Logger + Metrics, installed (context)', contextBytes, '-'],
         ],
       },
       {
-        columns: ['package', 'bytes in the bundle', 'share', 'installed bytes'],
+        columns: ['package', "bytes in the layer's code", 'share', 'installed bytes'],
         rows: Object.entries(measured.bytesByPackage)
           .sort(([, a], [, b]) => b - a)
           .map(([name, bytes]) => [
             name,
             bytes,
-            `${round((100 * bytes) / totalInBundle)} %`,
+            `${round((100 * bytes) / totalInCode)} %`,
             measured.installedBytes[name] ?? '-',
           ]),
       },
@@ -244,8 +258,11 @@ function report(measured: Measured): BenchSection {
     notes,
     figures: {
       rounds: measured.rounds,
-      bundleBytes: measured.bundleBytes,
-      gzipBytes: measured.gzipBytes,
+      bytesByEntry: Object.fromEntries(measured.entries.map((entry) => [entry.entry, entry.bytes])),
+      gzipBytesByEntry: Object.fromEntries(measured.entries.map((entry) => [entry.entry, entry.gzipBytes])),
+      filesByEntry: Object.fromEntries(measured.entries.map((entry) => [entry.entry, entry.files])),
+      codeBytes: measured.codeBytes,
+      codeGzipBytes: measured.codeGzipBytes,
       baselineInstalledBytes: contextBytes,
       bytesByPackage: measured.bytesByPackage,
       installedBytes: measured.installedBytes,
@@ -263,6 +280,7 @@ function report(measured: Measured): BenchSection {
       layerToBaselineWithSdkRatio: round(layerToFloor),
       layerToBaselineWithSdkMinRatio: round(layerToFloorMin),
       unbundledToLayerRatio: unbundledMs === undefined ? null : round(unbundledMs / layerMs),
+      coreToLayerRatio: coreMs === undefined ? null : round(coreMs / layerMs),
       importSideEffects: { layer: layerProbe, baselineWithSdk: floorProbe },
     },
     checks: [
@@ -277,7 +295,7 @@ function report(measured: Measured): BenchSection {
         detail: `read: ${listOrNone(ownReads)}; written: ${listOrNone(ownWrites)}`,
       },
       {
-        name: 'cold start: the bundle contains no @aws-sdk code and imports nothing but @aws-sdk packages',
+        name: "cold start: the layer's code contains no @aws-sdk code and imports nothing but @aws-sdk packages",
         ok:
           measured.externalPackages.every((name) => name.startsWith('@aws-sdk/')) &&
           Object.keys(measured.bytesByPackage).every((name) => !/^@(aws-sdk|smithy)\//.test(name)),
@@ -285,32 +303,6 @@ function report(measured: Measured): BenchSection {
       },
     ],
   };
-}
-
-/** Spawns a fresh `node` with an empty environment: importing the layer must need none. */
-function runNode(script: string, url: string, cwd: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--input-type=module', '-e', script, url],
-      { cwd, env: {}, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        if (error)
-          reject(new Error(`importing ${url} failed: ${stderr.trim() || error.message}`, { cause: error }));
-        else resolve(stdout);
-      },
-    );
-  });
-}
-
-async function timeImport(url: string, cwd: string): Promise<{ importMs: number; processMs: number }> {
-  const started = performance.now();
-  const { importMs } = JSON.parse(await runNode(TIMER, url, cwd)) as { importMs: number };
-  return { importMs, processMs: performance.now() - started };
-}
-
-async function probe(url: string, cwd: string): Promise<ProbeResult> {
-  return JSON.parse(await runNode(PROBE, url, cwd)) as ProbeResult;
 }
 
 function importsOf(packages: string[]): string {
