@@ -33,6 +33,7 @@ export {
 export type { RefreshOutcome } from './lease/refresh-outcome.js';
 export type { GetTokenOptions } from './lease/token-manager.js';
 export {
+  type FunctionProviderOptions,
   functionProvider,
   type TokenFunction,
   type TokenFunctionRequest,

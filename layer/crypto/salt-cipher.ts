@@ -29,7 +29,7 @@ import type { TokenCipher } from './token-cipher.js';
 export const MIN_SALT_LENGTH = 16;
 
 /** First byte of every envelope written by this version of the code. */
-export const ENVELOPE_VERSION = 1;
+const ENVELOPE_VERSION = 1;
 
 /**
  * HKDF `salt` parameter: a fixed, public domain separator. The secret's `salt` is the
@@ -44,7 +44,7 @@ export const KEY_INFO = 'lambda-shared-token/aes-256-gcm/v1';
  * HKDF `info` for the 4-byte key id. A separate info makes the id an independent PRF
  * output: it names the key without revealing anything about the key or the salt.
  */
-export const KEY_ID_INFO = 'lambda-shared-token/key-id/v1';
+const KEY_ID_INFO = 'lambda-shared-token/key-id/v1';
 
 const KEY_LENGTH = 32;
 const KEY_ID_LENGTH = 4;

@@ -60,7 +60,7 @@ export function pollDelay(
  * as the token (5-minute tokens under the 5-minute default) would put every fresh token inside
  * it, and each call that finds the newest version would refresh it again.
  */
-export const REFRESH_AHEAD_LIFE_SHARE = 0.5;
+const REFRESH_AHEAD_LIFE_SHARE = 0.5;
 
 /**
  * Step 3: epoch ms when `token`'s refresh-ahead window opens: `refreshAheadMs` before its expiry,

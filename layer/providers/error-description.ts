@@ -6,7 +6,7 @@
  */
 
 /** The longest description kept, in characters. */
-export const MAX_ERROR_DESCRIPTION_LENGTH = 200;
+const MAX_ERROR_DESCRIPTION_LENGTH = 200;
 
 /** Runs this long of a secret found in a description count as an echo of it (a quote cut short). */
 const ECHO_WINDOW = 8;

@@ -36,7 +36,7 @@ import { parseTokenResponse } from './token-response.js';
 const LABEL = 'Salesforce provider';
 
 /** The options of a Salesforce provider, credentials aside. */
-export const SALESFORCE_SETTINGS = [
+const SALESFORCE_SETTINGS = [
   'instanceUrl',
   'authMethod',
   'sessionLifetimeSeconds',
@@ -140,7 +140,7 @@ export class SalesforceProvider implements TokenProvider {
 }
 
 /** The options of `SALESFORCE_SETTINGS` but `instanceUrl`, validated and defaulted. */
-export function readSalesforceSettings(
+function readSalesforceSettings(
   options: Record<string, unknown>,
   label: string,
 ): {
@@ -171,7 +171,7 @@ export function readSalesforceSettings(
  * endpoint under its path); credentials are refused by `requireHttpUrl`, naming them, and a query
  * or fragment here rather than sent somewhere.
  */
-export function readInstanceUrl(value: unknown, label: string): string {
+function readInstanceUrl(value: unknown, label: string): string {
   const url = requireHttpUrl(value, 'instanceUrl', label);
   if (url.search !== '' || url.hash !== '') {
     throw new ConfigurationError(

@@ -77,7 +77,7 @@ function tenantOf(secretName: string, raw: unknown): { tenant: string | undefine
  * Manager's `ResourceNotFoundException` (the SDK error, or its copy, as `cause`). A custom
  * SecretSource refutes a tenant the same way, by throwing `secretReadError(name, sdkError)`.
  */
-export function isSecretNotFound(error: unknown): error is SecretError {
+function isSecretNotFound(error: unknown): error is SecretError {
   return (
     isSharedTokenError(error, 'SecretError') &&
     awsErrorName((error as { cause?: unknown }).cause) === 'ResourceNotFoundException'

@@ -63,7 +63,7 @@ export function abandonAt<T>(
 }
 
 /** One of our errors for a call abandoned at the caller's deadline (`abandoned: true`). */
-export function isAbandoned(error: unknown): boolean {
+function isAbandoned(error: unknown): boolean {
   return isSharedTokenError(error) && (error as { abandoned?: unknown }).abandoned === true;
 }
 
