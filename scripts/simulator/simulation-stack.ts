@@ -1,17 +1,16 @@
 /**
- * The local stack one simulation run starts (DynamoDB behind the counting, fault-injecting proxy,
- * the OAuth provider, Secrets Manager holding the provider's secret, KMS for `--cipher kms`), and
- * what a scenario's fault injections get of it.
+ * The local stack of one simulation run (scripts/local-stack, `startLocalStack`): DynamoDB behind
+ * the counting, fault-injecting proxy, the OAuth provider, Secrets Manager holding the provider's
+ * secret, KMS for `--cipher kms`; and what a scenario's fault injections get of it.
  */
 import { randomBytes } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type DynamoProxy, startDynamoProxy } from '../local-stack/dynamo-proxy.js';
-import { startDynamo } from '../local-stack/dynamodb-local.js';
-import { type LocalKms, startKms } from '../local-stack/kms-server.js';
-import { type LocalOAuthProvider, startOAuthProvider } from '../local-stack/oauth-provider.js';
+import type { DynamoProxy } from '../local-stack/dynamo-proxy.js';
+import type { LocalKms } from '../local-stack/kms-server.js';
+import type { LocalOAuthProvider } from '../local-stack/oauth-provider.js';
 import { registerSecret } from '../local-stack/secret-registry.js';
-import { type LocalSecretsManager, startSecretsManager } from '../local-stack/secrets-manager-server.js';
-import { createTokenTable, localDynamoClient } from '../local-stack/table.js';
+import type { LocalSecretsManager } from '../local-stack/secrets-manager-server.js';
+import { startLocalStack } from '../local-stack/stack.js';
 import { CommittedTokens } from './committed-tokens.js';
 import { type SimulationSettings, usesExternalProvider } from './simulation-options.js';
 
@@ -81,66 +80,48 @@ export interface RunningSimulationStack {
 }
 
 export async function startSimulationStack(settings: SimulationSettings): Promise<RunningSimulationStack> {
-  const stoppers: (() => Promise<void>)[] = [];
-  const stop = async (): Promise<void> => {
-    for (const stopOne of stoppers.reverse()) await stopOne().catch(() => {});
+  const clientId = process.env.SIMULATOR_CLIENT_ID ?? 'simulator';
+  const clientSecret = process.env.SIMULATOR_CLIENT_SECRET ?? randomBytes(24).toString('base64url');
+  const committed = new CommittedTokens();
+  const local = await startLocalStack({
+    engine: settings.engine,
+    dynamoEndpoint: settings.endpoint,
+    tableName: settings.table,
+    proxy: { onAnswer: committed.record },
+    provider: usesExternalProvider(settings)
+      ? undefined
+      : {
+          clientId,
+          clientSecret,
+          issueRefreshTokens: settings.api === 'oauth2-refresh-token',
+          tokenTtlSeconds: settings.tokenTtlSeconds,
+          latencyMs: settings.providerLatencyMs,
+          rejectRate: settings.rejectRate,
+          rateLimitRate: settings.rateLimitRate,
+        },
+    secretsManager: {},
+    kms: settings.cipher === 'kms' ? { aliases: [KMS_KEY_ALIAS] } : undefined,
+  });
+  const { provider, secretsManager, kms } = local;
+  // The credentials and the salt reach the containers the way they reach a Lambda: from Secrets Manager.
+  const salt = randomBytes(24).toString('base64url');
+  registerSecret(salt, 'simulator:salt');
+  registerSecret(clientSecret, 'simulator:client-secret');
+  const secretName = `/demo/simulator/oauth/${settings.tokenType}`;
+  const secret: Record<string, string> = { clientId, clientSecret, salt };
+  if (settings.api === 'oauth2-refresh-token') secret.refreshToken = provider!.issueBootstrapRefreshToken();
+  secretsManager.putSecret(secretName, JSON.stringify(secret));
+  const stack: SimulationStack = {
+    provider,
+    dynamo: local.proxy,
+    directDynamo: local.directClient,
+    secretsManager,
+    kms,
+    tableName: local.tableName,
+    tokenType: settings.tokenType,
+    secret,
   };
-  try {
-    const dynamo = settings.endpoint
-      ? { engine: 'external', endpoint: settings.endpoint }
-      : await startDynamo({ engine: settings.engine }).then((running) => {
-          stoppers.push(() => running.stop());
-          return running;
-        });
-    const committed = new CommittedTokens();
-    const proxy = await startDynamoProxy(dynamo.endpoint, { onAnswer: committed.record });
-    stoppers.push(() => proxy.stop());
-    const directClient = localDynamoClient(dynamo.endpoint);
-    stoppers.push(async () => directClient.destroy());
-    await createTokenTable(directClient, settings.table);
-
-    const clientId = process.env.SIMULATOR_CLIENT_ID ?? 'simulator';
-    const clientSecret = process.env.SIMULATOR_CLIENT_SECRET ?? randomBytes(24).toString('base64url');
-    let provider: LocalOAuthProvider | undefined;
-    if (!usesExternalProvider(settings)) {
-      provider = await startOAuthProvider({
-        clientId,
-        clientSecret,
-        issueRefreshTokens: settings.api === 'oauth2-refresh-token',
-        tokenTtlSeconds: settings.tokenTtlSeconds,
-        latencyMs: settings.providerLatencyMs,
-        rejectRate: settings.rejectRate,
-        rateLimitRate: settings.rateLimitRate,
-      });
-      stoppers.push(() => provider!.stop());
-    }
-    // The credentials and the salt reach the containers the way they reach a Lambda: from Secrets Manager.
-    const salt = randomBytes(24).toString('base64url');
-    registerSecret(salt, 'simulator:salt');
-    registerSecret(clientSecret, 'simulator:client-secret');
-    const secretName = `/demo/simulator/oauth/${settings.tokenType}`;
-    const secret: Record<string, string> = { clientId, clientSecret, salt };
-    if (settings.api === 'oauth2-refresh-token') secret.refreshToken = provider!.issueBootstrapRefreshToken();
-    const secretsManager = await startSecretsManager({ secrets: { [secretName]: JSON.stringify(secret) } });
-    stoppers.push(() => secretsManager.stop());
-    let kms: LocalKms | undefined;
-    if (settings.cipher === 'kms') {
-      kms = await startKms({ aliases: [KMS_KEY_ALIAS] });
-      stoppers.push(() => kms!.stop());
-    }
-    const stack: SimulationStack = {
-      provider,
-      dynamo: proxy,
-      directDynamo: directClient,
-      secretsManager,
-      kms,
-      tableName: settings.table,
-      tokenType: settings.tokenType,
-      secret,
-    };
-    return { stack, engine: dynamo.engine, secretName, committed, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  // A part that fails to stop does not fail the run: it has its figures.
+  const stop = () => local.stop().catch(() => {});
+  return { stack, engine: local.dynamo.engine, secretName, committed, stop };
 }

@@ -248,6 +248,39 @@ describe('startLocalStack', () => {
 
     for (const port of ports) expect(await connectionRefused(port)).toBe(true);
   });
+
+  it('uses a running DynamoDB and leaves it running; Secrets Manager and KMS start only when asked', async () => {
+    const dynamo = await startDynamo({ engine: 'dynalite' });
+    const direct = localDynamoClient(dynamo.endpoint);
+    try {
+      const bare = await startLocalStack({ dynamoEndpoint: dynamo.endpoint, tableName: 'shared-engine' });
+      await bare.stop();
+      const full = await startLocalStack({
+        dynamoEndpoint: dynamo.endpoint,
+        tableName: 'shared-engine',
+        secretsManager: { secrets: { 'stack/secret': CLIENT_SECRET } },
+        kms: { aliases: ['alias/stack'] },
+      });
+      const ports = [full.proxy.endpoint, full.secretsManager.endpoint, full.kms.endpoint].map(portOf);
+      await full.stop();
+
+      expect(bare.dynamo).toEqual({ engine: 'external', endpoint: dynamo.endpoint });
+      expect([bare.provider, bare.secretsManager, bare.kms]).toEqual([undefined, undefined, undefined]);
+      expect(full.kms.keys.map((key) => key.alias)).toEqual(['alias/stack']);
+      for (const port of ports) expect(await connectionRefused(port)).toBe(true);
+      const { TableNames } = await direct.send(new ListTablesCommand({}));
+      expect(TableNames).toContain('shared-engine');
+    } finally {
+      direct.destroy();
+      await dynamo.stop();
+    }
+  });
+
+  it('refuses an unknown option, naming it', async () => {
+    await expect(startLocalStack({ tablename: 'typo' } as never)).rejects.toThrow(
+      "startLocalStack: unknown option 'tablename'",
+    );
+  });
 });
 
 describe('local OAuth provider', () => {

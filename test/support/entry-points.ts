@@ -32,16 +32,11 @@ import type {
 } from '../../layer/telemetry/telemetry.js';
 import { withSharedToken } from '../../middleware/with-shared-token.js';
 import {
-  createTokenTable,
   type DynamoProxy,
   type LocalOAuthProvider,
   type LocalSecretsManager,
-  localDynamoClient,
-  type RunningDynamo,
-  startDynamo,
-  startDynamoProxy,
-  startOAuthProvider,
-  startSecretsManager,
+  type LocalStack,
+  startLocalStack,
 } from '../../scripts/local-stack/index.js';
 import { listenOnLoopback } from '../../scripts/local-stack/loopback-server.js';
 import { scanText } from './secret-scan.js';
@@ -60,7 +55,7 @@ export const NEW_SALT = testSecret('entry-points:newSalt', 'salt-value-new-');
 
 /** Everything outside the process under test, started once per test file. */
 export interface LocalWorld {
-  dynamo: RunningDynamo;
+  dynamo: LocalStack['dynamo'];
   /** Counts every DynamoDB call the containers make. */
   proxy: DynamoProxy;
   /** Through the proxy. */
@@ -81,13 +76,22 @@ const built: Container[] = [];
  */
 export function useLocalWorld(tableName = 'entry-points-access-tokens'): LocalWorld {
   const world = { tableName } as LocalWorld;
+  let stack: LocalStack | undefined;
   beforeAll(async () => {
-    world.dynamo = await startDynamo({ engine: 'dynalite' });
-    world.proxy = await startDynamoProxy(world.dynamo.endpoint);
-    world.dynamoClient = localDynamoClient(world.proxy.endpoint);
-    await createTokenTable(world.dynamoClient, tableName);
-    world.secrets = await startSecretsManager({ region: REGION });
-    world.provider = await startOAuthProvider({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+    const started = await startLocalStack({
+      engine: 'dynalite',
+      tableName,
+      provider: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
+      secretsManager: { region: REGION },
+    });
+    stack = started;
+    Object.assign(world, {
+      dynamo: started.dynamo,
+      proxy: started.proxy,
+      dynamoClient: started.client,
+      secrets: started.secretsManager,
+      provider: started.provider,
+    });
   }, 60_000);
   afterEach(() => {
     clearCache();
@@ -99,11 +103,7 @@ export function useLocalWorld(tableName = 'entry-points-access-tokens'): LocalWo
   });
   afterAll(async () => {
     clearCache();
-    world.dynamoClient?.destroy();
-    await world.provider?.stop();
-    await world.secrets?.stop();
-    await world.proxy?.stop();
-    await world.dynamo?.stop();
+    await stack?.stop();
   });
   return world;
 }

@@ -1,14 +1,11 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll } from '@jest/globals';
-import {
-  type DynamoEngine,
-  type RunningDynamo,
-  startDynamo,
-} from '../../scripts/local-stack/dynamodb-local.js';
-import { createTokenTable, localDynamoClient } from '../../scripts/local-stack/table.js';
+import type { DynamoEngine } from '../../scripts/local-stack/dynamodb-local.js';
+import { type LocalStack, startLocalStack } from '../../scripts/local-stack/stack.js';
 
 export interface LocalTable {
-  dynamo: RunningDynamo;
+  dynamo: LocalStack['dynamo'];
+  /** Straight to the engine: a test that wants a proxy starts its own in front of `dynamo.endpoint`. */
   client: DynamoDBClient;
 }
 
@@ -18,14 +15,14 @@ export interface LocalTable {
  */
 export function useLocalTable(engine: DynamoEngine, tableName: string, timeoutMs = 60_000): LocalTable {
   const table = {} as LocalTable;
+  let stack: LocalStack | undefined;
   beforeAll(async () => {
-    table.dynamo = await startDynamo({ engine });
-    table.client = localDynamoClient(table.dynamo.endpoint);
-    await createTokenTable(table.client, tableName);
+    stack = await startLocalStack({ engine, tableName });
+    table.dynamo = stack.dynamo;
+    table.client = stack.directClient;
   }, timeoutMs);
   afterAll(async () => {
-    table.client?.destroy();
-    await table.dynamo?.stop();
+    await stack?.stop();
   });
   return table;
 }
