@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
-import type { Socket } from 'node:net';
+import { type AwsStall, type AwsStallStats, StallPlan } from './aws-stalls.js';
+import { HeldConnections } from './held-connections.js';
 import { BodyTooLargeError, readBody, sendJson } from './http-io.js';
 import { listenOnLoopback } from './loopback-server.js';
 
@@ -46,91 +47,6 @@ export class AwsFaultQueue {
 
   clear(): void {
     this.pending.length = 0;
-  }
-}
-
-/** Which requests a stall holds unanswered. Every limit given must hold. */
-export interface AwsStall {
-  /**
-   * Only these operations, as in `X-Amz-Target` after the dot (`GetSecretValue`, `GenerateDataKey`, `Decrypt`).
-   * @default every operation
-   */
-  operations?: readonly string[];
-  /**
-   * At most this many requests, then spent.
-   * @default no limit
-   */
-  count?: number;
-  /**
-   * Active for this many milliseconds after `stall()`, on the server's `now` clock; spent after.
-   * @default no end
-   */
-  durationMs?: number;
-}
-
-/** Requests held unanswered since the start or the last `clearStalls()`. */
-export interface AwsStallStats {
-  stalled: number;
-  byOperation: Record<string, number>;
-}
-
-interface ActiveStall {
-  operations: readonly string[] | undefined;
-  remaining: number;
-  /** Epoch ms after which the stall is spent. */
-  endsAt: number;
-}
-
-/** The stalls, in the order given; the first one that matches a request takes it. */
-class StallPlan {
-  private active: ActiveStall[] = [];
-  private stats: AwsStallStats = { stalled: 0, byOperation: {} };
-
-  constructor(
-    private readonly known: readonly string[],
-    private readonly now: () => number,
-  ) {}
-
-  add(stall: AwsStall): void {
-    const { operations, count, durationMs } = stall ?? {};
-    if (
-      operations !== undefined &&
-      !(Array.isArray(operations) && operations.length > 0 && operations.every((o) => this.known.includes(o)))
-    ) {
-      throw new TypeError(`stall: "operations" must be a non-empty list of ${this.known.join(', ')}`);
-    }
-    if (count !== undefined && !(Number.isInteger(count) && count >= 1)) {
-      throw new TypeError('stall: "count" must be a whole number >= 1');
-    }
-    if (durationMs !== undefined && !(Number.isFinite(durationMs) && durationMs >= 0)) {
-      throw new TypeError('stall: "durationMs" must be a number of ms >= 0');
-    }
-    this.active.push({
-      operations: operations && [...operations],
-      remaining: count ?? Number.POSITIVE_INFINITY,
-      endsAt: durationMs === undefined ? Number.POSITIVE_INFINITY : this.now() + durationMs,
-    });
-  }
-
-  /** True when a stall takes this request (and one of its count is used up). */
-  take(operation: string): boolean {
-    const now = this.now();
-    this.active = this.active.filter((entry) => entry.remaining > 0 && now <= entry.endsAt);
-    const entry = this.active.find((e) => e.operations === undefined || e.operations.includes(operation));
-    if (!entry) return false;
-    entry.remaining--;
-    this.stats.stalled++;
-    this.stats.byOperation[operation] = (this.stats.byOperation[operation] ?? 0) + 1;
-    return true;
-  }
-
-  clear(): void {
-    this.active = [];
-    this.stats = { stalled: 0, byOperation: {} };
-  }
-
-  snapshot(): AwsStallStats {
-    return { stalled: this.stats.stalled, byOperation: { ...this.stats.byOperation } };
   }
 }
 
@@ -291,12 +207,7 @@ function parseInput(body: string): AwsJsonInput | undefined {
 /** Starts an AWS JSON 1.1 service on 127.0.0.1 with an OS-assigned port. */
 export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise<AwsJsonServer> {
   const stalls = new StallPlan(Object.keys(options.operations), options.now ?? Date.now);
-  // Each leaves when it closes, whoever closes it, so a client that gave up leaves nothing behind.
-  const held = new Set<Socket>();
-  const release = (): void => {
-    for (const socket of held) socket.destroy();
-    held.clear();
-  };
+  const held = new HeldConnections();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
@@ -330,12 +241,7 @@ export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise
       const status = fault.status ?? defaultFaultStatus(fault.type);
       return sendAwsError(res, new AwsServiceError(fault.type, fault.message ?? 'Injected failure.', status));
     }
-    if (stalls.take(operation)) {
-      const socket = req.socket;
-      held.add(socket);
-      socket.once('close', () => held.delete(socket));
-      return; // read, never answered
-    }
+    if (stalls.take(operation)) return held.hold(req.socket); // read, never answered
     const result = await options.operations[operation]!(input);
     sendAwsResult(res, result);
   }
@@ -360,13 +266,13 @@ export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise
     stall: (stall) => stalls.add(stall),
     clearStalls: () => {
       stalls.clear();
-      release();
+      held.release();
     },
     stallStats: () => stalls.snapshot(),
     heldOpen: () => held.size,
     stop: () => {
       stalls.clear();
-      release();
+      held.release();
       return listener.close();
     },
   };

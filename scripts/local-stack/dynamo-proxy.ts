@@ -14,9 +14,8 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { Agent, createServer, request } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import {
   type DynamoFault,
   type DynamoFaultStats,
@@ -24,6 +23,8 @@ import {
   FaultPlan,
   type FaultPlanOptions,
 } from './dynamo-faults.js';
+import { AWS_JSON_1_0, forward, upstreamAgent } from './dynamo-forward.js';
+import { HeldConnections } from './held-connections.js';
 import { sendJson } from './http-io.js';
 import { type LoopbackListener, listenOnLoopback } from './loopback-server.js';
 
@@ -87,25 +88,6 @@ export interface DynamoProxyOptions extends FaultPlanOptions {
 const READS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan', 'TransactGetItems']);
 const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
 
-// Meaningful for one connection only; forwarding them would confuse the other leg.
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
-
-// Below the 5 s keep-alive of Node servers (dynalite): we drop an idle upstream socket before
-// the engine does, so a request never lands on a socket that is being closed under it.
-const UPSTREAM_IDLE_MS = 4_000;
-
-const AWS_JSON_1_0 = 'application/x-amz-json-1.0';
-
 /** DynamoDB's own wording, so logs under test look like logs in production. */
 const THROTTLING_MESSAGES: Record<DynamoThrottlingError, string> = {
   ProvisionedThroughputExceededException:
@@ -123,11 +105,11 @@ export async function startDynamoProxy(
   if (target.protocol !== 'http:' || target.hostname !== '127.0.0.1') {
     throw new Error(`the DynamoDB proxy only forwards to http://127.0.0.1, not to ${target.origin}`);
   }
-  const agent = new Agent({ keepAlive: true, timeout: UPSTREAM_IDLE_MS });
+  const agent = upstreamAgent();
   const counter = new CallCounter();
   const faults = new FaultPlan(options);
   const delays = new Set<NodeJS.Timeout>();
-  const held = new HeldSockets();
+  const held = new HeldConnections();
 
   // The body is read first: `bodyIncludes` decides on it, and a reset or throttled client has sent it all.
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
@@ -234,30 +216,6 @@ async function readRequest(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/**
- * The connections of blackholed requests. Each leaves the set when it closes, whoever closes it,
- * so a client that gives up leaves nothing behind; `release()` destroys the rest, so no handle
- * keeps Jest or the chaos process alive.
- */
-class HeldSockets {
-  private readonly sockets = new Set<Socket>();
-
-  get size(): number {
-    return this.sockets.size;
-  }
-
-  hold(socket: Socket): void {
-    if (this.sockets.has(socket)) return;
-    this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
-  }
-
-  release(): void {
-    for (const socket of this.sockets) socket.destroy();
-    this.sockets.clear();
-  }
-}
-
 /** As DynamoDB answers: 400, JSON 1.0, a namespaced `__type` the SDK maps to its exception. */
 function sendThrottling(res: ServerResponse, error: DynamoThrottlingError): void {
   sendJson(
@@ -295,69 +253,4 @@ class CallCounter {
     this.writes = 0;
     this.byOperation.clear();
   }
-}
-
-function forward(
-  req: IncomingMessage,
-  res: ServerResponse,
-  body: Buffer,
-  target: URL,
-  agent: Agent,
-  onAnswer: ((status: number, body: string) => void) | undefined,
-  dropAnswer: boolean,
-): void {
-  const upstream = request(
-    {
-      host: target.hostname,
-      port: target.port,
-      method: req.method,
-      path: req.url,
-      // The body was read whole: its length is known, whatever framing the client used.
-      headers: { ...endToEnd(req.headers), 'content-length': String(body.length) },
-      agent,
-    },
-    (answer) => {
-      const status = answer.statusCode ?? 502;
-      if (onAnswer) {
-        const chunks: Buffer[] = [];
-        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
-        answer.once('end', () => onAnswer(status, Buffer.concat(chunks).toString('utf8')));
-      }
-      if (dropAnswer) {
-        // The engine has done the work; the client gets a reset instead of its answer.
-        answer.once('end', () => req.socket.resetAndDestroy());
-        answer.resume();
-        return;
-      }
-      res.writeHead(status, endToEnd(answer.headers));
-      answer.pipe(res);
-    },
-  );
-  upstream.on('error', () => {
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    // 5xx: the SDK treats it as transient and retries, as it would against DynamoDB.
-    res.writeHead(502, { 'content-type': AWS_JSON_1_0 });
-    res.end(
-      JSON.stringify({
-        __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
-        message: 'upstream unreachable',
-      }),
-    );
-  });
-  // A client that gives up must not leave the engine working on an orphaned request.
-  res.once('close', () => {
-    if (!res.writableFinished) upstream.destroy();
-  });
-  upstream.end(body);
-}
-
-function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  const kept: IncomingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (!HOP_BY_HOP.has(name)) kept[name] = value;
-  }
-  return kept;
 }

@@ -8,11 +8,10 @@ export type {
   AwsJsonOperation,
   AwsJsonServer,
   AwsJsonServerOptions,
-  AwsStall,
   AwsStallControl,
-  AwsStallStats,
 } from './aws-json-server.js';
 export { AwsFaultQueue, AwsServiceError, checkSigV4Shape, startAwsJsonServer } from './aws-json-server.js';
+export type { AwsStall, AwsStallStats } from './aws-stalls.js';
 export type {
   BlackholeFault,
   DropAnswerFault,
