@@ -107,7 +107,7 @@ variable "secret_arns" {
 }
 
 variable "kms_key_arn" {
-  description = "Only with KmsCipher (envelope encryption of the tokens, see issue 6): the key it calls. Adds kms:GenerateDataKey and kms:Decrypt on this key, allowed only for the encryption context tokenType = one of token_types. null: no KMS permission."
+  description = "Only with KmsCipher (envelope encryption of the tokens, see the README's KMS envelope encryption section): the key it calls. Adds kms:GenerateDataKey and kms:Decrypt on this key, allowed only for the encryption context tokenType = one of token_types. null: no KMS permission."
   type        = string
   default     = null
 

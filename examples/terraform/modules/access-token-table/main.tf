@@ -1,4 +1,4 @@
-# The shared token table of DESIGN.md: one item per tokenType, written only through conditional
+# The shared token table (README, "How it works"): one item per tokenType, written only through conditional
 # updates (the lease and the version fence live in the item itself, so no index is needed).
 resource "aws_dynamodb_table" "access_tokens" {
   name                        = "${var.prefix}-${var.env}-access-tokens"
