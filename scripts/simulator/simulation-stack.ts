@@ -85,7 +85,7 @@ export async function startSimulationStack(settings: SimulationSettings): Promis
   const committed = new CommittedTokens();
   const local = await startLocalStack({
     engine: settings.engine,
-    dynamoEndpoint: settings.endpoint,
+    dynamoEndpoint: settings.endpoint || undefined,
     tableName: settings.table,
     proxy: { onAnswer: committed.record },
     provider: usesExternalProvider(settings)
@@ -102,26 +102,42 @@ export async function startSimulationStack(settings: SimulationSettings): Promis
     secretsManager: {},
     kms: settings.cipher === 'kms' ? { aliases: [KMS_KEY_ALIAS] } : undefined,
   });
-  const { provider, secretsManager, kms } = local;
-  // The credentials and the salt reach the containers the way they reach a Lambda: from Secrets Manager.
+  // A part that fails to stop does not fail the run: it has its figures.
+  const stop = () => local.stop().catch(() => {});
+  try {
+    const { provider, secretsManager, kms } = local;
+    const secret = providerSecret(clientId, clientSecret, provider, settings);
+    const secretName = `/demo/simulator/oauth/${settings.tokenType}`;
+    // The credentials and the salt reach the containers the way they reach a Lambda: from Secrets Manager.
+    secretsManager.putSecret(secretName, JSON.stringify(secret));
+    const stack: SimulationStack = {
+      provider,
+      dynamo: local.proxy,
+      directDynamo: local.directClient,
+      secretsManager,
+      kms,
+      tableName: local.tableName,
+      tokenType: settings.tokenType,
+      secret,
+    };
+    return { stack, engine: local.dynamo.engine, secretName, committed, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** The provider's secret: the credentials, a new salt, and a bootstrap refresh token for rotating ones. */
+function providerSecret(
+  clientId: string,
+  clientSecret: string,
+  provider: LocalOAuthProvider | undefined,
+  settings: SimulationSettings,
+): Record<string, string> {
   const salt = randomBytes(24).toString('base64url');
   registerSecret(salt, 'simulator:salt');
   registerSecret(clientSecret, 'simulator:client-secret');
-  const secretName = `/demo/simulator/oauth/${settings.tokenType}`;
   const secret: Record<string, string> = { clientId, clientSecret, salt };
   if (settings.api === 'oauth2-refresh-token') secret.refreshToken = provider!.issueBootstrapRefreshToken();
-  secretsManager.putSecret(secretName, JSON.stringify(secret));
-  const stack: SimulationStack = {
-    provider,
-    dynamo: local.proxy,
-    directDynamo: local.directClient,
-    secretsManager,
-    kms,
-    tableName: local.tableName,
-    tokenType: settings.tokenType,
-    secret,
-  };
-  // A part that fails to stop does not fail the run: it has its figures.
-  const stop = () => local.stop().catch(() => {});
-  return { stack, engine: local.dynamo.engine, secretName, committed, stop };
+  return secret;
 }
