@@ -1,5 +1,5 @@
 /**
- * Issue 6: what KMS envelope encryption costs in KMS calls, with KmsCipher's data-key caches
+ * What KMS envelope encryption costs in KMS calls, with KmsCipher's data-key caches
  * (defaults: 5 min, 1,000 uses, 100 decrypted keys) against no cache at all (a data key per
  * encryption, a KMS Decrypt per decryption), side by side in one run, through the local KMS
  * server and the real SDK KMSClient. A token operation is what a refresh costs the fleet: one

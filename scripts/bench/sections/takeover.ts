@@ -1,5 +1,5 @@
 /**
- * Issue 4, item 5: the lease holder is SIGKILLed in the middle of its refresh. How long
+ * The lease holder is SIGKILLed in the middle of its refresh. How long
  * until another container has committed a new token, against the configured lease?
  */
 import { startDynamo } from '../../local-stack/dynamodb-local.js';

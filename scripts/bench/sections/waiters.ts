@@ -1,5 +1,5 @@
 /**
- * Issue 4, item 4: many containers wait on one lease holder. How long after the holder's
+ * Many containers wait on one lease holder. How long after the holder's
  * commit does each waiter have the new token, and how many DynamoDB reads does the wait
  * cost, with the poll settings we ship and with other settings side by side? Measured with
  * real processes, and computed from the poll schedule for refreshes of other lengths.
