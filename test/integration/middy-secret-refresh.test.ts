@@ -319,8 +319,7 @@ const unhandledRejections = (container: Container) =>
  * Plain JavaScript bundled by esbuild: a child `node` has no TypeScript loader.
  */
 const CONTAINER_SOURCE = `
-import { oauth2ClientCredentials } from './layer/providers/factories.ts';
-import { withSharedToken } from './middleware/with-shared-token.ts';
+import { oauth2ClientCredentials, withSharedToken } from './middleware/index.ts';
 
 const send = (message) => process.send?.(message);
 const nameOf = (value) => (value instanceof Error ? value.name : typeof value);
