@@ -8,12 +8,12 @@
 import { hkdfSync } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import type { TokenCipher } from 'lambda-shared-token';
+import { DecryptError } from 'lambda-shared-token';
+import { KMS_ENVELOPE_VERSION, KmsCipher, SaltCipher } from 'lambda-shared-token/advanced';
 import { decodeEnvelopeBase64 } from '../../layer/crypto/envelope-base64.js';
-import { KmsCipher } from '../../layer/crypto/kms-cipher.js';
-import { KMS_ENVELOPE_VERSION, parseKmsEnvelope } from '../../layer/crypto/kms-envelope.js';
-import { HKDF_SALT, KEY_INFO, SaltCipher } from '../../layer/crypto/salt-cipher.js';
-import type { TokenCipher } from '../../layer/crypto/token-cipher.js';
-import { DecryptError } from '../../layer/errors/error-classes.js';
+import { parseKmsEnvelope } from '../../layer/crypto/kms-envelope.js';
+import { HKDF_SALT, KEY_INFO } from '../../layer/crypto/salt-cipher.js';
 import { FakeKms } from '../support/fake-kms.js';
 import {
   anyText,

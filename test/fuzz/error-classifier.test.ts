@@ -9,15 +9,17 @@
 import { DecryptCommand } from '@aws-sdk/client-kms';
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { KmsCipher } from '../../layer/crypto/kms-cipher.js';
 import {
   DecryptError,
+  httpStatusOf,
+  isRateLimitError,
   isSharedTokenError,
+  isTokenRejection,
   KmsError,
+  SalesforceApiError,
   TokenRefreshError,
-} from '../../layer/errors/error-classes.js';
-import { SalesforceApiError } from '../../layer/providers/salesforce.js';
-import { httpStatusOf, isRateLimitError, isTokenRejection } from '../../layer/rejection.js';
+} from 'lambda-shared-token';
+import { KmsCipher } from 'lambda-shared-token/advanced';
 import {
   anyText,
   anyValue,

@@ -9,7 +9,7 @@
  */
 import { inspect } from 'node:util';
 import fc from 'fast-check';
-import { SharedTokenError } from '../../layer/errors/error-classes.js';
+import { SharedTokenError } from 'lambda-shared-token';
 
 /** A whole number from the environment, or `fallback` when the variable is unset. */
 function intFromEnv(name: string, fallback: number): number {

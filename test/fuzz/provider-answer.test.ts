@@ -9,18 +9,21 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import type { ProviderToken, TokenProvider } from 'lambda-shared-token';
 import {
   InvalidProviderResponseError,
   RefreshTokenExpiredError,
   TokenRefreshError,
-} from '../../layer/errors/error-classes.js';
-import { MAX_TOKEN_ANSWER_BYTES } from '../../layer/providers/bounded-body.js';
-import { OAuth2ClientCredentialsProvider } from '../../layer/providers/oauth2.js';
-import { OAuth2RefreshTokenProvider } from '../../layer/providers/oauth2-refresh-token.js';
-import { SalesforceProvider } from '../../layer/providers/salesforce.js';
+} from 'lambda-shared-token';
+import {
+  MAX_EXPIRES_IN_SECONDS,
+  MAX_TOKEN_ANSWER_BYTES,
+  OAuth2ClientCredentialsProvider,
+  OAuth2RefreshTokenProvider,
+  parseTokenResponse,
+  SalesforceProvider,
+} from 'lambda-shared-token/advanced';
 import { tokenEndpointError } from '../../layer/providers/token-endpoint.js';
-import type { ProviderToken, TokenProvider } from '../../layer/providers/token-provider.js';
-import { MAX_EXPIRES_IN_SECONDS, parseTokenResponse } from '../../layer/providers/token-response.js';
 import {
   anyText,
   anyValue,

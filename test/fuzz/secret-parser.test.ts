@@ -8,13 +8,19 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { MIN_SALT_LENGTH, SaltCipher } from '../../layer/crypto/salt-cipher.js';
-import { ConfigurationError, SecretError } from '../../layer/errors/error-classes.js';
-import type { TokenProvider } from '../../layer/providers/token-provider.js';
-import { type ProviderSecret, parseProviderSecret } from '../../layer/secret/provider-secret.js';
+import type { TokenProvider } from 'lambda-shared-token';
+import { ConfigurationError, SecretError } from 'lambda-shared-token';
+import {
+  checkSecretTenant,
+  MIN_SALT_LENGTH,
+  type ProviderSecret,
+  parseProviderSecret,
+  parseTokenType,
+  SaltCipher,
+  tenantTokenType,
+  validateSecretName,
+} from 'lambda-shared-token/advanced';
 import { SecretBinding } from '../../layer/secret/secret-binding.js';
-import { validateSecretName } from '../../layer/secret/secret-name.js';
-import { checkSecretTenant, parseTokenType, tenantTokenType } from '../../layer/token-type.js';
 import {
   anyText,
   anyValue,

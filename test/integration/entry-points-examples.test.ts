@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import type { AccessToken } from 'lambda-shared-token';
 import { oauth2ClientCredentials } from 'lambda-shared-token';
-import type { AccessToken } from '../../layer/access-token.js';
 import { type LoopbackListener, listenOnLoopback } from '../../scripts/local-stack/loopback-server.js';
 import {
   CLIENT_SECRET,

@@ -5,12 +5,10 @@
  */
 import { inspect } from 'node:util';
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { oauth2ClientCredentials, salesforce } from 'lambda-shared-token';
-import type { AccessToken } from '../../layer/access-token.js';
-import { SaltCipher } from '../../layer/crypto/salt-cipher.js';
-import type { ProviderFactory } from '../../layer/providers/token-provider.js';
-import { TokenStore } from '../../layer/store/token-store.js';
-import { MetricName } from '../../layer/telemetry/telemetry.js';
+import type { AccessToken } from 'lambda-shared-token';
+import { MetricName, oauth2ClientCredentials, salesforce } from 'lambda-shared-token';
+import type { ProviderFactory } from 'lambda-shared-token/advanced';
+import { SaltCipher, TokenStore } from 'lambda-shared-token/advanced';
 import { startOAuthProvider } from '../../scripts/local-stack/index.js';
 import {
   type ApiCall,

@@ -7,10 +7,9 @@
  * entry-points-examples.test.ts.
  */
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { oauth2ClientCredentials, salesforce } from 'lambda-shared-token';
-import type { AccessToken } from '../../layer/access-token.js';
-import { TokenStore } from '../../layer/store/token-store.js';
-import { MetricName } from '../../layer/telemetry/telemetry.js';
+import type { AccessToken } from 'lambda-shared-token';
+import { MetricName, oauth2ClientCredentials, salesforce } from 'lambda-shared-token';
+import { TokenStore } from 'lambda-shared-token/advanced';
 import {
   type Container,
   callApi,

@@ -5,8 +5,8 @@
  */
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { KmsCipher, type KmsCipherOptions } from '../../layer/crypto/kms-cipher.js';
-import { DecryptError, isSharedTokenError, KmsError } from '../../layer/errors/error-classes.js';
+import { DecryptError, isSharedTokenError, type KmsCipherOptions, KmsError } from 'lambda-shared-token';
+import { KmsCipher } from 'lambda-shared-token/advanced';
 import { type LocalKms, startKms } from '../../scripts/local-stack/index.js';
 import { caught } from '../support/rejection-of.js';
 import { testSecret } from '../support/test-secrets.js';

@@ -1,18 +1,18 @@
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { oauth2ClientCredentials, oauth2RefreshToken, salesforce } from 'lambda-shared-token';
+import type { TokenRequest } from 'lambda-shared-token';
 import {
+  functionProvider,
   InvalidProviderResponseError,
-  SecretError,
-  TokenRefreshError,
-} from '../../layer/errors/error-classes.js';
-import { functionProvider } from '../../layer/providers/function-provider.js';
-import {
-  SALESFORCE_INVALID_SESSION,
-  SALESFORCE_REQUEST_LIMIT,
+  oauth2ClientCredentials,
+  oauth2RefreshToken,
   SalesforceApiError,
-} from '../../layer/providers/salesforce.js';
-import type { ProviderCredentials, TokenRequest } from '../../layer/providers/token-provider.js';
+  SecretError,
+  salesforce,
+  TokenRefreshError,
+} from 'lambda-shared-token';
+import type { ProviderCredentials } from 'lambda-shared-token/advanced';
+import { SALESFORCE_INVALID_SESSION, SALESFORCE_REQUEST_LIMIT } from 'lambda-shared-token/advanced';
 import type { LocalOAuthProvider } from '../../scripts/local-stack/index.js';
 import { startOAuthProvider } from '../../scripts/local-stack/index.js';
 import { rejectionOf } from '../support/rejection-of.js';

@@ -10,10 +10,10 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ProviderToken, TokenProvider } from 'lambda-shared-token';
+import { KmsCipher } from 'lambda-shared-token/advanced';
 import { SecretsManagerSource, TokenManager, TokenStore } from '../../layer/advanced.js';
-import { KmsCipher } from '../../layer/crypto/kms-cipher.js';
 import { isSharedTokenError, type LockWaitTimeoutError, SharedToken } from '../../layer/index.js';
-import type { ProviderToken, TokenProvider } from '../../layer/providers/token-provider.js';
 import { type DynamoProxy, startDynamoProxy } from '../../scripts/local-stack/dynamo-proxy.js';
 import {
   type LocalKms,

@@ -5,12 +5,8 @@
  * it stops before touching the table.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { oauth2ClientCredentials } from 'lambda-shared-token';
-import { SecretsManagerSource } from '../../layer/secret/secret-source.js';
-import { SharedToken } from '../../layer/shared-token.js';
-import { TokenStore } from '../../layer/store/token-store.js';
-import { MetricName } from '../../layer/telemetry/telemetry.js';
-import { TenantTokens } from '../../layer/tenants/tenant-tokens.js';
+import { MetricName, oauth2ClientCredentials, SharedToken, TenantTokens } from 'lambda-shared-token';
+import { SecretsManagerSource, TokenStore } from 'lambda-shared-token/advanced';
 import { type LocalOAuthProvider, startOAuthProvider } from '../../scripts/local-stack/index.js';
 import {
   FAKE_CREDENTIALS,

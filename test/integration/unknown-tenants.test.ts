@@ -8,11 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { oauth2ClientCredentials } from 'lambda-shared-token';
-import { SecretError } from '../../layer/errors/error-classes.js';
-import { SecretsManagerSource } from '../../layer/secret/secret-source.js';
-import { TokenStore } from '../../layer/store/token-store.js';
-import { TenantTokens } from '../../layer/tenants/tenant-tokens.js';
+import { oauth2ClientCredentials, SecretError, TenantTokens } from 'lambda-shared-token';
+import { SecretsManagerSource, TokenStore } from 'lambda-shared-token/advanced';
 import {
   FAKE_CREDENTIALS,
   REGION,

@@ -18,18 +18,10 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, expect } from '@jest/globals';
 import { clearCache } from '@middy/util';
 import type { Context } from 'aws-lambda';
-import { AccessToken } from '../../layer/access-token.js';
-import { SalesforceApiError } from '../../layer/providers/salesforce.js';
-import type { ProviderFactory } from '../../layer/providers/token-provider.js';
-import { SecretsManagerSource } from '../../layer/secret/secret-source.js';
-import { SharedToken, type SharedTokenOptions } from '../../layer/shared-token.js';
-import { TokenStore } from '../../layer/store/token-store.js';
-import type {
-  LogAttributes,
-  MetricName,
-  TokenLogger,
-  TokenMetrics,
-} from '../../layer/telemetry/telemetry.js';
+import type { MetricName, TokenLogger, TokenMetrics } from 'lambda-shared-token';
+import { AccessToken, SalesforceApiError, SharedToken, type SharedTokenOptions } from 'lambda-shared-token';
+import type { LogAttributes, ProviderFactory } from 'lambda-shared-token/advanced';
+import { SecretsManagerSource, TokenStore } from 'lambda-shared-token/advanced';
 import { withSharedToken } from '../../middleware/with-shared-token.js';
 import {
   type DynamoProxy,

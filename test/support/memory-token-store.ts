@@ -4,8 +4,8 @@ import type {
   CommitRequest,
   ReleaseRequest,
   TokenRecord,
-} from '../../layer/store/token-record.js';
-import type { TokenRepository } from '../../layer/store/token-store.js';
+  TokenRepository,
+} from 'lambda-shared-token/advanced';
 
 /**
  * An item as DynamoDB would hold it: `version` and `updating` may be absent (an item

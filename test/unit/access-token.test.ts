@@ -1,6 +1,6 @@
 import { format, inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
-import { AccessToken } from '../../layer/access-token.js';
+import { AccessToken } from 'lambda-shared-token';
 
 const VALUE = 'eyJhbGciOiJSUzI1NiJ9.secret-payload.signature';
 const EXPIRES_AT = Date.UTC(2026, 10, 22, 13);

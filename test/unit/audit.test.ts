@@ -4,9 +4,9 @@
  * nothing secret. The Logs Insights queries in the README filter on these fields.
  */
 import { describe, expect, it } from '@jest/globals';
-import { TokenRefreshError } from '../../layer/errors/error-classes.js';
+import { TokenRefreshError } from 'lambda-shared-token';
+import type { LogAttributes } from 'lambda-shared-token/advanced';
 import { auditFields } from '../../layer/telemetry/audit.js';
-import type { LogAttributes } from '../../layer/telemetry/telemetry.js';
 import { HOUR_MS, type LogCall, SALT, START, TOKEN_TYPE, World } from './token-manager-harness.js';
 
 const AUDIT_KEYS = new Set(['audit', 'tokenType', 'tenant', 'version', 'lockOwner', 'outcome']);

@@ -4,6 +4,7 @@
  * client configuration may not hold credentials: it is an option, and options reach errors and logs.
  */
 import { describe, expect, it } from '@jest/globals';
+import { KmsCipher } from 'lambda-shared-token/advanced';
 import { SecretsManagerSource } from '../../layer/advanced.js';
 import {
   CONNECTION_TIMEOUT_MS,
@@ -11,7 +12,6 @@ import {
   REQUEST_TIMEOUT_MS,
   withCallTimeouts,
 } from '../../layer/aws/aws-client-config.js';
-import { KmsCipher } from '../../layer/crypto/kms-cipher.js';
 import { isSharedTokenError } from '../../layer/index.js';
 import { oauth2ClientCredentials, sharedToken } from '../../middleware/index.js';
 import { testSecret } from '../support/test-secrets.js';

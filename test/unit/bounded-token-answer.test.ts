@@ -1,11 +1,13 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from '@jest/globals';
-import { InvalidProviderResponseError, TokenRefreshError } from '../../layer/errors/error-classes.js';
-import { OAuth2ClientCredentialsProvider } from '../../layer/providers/oauth2.js';
-import { OAuth2RefreshTokenProvider } from '../../layer/providers/oauth2-refresh-token.js';
-import { SalesforceApiError, SalesforceProvider } from '../../layer/providers/salesforce.js';
-import type { TokenProvider, TokenRequest } from '../../layer/providers/token-provider.js';
+import type { TokenProvider, TokenRequest } from 'lambda-shared-token';
+import { InvalidProviderResponseError, SalesforceApiError, TokenRefreshError } from 'lambda-shared-token';
+import {
+  OAuth2ClientCredentialsProvider,
+  OAuth2RefreshTokenProvider,
+  SalesforceProvider,
+} from 'lambda-shared-token/advanced';
 import { rejectionOf, renderings } from '../support/rejection-of.js';
 import { testSecret } from '../support/test-secrets.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigurationError, isSharedTokenError } from '../../layer/errors/error-classes.js';
-import { ENV_TABLE_NAME, readEnvironment } from '../../layer/store/table-environment.js';
+import { ConfigurationError, isSharedTokenError } from 'lambda-shared-token';
+import { ENV_TABLE_NAME, readEnvironment } from 'lambda-shared-token/advanced';
 
 /** The ConfigurationError readEnvironment throws for `env`; fails the test when it returns. */
 function environmentError(env: Record<string, string | undefined>): ConfigurationError {

@@ -7,9 +7,9 @@ import { beforeEach, describe, expect, it } from '@jest/globals';
 import {
   isSharedTokenError,
   type LockWaitTimeoutError,
+  MetricName,
   type TokenRefreshError,
-} from '../../layer/errors/error-classes.js';
-import { MetricName } from '../../layer/telemetry/telemetry.js';
+} from 'lambda-shared-token';
 import { rejectionOf, START, TOKEN_TYPE, World } from './token-manager-harness.js';
 
 const START_SECONDS = START / 1000;

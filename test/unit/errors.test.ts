@@ -5,7 +5,6 @@
  */
 import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
-import { awsErrorName } from '../../layer/aws/aws-error-name.js';
 import {
   DecryptError,
   isSharedTokenError,
@@ -13,7 +12,8 @@ import {
   LockWaitTimeoutError,
   TokenRefreshError,
   TokenStoreError,
-} from '../../layer/errors/error-classes.js';
+} from 'lambda-shared-token';
+import { awsErrorName } from '../../layer/aws/aws-error-name.js';
 import { ForeignErrorCopy, MAX_CAUSE_DEPTH } from '../../layer/errors/foreign-error.js';
 
 describe('isSharedTokenError', () => {

@@ -1,15 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
+import type { ProviderToken } from 'lambda-shared-token';
 import {
   ConfigurationError,
+  functionProvider,
   InvalidProviderResponseError,
   SecretError,
-} from '../../layer/errors/error-classes.js';
-import {
-  functionProvider,
   type TokenFunction,
   type TokenFunctionRequest,
-} from '../../layer/providers/function-provider.js';
-import type { ProviderCredentials, ProviderToken } from '../../layer/providers/token-provider.js';
+} from 'lambda-shared-token';
+import type { ProviderCredentials } from 'lambda-shared-token/advanced';
 import { rejectionOf } from '../support/rejection-of.js';
 import { testSecret } from '../support/test-secrets.js';
 

@@ -6,16 +6,16 @@
  */
 import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
-import { KmsCipher, type KmsCipherOptions, kmsCipher } from '../../layer/crypto/kms-cipher.js';
-import { sdkLoadError } from '../../layer/crypto/kms-data-keys.js';
-import { SaltCipher } from '../../layer/crypto/salt-cipher.js';
 import {
   ConfigurationError,
   DecryptError,
   isSharedTokenError,
+  type KmsCipherOptions,
   KmsError,
-} from '../../layer/errors/error-classes.js';
-import { parseProviderSecret } from '../../layer/secret/provider-secret.js';
+  kmsCipher,
+} from 'lambda-shared-token';
+import { KmsCipher, parseProviderSecret, SaltCipher } from 'lambda-shared-token/advanced';
+import { sdkLoadError } from '../../layer/crypto/kms-data-keys.js';
 import { FakeKms } from '../support/fake-kms.js';
 import { caught } from '../support/rejection-of.js';
 import { testSecret } from '../support/test-secrets.js';

@@ -6,8 +6,8 @@
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from '@jest/globals';
-import type { ClaimRequest, CommitRequest, ReleaseRequest } from '../../layer/store/token-record.js';
-import { TokenStore } from '../../layer/store/token-store.js';
+import type { ClaimRequest, CommitRequest, ReleaseRequest } from 'lambda-shared-token/advanced';
+import { TokenStore } from 'lambda-shared-token/advanced';
 import { useLocalTable } from '../support/local-table.js';
 import { MemoryTokenStore, type StoredItem } from '../support/memory-token-store.js';
 

@@ -1,15 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
+import type { TokenRequest } from 'lambda-shared-token';
 import {
   ConfigurationError,
   InvalidProviderResponseError,
   isSharedTokenError,
   TokenRefreshError,
-} from '../../layer/errors/error-classes.js';
-import {
-  type OAuth2RefreshTokenOptions,
-  OAuth2RefreshTokenProvider,
-} from '../../layer/providers/oauth2-refresh-token.js';
-import type { TokenRequest } from '../../layer/providers/token-provider.js';
+} from 'lambda-shared-token';
+import { type OAuth2RefreshTokenOptions, OAuth2RefreshTokenProvider } from 'lambda-shared-token/advanced';
 import { fakeFetch, json } from '../support/fake-fetch.js';
 import { rejectionOf, renderings } from '../support/rejection-of.js';
 import { testSecret } from '../support/test-secrets.js';

@@ -7,11 +7,11 @@ import {
   InvalidProviderResponseError,
   isSharedTokenError,
   TokenRefreshError,
-} from '../../layer/errors/error-classes.js';
+} from 'lambda-shared-token';
 import {
   type OAuth2ClientCredentialsOptions,
   OAuth2ClientCredentialsProvider,
-} from '../../layer/providers/oauth2.js';
+} from 'lambda-shared-token/advanced';
 import { rejectionOf } from '../support/rejection-of.js';
 import { testSecret } from '../support/test-secrets.js';
 

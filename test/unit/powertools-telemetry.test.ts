@@ -1,13 +1,16 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { ConfigurationError } from '../../layer/errors/error-classes.js';
-import { createPowertoolsLogger, DEFAULT_SERVICE_NAME } from '../../layer/telemetry/powertools-logger.js';
 import {
+  ConfigurationError,
+  createPowertoolsLogger,
   createPowertoolsMetrics,
+  MetricName,
   type PowertoolsMetricsOptions,
-} from '../../layer/telemetry/powertools-metrics.js';
-import { MetricName, type TokenLogger, type TokenMetrics } from '../../layer/telemetry/telemetry.js';
+  type TokenLogger,
+  type TokenMetrics,
+} from 'lambda-shared-token';
+import { DEFAULT_SERVICE_NAME } from 'lambda-shared-token/advanced';
 
 /** One EMF document as Powertools prints it. */
 interface EmfDocument {

@@ -1,8 +1,13 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
-import { oauth2ClientCredentials, oauth2RefreshToken, salesforce } from 'lambda-shared-token';
-import { ConfigurationError, SecretError } from '../../layer/errors/error-classes.js';
-import type { ProviderCredentials } from '../../layer/providers/token-provider.js';
+import {
+  ConfigurationError,
+  oauth2ClientCredentials,
+  oauth2RefreshToken,
+  SecretError,
+  salesforce,
+} from 'lambda-shared-token';
+import type { ProviderCredentials } from 'lambda-shared-token/advanced';
 import { testSecret } from '../support/test-secrets.js';
 
 const NOW = Date.UTC(2026, 10, 22, 12);

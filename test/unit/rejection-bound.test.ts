@@ -4,8 +4,7 @@
  * again, whoever rejects it; a revocation of a token refreshed for expiry always is.
  */
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { isSharedTokenError, type RejectionRefreshLimitedError } from '../../layer/errors/error-classes.js';
-import { MetricName } from '../../layer/telemetry/telemetry.js';
+import { isSharedTokenError, MetricName, type RejectionRefreshLimitedError } from 'lambda-shared-token';
 import { rejectionOf, TOKEN_TYPE, World } from './token-manager-harness.js';
 
 const DEFAULT_INTERVAL_MS = 10_000;

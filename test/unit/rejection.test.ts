@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { createError } from '@middy/util';
-import { isRateLimitError, isTokenRejection, TokenRejectedError } from '../../layer/rejection.js';
+import { isRateLimitError, isTokenRejection, TokenRejectedError } from 'lambda-shared-token';
 
 function throwingBody(): object {
   return Object.defineProperty({ errorCode: 'INVALID_SESSION_ID' }, 'detail', {

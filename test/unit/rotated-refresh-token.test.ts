@@ -4,9 +4,8 @@
  * which the next holder sends: a metric an alarm watches, and one error line saying what to do.
  */
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { TokenStoreError } from '../../layer/errors/error-classes.js';
+import { MetricName, TokenStoreError } from 'lambda-shared-token';
 import { ROTATED_REFRESH_TOKEN_LOST_MESSAGE } from '../../layer/lease/lease-holder.js';
-import { MetricName } from '../../layer/telemetry/telemetry.js';
 import { HOUR_MS, rejectionOf, START, TOKEN_TYPE, World } from './token-manager-harness.js';
 
 const SECRET = /refresh-token-secret|access-token-secret/;

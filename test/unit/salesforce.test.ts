@@ -1,18 +1,18 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
+import type { TokenRequest } from 'lambda-shared-token';
 import {
   ConfigurationError,
   InvalidProviderResponseError,
+  SalesforceApiError,
   TokenRefreshError,
-} from '../../layer/errors/error-classes.js';
+} from 'lambda-shared-token';
 import {
   SALESFORCE_INVALID_SESSION,
   SALESFORCE_REQUEST_LIMIT,
-  SalesforceApiError,
   type SalesforceOptions,
   SalesforceProvider,
-} from '../../layer/providers/salesforce.js';
-import type { TokenRequest } from '../../layer/providers/token-provider.js';
+} from 'lambda-shared-token/advanced';
 import { fakeFetch, json } from '../support/fake-fetch.js';
 import { rejectionOf, renderings } from '../support/rejection-of.js';
 import { testSecret } from '../support/test-secrets.js';

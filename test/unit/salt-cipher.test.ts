@@ -1,8 +1,8 @@
 import { createCipheriv, hkdfSync } from 'node:crypto';
 import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
-import { MIN_SALT_LENGTH, SaltCipher, type SaltCipherOptions } from '../../layer/crypto/salt-cipher.js';
-import { ConfigurationError, DecryptError, isSharedTokenError } from '../../layer/errors/error-classes.js';
+import { ConfigurationError, DecryptError, isSharedTokenError } from 'lambda-shared-token';
+import { MIN_SALT_LENGTH, SaltCipher, type SaltCipherOptions } from 'lambda-shared-token/advanced';
 import { caught } from '../support/rejection-of.js';
 import { testSecret } from '../support/test-secrets.js';
 

@@ -4,24 +4,24 @@
  * test/integration/scheduled-refresh.test.ts.
  */
 import { describe, expect, it } from '@jest/globals';
+import type { RefreshOutcome } from 'lambda-shared-token';
 import {
   ConfigurationError,
   isSharedTokenError,
-  RefreshTokenExpiredError,
-  TokenRefreshError,
-} from '../../layer/errors/error-classes.js';
-import { REFRESH_TOKEN_EXPIRED_MESSAGE } from '../../layer/lease/lease-holder.js';
-import type { RefreshOutcome } from '../../layer/lease/refresh-outcome.js';
-import { OAuth2RefreshTokenProvider } from '../../layer/providers/oauth2-refresh-token.js';
-import {
+  MetricName,
   type RefreshTarget,
+  RefreshTokenExpiredError,
   type RefreshTokensOptions,
   refreshTokens,
-  SCHEDULED_REFRESH_MESSAGE,
   ScheduledRefreshError,
   scheduledRefreshHandler,
-} from '../../layer/scheduled-refresh.js';
-import { MetricName } from '../../layer/telemetry/telemetry.js';
+  TokenRefreshError,
+} from 'lambda-shared-token';
+import {
+  OAuth2RefreshTokenProvider,
+  REFRESH_TOKEN_EXPIRED_MESSAGE,
+  SCHEDULED_REFRESH_MESSAGE,
+} from 'lambda-shared-token/advanced';
 import { fakeFetch, json } from '../support/fake-fetch.js';
 import { rejectionOf } from '../support/rejection-of.js';
 import { testSecret } from '../support/test-secrets.js';

@@ -8,12 +8,12 @@ import {
   SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ConfigurationError, isSharedTokenError, SecretError } from '../../layer/errors/error-classes.js';
+import { ConfigurationError, isSharedTokenError, SecretError } from 'lambda-shared-token';
 import {
   DEFAULT_SECRET_CACHE_EXPIRY_MS,
   SecretsManagerSource,
   type SecretsManagerSourceOptions,
-} from '../../layer/secret/secret-source.js';
+} from 'lambda-shared-token/advanced';
 import { testSecret } from '../support/test-secrets.js';
 
 const NAME = '/prod/orders/oauth/salesforce';

@@ -1,9 +1,13 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
-import { MIN_SALT_LENGTH, SaltCipher } from '../../layer/crypto/salt-cipher.js';
-import { ConfigurationError, isSharedTokenError, SecretError } from '../../layer/errors/error-classes.js';
-import { MAX_SECRET_DEPTH, parseProviderSecret } from '../../layer/secret/provider-secret.js';
-import { validateSecretName } from '../../layer/secret/secret-name.js';
+import { ConfigurationError, isSharedTokenError, SecretError } from 'lambda-shared-token';
+import {
+  MIN_SALT_LENGTH,
+  parseProviderSecret,
+  SaltCipher,
+  validateSecretName,
+} from 'lambda-shared-token/advanced';
+import { MAX_SECRET_DEPTH } from '../../layer/secret/provider-secret.js';
 import { testSecret } from '../support/test-secrets.js';
 
 const NAME = '/prod/orders/oauth/salesforce';

@@ -10,11 +10,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import middy, { type MiddlewareObj, type Request } from '@middy/core';
 import { clearCache, createError } from '@middy/util';
 import type { Context } from 'aws-lambda';
-import { AccessToken } from '../../layer/access-token.js';
-import { ConfigurationError } from '../../layer/errors/error-classes.js';
-import { functionProvider } from '../../layer/providers/function-provider.js';
-import { TokenRejectedError } from '../../layer/rejection.js';
-import { MetricName, type TokenMetrics } from '../../layer/telemetry/telemetry.js';
+import {
+  AccessToken,
+  ConfigurationError,
+  functionProvider,
+  MetricName,
+  type TokenMetrics,
+  TokenRejectedError,
+} from 'lambda-shared-token';
 import { type SharedTokenMiddlewareOptions, sharedToken } from '../../middleware/shared-token-middleware.js';
 import { withSharedToken } from '../../middleware/with-shared-token.js';
 import { type LocalSecretsManager, startSecretsManager } from '../../scripts/local-stack/index.js';

@@ -5,12 +5,15 @@
  * adapter live in test/integration/entry-points.test.ts.
  */
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { SaltCipher } from '../../layer/crypto/salt-cipher.js';
-import { isSharedTokenError, TokenRefreshError } from '../../layer/errors/error-classes.js';
-import type { ProviderFactory } from '../../layer/providers/token-provider.js';
-import type { SecretSource } from '../../layer/secret/secret-source.js';
-import { SharedToken, type SharedTokenOptions } from '../../layer/shared-token.js';
-import { MetricName } from '../../layer/telemetry/telemetry.js';
+import {
+  isSharedTokenError,
+  MetricName,
+  SharedToken,
+  type SharedTokenOptions,
+  TokenRefreshError,
+} from 'lambda-shared-token';
+import type { ProviderFactory, SecretSource } from 'lambda-shared-token/advanced';
+import { SaltCipher } from 'lambda-shared-token/advanced';
 import { MemoryTokenStore } from '../support/memory-token-store.js';
 import { testSecret } from '../support/test-secrets.js';
 import {

@@ -5,9 +5,8 @@
  * function that counts the tokens it issues.
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { functionProvider } from '../../layer/providers/function-provider.js';
-import { SecretsManagerSource } from '../../layer/secret/secret-source.js';
-import { TenantTokens, type TenantTokensOptions } from '../../layer/tenants/tenant-tokens.js';
+import { functionProvider, TenantTokens, type TenantTokensOptions } from 'lambda-shared-token';
+import { SecretsManagerSource } from 'lambda-shared-token/advanced';
 import { MemoryTokenStore } from '../support/memory-token-store.js';
 import { testSecret } from '../support/test-secrets.js';
 import { FakeTime, HOUR_MS, RecordingLogger, RecordingMetrics } from './token-manager-harness.js';

@@ -4,9 +4,9 @@
  * tenant ids chosen by the caller: test/unit/unknown-tenants.test.ts.
  */
 import { describe, expect, it } from '@jest/globals';
-import { ConfigurationError, SecretError } from '../../layer/errors/error-classes.js';
-import type { TenantTokensOptions } from '../../layer/tenants/tenant-tokens.js';
-import { checkSecretTenant, parseTokenType, tenantTokenType } from '../../layer/token-type.js';
+import type { TenantTokensOptions } from 'lambda-shared-token';
+import { ConfigurationError, SecretError } from 'lambda-shared-token';
+import { checkSecretTenant, parseTokenType, tenantTokenType } from 'lambda-shared-token/advanced';
 import { SALT_B, secretNameOf, tenantWorld } from './tenants-harness.js';
 
 describe('tokenType parts', () => {

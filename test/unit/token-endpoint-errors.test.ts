@@ -1,9 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import type { TokenRefreshError } from '../../layer/errors/error-classes.js';
-import { OAuth2ClientCredentialsProvider } from '../../layer/providers/oauth2.js';
-import { OAuth2RefreshTokenProvider } from '../../layer/providers/oauth2-refresh-token.js';
-import { SalesforceProvider } from '../../layer/providers/salesforce.js';
-import type { TokenRequest } from '../../layer/providers/token-provider.js';
+import type { TokenRefreshError, TokenRequest } from 'lambda-shared-token';
+import {
+  OAuth2ClientCredentialsProvider,
+  OAuth2RefreshTokenProvider,
+  SalesforceProvider,
+} from 'lambda-shared-token/advanced';
 import { fakeFetch, json } from '../support/fake-fetch.js';
 import { rejectionOf, renderings } from '../support/rejection-of.js';
 import { testSecret } from '../support/test-secrets.js';

@@ -1,12 +1,12 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { SaltCipher } from '../../layer/crypto/salt-cipher.js';
 import {
   InvalidProviderResponseError,
   isSharedTokenError,
+  MetricName,
   TokenRefreshError,
   TokenStoreError,
-} from '../../layer/errors/error-classes.js';
-import { MetricName } from '../../layer/telemetry/telemetry.js';
+} from 'lambda-shared-token';
+import { SaltCipher } from 'lambda-shared-token/advanced';
 import { HOUR_MS, rejectionOf, START, TOKEN_TYPE, World } from './token-manager-harness.js';
 
 const SKEW_MS = 30_000;

@@ -3,16 +3,17 @@
  * `sleep` only resolves when the test drives time forward, a provider that counts calls
  * and can be held or made to fail, and recorders for logs and metrics.
  */
-import { SaltCipher } from '../../layer/crypto/salt-cipher.js';
-import { TokenManager } from '../../layer/lease/token-manager.js';
-import type { TokenManagerOptions } from '../../layer/lease/token-manager-options.js';
-import type { ProviderToken, TokenProvider, TokenRequest } from '../../layer/providers/token-provider.js';
+
 import type {
-  LogAttributes,
   MetricName,
+  ProviderToken,
   TokenLogger,
   TokenMetrics,
-} from '../../layer/telemetry/telemetry.js';
+  TokenProvider,
+  TokenRequest,
+} from 'lambda-shared-token';
+import type { LogAttributes, TokenManagerOptions } from 'lambda-shared-token/advanced';
+import { SaltCipher, TokenManager } from 'lambda-shared-token/advanced';
 import { MemoryTokenStore } from '../support/memory-token-store.js';
 import { testSecret } from '../support/test-secrets.js';
 

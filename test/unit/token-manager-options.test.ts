@@ -1,8 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { SaltCipher } from '../../layer/crypto/salt-cipher.js';
-import { ConfigurationError } from '../../layer/errors/error-classes.js';
-import { TokenManager } from '../../layer/lease/token-manager.js';
-import type { TokenManagerOptions } from '../../layer/lease/token-manager-options.js';
+import { ConfigurationError } from 'lambda-shared-token';
+import type { TokenManagerOptions } from 'lambda-shared-token/advanced';
+import { SaltCipher, TokenManager } from 'lambda-shared-token/advanced';
 import { MemoryTokenStore } from '../support/memory-token-store.js';
 import { FakeProvider, FakeTime, SALT, TOKEN_TYPE } from './token-manager-harness.js';
 

@@ -1,8 +1,7 @@
 import { inspect } from 'node:util';
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { TokenRefreshError, TokenStoreError } from '../../layer/errors/error-classes.js';
+import { MetricName, TokenRefreshError, TokenStoreError } from 'lambda-shared-token';
 import { refreshTokenContext } from '../../layer/lease/lease-holder.js';
-import { MetricName } from '../../layer/telemetry/telemetry.js';
 import {
   HOUR_MS,
   RecordingLogger,

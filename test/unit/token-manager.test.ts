@@ -1,12 +1,12 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import type { AccessToken } from '../../layer/access-token.js';
+import type { AccessToken } from 'lambda-shared-token';
 import {
   ConfigurationError,
   isSharedTokenError,
   LockWaitTimeoutError,
+  MetricName,
   TokenStoreError,
-} from '../../layer/errors/error-classes.js';
-import { MetricName } from '../../layer/telemetry/telemetry.js';
+} from 'lambda-shared-token';
 import {
   type Container,
   flushMicrotasks,

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
-import { InvalidProviderResponseError, isSharedTokenError } from '../../layer/errors/error-classes.js';
-import { MAX_EXPIRES_IN_SECONDS, parseTokenResponse } from '../../layer/providers/token-response.js';
+import { InvalidProviderResponseError, isSharedTokenError } from 'lambda-shared-token';
+import { MAX_EXPIRES_IN_SECONDS, parseTokenResponse } from 'lambda-shared-token/advanced';
 import { testSecret } from '../support/test-secrets.js';
 
 const NOW = Date.UTC(2026, 10, 22, 12);

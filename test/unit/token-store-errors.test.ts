@@ -1,8 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from '@jest/globals';
+import { isSharedTokenError, type TokenStoreError } from 'lambda-shared-token';
+import { TokenStore } from 'lambda-shared-token/advanced';
 import { awsErrorName } from '../../layer/aws/aws-error-name.js';
-import { isSharedTokenError, type TokenStoreError } from '../../layer/errors/error-classes.js';
-import { TokenStore } from '../../layer/store/token-store.js';
 import { rejectionOf } from '../support/rejection-of.js';
 
 const TABLE = 'unit-access-tokens';

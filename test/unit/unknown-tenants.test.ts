@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { ConfigurationError, SecretError } from '../../layer/errors/error-classes.js';
-import type { TenantTokensOptions } from '../../layer/tenants/tenant-tokens.js';
+import type { TenantTokensOptions } from 'lambda-shared-token';
+import { ConfigurationError, SecretError } from 'lambda-shared-token';
 import { outcomeOf, SALT_A, secretNameOf, tenantWorld, throttled } from './tenants-harness.js';
 
 const ghosts = (count: number): string[] => Array.from({ length: count }, () => `ghost-${randomUUID()}`);
