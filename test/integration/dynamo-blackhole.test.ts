@@ -9,8 +9,8 @@
 import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { TokenStore } from '../../layer/advanced.js';
-import { isSharedTokenError } from '../../layer/index.js';
+import { isSharedTokenError } from 'lambda-shared-token';
+import { TokenStore } from 'lambda-shared-token/advanced';
 import { type DynamoProxy, startDynamoProxy } from '../../scripts/local-stack/dynamo-proxy.js';
 import { localDynamoClient } from '../../scripts/local-stack/table.js';
 import { useLocalTable } from '../support/local-table.js';

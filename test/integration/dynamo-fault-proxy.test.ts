@@ -13,8 +13,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { SaltCipher, TokenManager, TokenStore } from '../../layer/advanced.js';
-import { isSharedTokenError, type TokenProvider } from '../../layer/index.js';
+import { isSharedTokenError, type TokenProvider } from 'lambda-shared-token';
+import { SaltCipher, TokenManager, TokenStore } from 'lambda-shared-token/advanced';
 import { type DynamoProxy, startDynamoProxy } from '../../scripts/local-stack/dynamo-proxy.js';
 import { localDynamoClient } from '../../scripts/local-stack/table.js';
 import { useLocalTable } from '../support/local-table.js';

@@ -11,9 +11,8 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ProviderToken, TokenProvider } from 'lambda-shared-token';
-import { KmsCipher } from 'lambda-shared-token/advanced';
-import { SecretsManagerSource, TokenManager, TokenStore } from '../../layer/advanced.js';
-import { isSharedTokenError, type LockWaitTimeoutError, SharedToken } from '../../layer/index.js';
+import { isSharedTokenError, type LockWaitTimeoutError, SharedToken } from 'lambda-shared-token';
+import { KmsCipher, SecretsManagerSource, TokenManager, TokenStore } from 'lambda-shared-token/advanced';
 import { type DynamoProxy, startDynamoProxy } from '../../scripts/local-stack/dynamo-proxy.js';
 import {
   type LocalKms,

@@ -6,8 +6,8 @@
 import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from '@jest/globals';
-import { type Clock, SaltCipher, TokenManager, TokenStore } from '../../layer/advanced.js';
-import { isSharedTokenError, type TokenProvider } from '../../layer/index.js';
+import { isSharedTokenError, type TokenProvider } from 'lambda-shared-token';
+import { type Clock, SaltCipher, TokenManager, TokenStore } from 'lambda-shared-token/advanced';
 import type { DynamoEngine } from '../../scripts/local-stack/dynamodb-local.js';
 import { useLocalTable } from '../support/local-table.js';
 import { testSecret } from '../support/test-secrets.js';

@@ -4,16 +4,15 @@
  * client configuration may not hold credentials: it is an option, and options reach errors and logs.
  */
 import { describe, expect, it } from '@jest/globals';
-import { KmsCipher } from 'lambda-shared-token/advanced';
-import { SecretsManagerSource } from '../../layer/advanced.js';
+import { isSharedTokenError } from 'lambda-shared-token';
+import { KmsCipher, SecretsManagerSource } from 'lambda-shared-token/advanced';
+import { oauth2ClientCredentials, sharedToken } from 'lambda-shared-token/middleware';
 import {
   CONNECTION_TIMEOUT_MS,
   checkClientConfig,
   REQUEST_TIMEOUT_MS,
   withCallTimeouts,
 } from '../../layer/aws/aws-client-config.js';
-import { isSharedTokenError } from '../../layer/index.js';
-import { oauth2ClientCredentials, sharedToken } from '../../middleware/index.js';
 import { testSecret } from '../support/test-secrets.js';
 
 const PASSWORD = testSecret('endpoint:password', 'endpoint-password-');

@@ -12,7 +12,7 @@ import { inspect } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import * as layer from '../../layer/index.js';
+import * as layer from 'lambda-shared-token';
 import { testSecret } from '../support/test-secrets.js';
 
 const { SharedTokenError } = layer;

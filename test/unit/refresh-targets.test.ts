@@ -4,7 +4,7 @@
  * would have it. Imported once, after the environment is set.
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import type { SharedTokenOptions } from '../../layer/index.js';
+import type { SharedTokenOptions } from 'lambda-shared-token';
 
 let targets: SharedTokenOptions[];
 
