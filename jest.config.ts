@@ -25,7 +25,7 @@ const config: Config = {
     '^lambda-shared-token/advanced$': '<rootDir>/layer/advanced.ts',
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  // Issue 7: every line a test prints is scanned for the registered secrets; one hit fails the test.
+  // Every line a test prints is scanned for the registered secrets; one hit fails the test.
   setupFilesAfterEnv: ['<rootDir>/test/support/secret-scan-setup.ts'],
   // Integration tests start Java and many child processes: keep 2 cores for them.
   maxWorkers: 2,

@@ -1,5 +1,5 @@
 /**
- * Issue 3 as deployed: the Powertools defaults (EMF metrics on stdout, JSON logs) through the
+ * The entry points as deployed: the Powertools defaults (EMF metrics on stdout, JSON logs) through the
  * middleware, and both examples imported as Lambda would load them (configured by environment
  * variables only), run end to end against real servers on 127.0.0.1.
  */

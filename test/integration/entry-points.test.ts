@@ -1,5 +1,5 @@
 /**
- * Issue 3 end to end, through both entry points (the Middy middleware and the core API), against
+ * End to end, through both entry points (the Middy middleware and the core API), against
  * real servers on 127.0.0.1: dynalite behind a counting proxy, the local Secrets Manager, the local
  * OAuth provider with its data APIs. The protocol's promises as a caller sees them: the warm path,
  * one refresh and one retry per rejection, rate limits left alone, one refresh for many containers.
@@ -280,7 +280,7 @@ describe.each(ENTRY_POINTS)('through the %s entry point', (label: string, entry:
     expect(refreshed.reduce((sum, count) => (sum ?? 0) + (count ?? 0), 0)).toBe(2);
   });
 
-  // Issue 12: 30 requests a handler turned away made 31 provider calls and ran it twice each.
+  // Once, 30 requests a handler turned away made 31 provider calls and ran it twice each.
   it("makes at most 2 provider calls for 30 of the handler's own 403s in 3 s across 3 containers", async () => {
     const { containers } = setUp(3);
     for (const container of containers) await container.invoke((token) => token.version);

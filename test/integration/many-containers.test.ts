@@ -218,7 +218,7 @@ describe.each<Entry>(['middleware', 'core'])('Many containers sharing one token 
   }, 120_000);
 });
 
-// Issue 12: the configurations users really run, in real processes.
+// The configurations users really run, in real processes.
 describe('Many containers as users deploy them', () => {
   it('make exactly one provider call on 120-s tokens with every library option at its default', async () => {
     // Few invocations within seconds: before the window bound, every call that found the newest

@@ -426,7 +426,7 @@ describe('A function provider against the local provider', () => {
   });
 });
 
-describe('Answers no client should read whole, from the local provider (issue 13.4)', () => {
+describe('Answers no client should read whole, from the local provider', () => {
   let provider: LocalOAuthProvider;
   const MiB = 1024 * 1024;
 

@@ -1,5 +1,5 @@
 /**
- * Issue 13.2: every AWS call a token needs is bounded by the caller's deadline. A DynamoDB commit,
+ * Every AWS call a token needs is bounded by the caller's deadline. A DynamoDB commit,
  * a KMS Decrypt and a Secrets Manager GetSecretValue that are accepted and never answered (the
  * fault proxy's blackhole, the local servers' stall) end at the deadline as LockWaitTimeoutError,
  * the abandoned call's typed error as its cause: never a hang, never a bare TokenStoreError.

@@ -1,5 +1,5 @@
 /**
- * The two entry points of issue 3 over the same real servers on 127.0.0.1, so one parametrised
+ * The two entry points (middleware and core) over the same real servers on 127.0.0.1, so one parametrised
  * table (`describe.each(ENTRY_POINTS)`) runs every case through both:
  *
  * - `middleware`: `withSharedToken(handler, options)` invoked as Lambda would, `await

@@ -1,5 +1,5 @@
 /**
- * Issue 13.2 and 13.5: the AWS clients the layer builds get connection and request timeouts (the
+ * The AWS clients the layer builds get connection and request timeouts (the
  * SDK's defaults wait for ever on a connection that never answers), and an endpoint given in a
  * client configuration may not hold credentials: it is an option, and options reach errors and logs.
  */

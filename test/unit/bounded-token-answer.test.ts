@@ -11,7 +11,7 @@ import {
 import { rejectionOf, renderings } from '../support/rejection-of.js';
 import { testSecret } from '../support/test-secrets.js';
 
-// Issue 13.4: a token endpoint's answer is read up to a cap (64 KiB), never whole. These tests
+// A token endpoint's answer is read up to a cap (64 KiB), never whole. These tests
 // answer through an in-process fetch whose body is generated lazily and counts what was pulled.
 
 const NOW = Date.UTC(2026, 10, 22, 12);

@@ -240,7 +240,7 @@ describe('the matrix', () => {
         'ciphertext-swapped',
         'ciphertext-wrong-salt',
         'clock-skew',
-        // Issue 13: hostile timing and input.
+        // Hostile timing and input.
         'short-and-long-deadlines',
         'same-owner-id',
         'dynamo-commit-blackholed',

@@ -1,5 +1,5 @@
 /**
- * Issue 13.1: a caller with little time left must not poison the fleet. It claims no lease that
+ * A caller with little time left must not poison the fleet. It claims no lease that
  * cannot cover the provider's own timeout and the commit; and a refresh its own deadline cuts
  * short is not a provider failure (no back-off, no `failures`). All on the virtual clock.
  */

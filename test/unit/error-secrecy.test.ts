@@ -1,5 +1,5 @@
 /**
- * Issue 13, point 5: no secret in anything thrown or logged. Every error class the layer exports
+ * No secret in anything thrown or logged. Every error class the layer exports
  * (every subclass of SharedTokenError, found in the module's exports, so a class added later is
  * covered) is built with realistic arguments and a foreign cause whose message, stack and extra
  * properties hold registered secrets, then rendered the ways errors reach a log: util.inspect,
@@ -32,7 +32,7 @@ const TOKEN_TYPE = 'salesforce';
 const TABLE = 'acme-prod-access-tokens';
 const SECRET_NAME = '/prod/orders/oauth/salesforce';
 
-/** What Node's fetch throws for a token URL that carries credentials (issue 13's finding). */
+/** What Node's fetch throws for a token URL that carries credentials (found by this test). */
 async function fetchCredentialsError(): Promise<unknown> {
   const url = `https://client:${SECRETS.urlPassword}@login.example.test/services/oauth2/token`;
   try {

@@ -44,7 +44,7 @@ describe('isSharedTokenError', () => {
 });
 
 /**
- * Issue 13, point 5: a foreign error's message, stack and properties may quote a URL with its
+ * A foreign error's message, stack and properties may quote a URL with its
  * credentials, a response body or a secret; our errors keep only its class. What readers of
  * `cause` use (the name, awsErrorName, the Node code, the HTTP status) is kept.
  */

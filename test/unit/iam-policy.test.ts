@@ -337,8 +337,8 @@ describe('the IAM policy of examples/terraform', () => {
     ]);
   });
 
-  // KmsCipher (issue 6) is not written yet: until the code sends a KMS command, there is nothing to
-  // compare the KMS statement with, and this test stays skipped (visibly) rather than passing.
+  // Without a KMS command sent by the code (KmsCipher's), there is nothing to compare the KMS
+  // statement with, and this test stays skipped (visibly) rather than passing.
   (kmsSent.size > 0 ? it : it.skip)('grants, with a KMS key, exactly the KMS commands the code sends', () => {
     const kms = new Set(statements.filter((s) => s.forEach !== undefined).flatMap((s) => s.actions));
     expect(differences(kms, kmsSent)).toEqual({ grantedNotSent: [], sentNotGranted: [] });

@@ -1,5 +1,5 @@
 /**
- * Issue 13, point 3: the lock owner is unique per container whatever `ownerId` says. The store
+ * The lock owner is unique per container whatever `ownerId` says. The store
  * grants a claim whose lease is already in the claim's own owner (an earlier attempt applied,
  * its answer lost); two containers sharing an owner would both be granted the same lease.
  */

@@ -57,7 +57,7 @@ describe('the rate-limit check on an axios-style Salesforce error', () => {
   });
 });
 
-// Issue 12: a handler that turns its own caller away with a 403 made the whole fleet refresh.
+// A handler that turns its own caller away with a 403 once made the whole fleet refresh.
 describe("the default classifier and the handler's own answer to its caller", () => {
   it("refuses a 403 Middy's createError built (expose: true): the handler's answer, not the API's", () => {
     expect(isTokenRejection(createError(403, 'Not your order'))).toBe(false);

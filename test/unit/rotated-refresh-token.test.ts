@@ -1,5 +1,5 @@
 /**
- * Issue 13.6: a refresh token the provider rotated is never lost silently. When the holder cannot
+ * A refresh token the provider rotated is never lost silently. When the holder cannot
  * store it (the commit failed for good, or its lease was taken over), the item keeps the old one,
  * which the next holder sends: a metric an alarm watches, and one error line saying what to do.
  */

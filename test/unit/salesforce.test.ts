@@ -188,7 +188,7 @@ describe('SalesforceProvider errors', () => {
     expect((error as TokenRefreshError).status).toBe(400);
     expect(error.message).toContain('Run As user');
     expect(error.message).toContain('My Domain');
-    // Issue 13.8b: a description that holds no secret of the request reaches the message.
+    // A description that holds no secret of the request reaches the message.
     expect(error.message).toContain('(invalid_grant: request not supported on this domain)');
   });
 

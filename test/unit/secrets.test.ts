@@ -83,7 +83,7 @@ describe('validateSecretName', () => {
   });
 
   it('never shows the name it refuses, even one that looks like a name', () => {
-    // Issue 13: a salt or an API key is made of the characters a name is made of.
+    // A salt or an API key is made of the characters a name is made of.
     const mistyped = 'dev/billing/oauth2/webex';
     const error = caught(() => validateSecretName(mistyped)) as Error;
     expect(renderings(error)).not.toContain(mistyped);

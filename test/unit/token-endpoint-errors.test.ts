@@ -9,7 +9,7 @@ import { fakeFetch, json } from '../support/fake-fetch.js';
 import { rejectionOf, renderings } from '../support/rejection-of.js';
 import { testSecret } from '../support/test-secrets.js';
 
-// Issue 13.8b: the OAuth2 error_description of an error answer reaches the message, shortened,
+// The OAuth2 error_description of an error answer reaches the message, shortened,
 // printable ASCII only, and dropped whenever it could hold one of the request's secrets.
 
 const TOKEN_URL = 'https://login.example.com/oauth2/token';

@@ -1,5 +1,5 @@
 /**
- * Tenant ids chosen by the caller (issue 13, point 7): a made-up id costs at most one
+ * Tenant ids chosen by the caller: a made-up id costs at most one
  * GetSecretValue per unknownTenantTtlMs, is then refused without I/O, and never pushes a known
  * tenant out of the container. Against the real local Secrets Manager:
  * test/integration/unknown-tenants.test.ts.

@@ -1,5 +1,5 @@
 /**
- * Issue 4, item 7: what 10,000 containers cold-starting on an expired token do to the ONE
+ * What 10,000 containers cold-starting on an expired token do to the ONE
  * DynamoDB item, against its partition's limits. A simulated fleet as large as this machine
  * runs in the time budget, every DynamoDB call time-stamped on its way to the engine, then
  * extrapolated linearly; beside it, the poll schedule's expected reads for 10,000 containers.
