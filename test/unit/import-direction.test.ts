@@ -1,0 +1,66 @@
+/**
+ * The dependencies go one way (README, Layout): the core knows nothing of Middy or the tools, and
+ * among the tools bench, chaos and soak use the simulator, which uses the alternatives and the
+ * local stack, never the other way. Read from the import statements of the checkout's files.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+/** Every .ts file below `folder`, as a path relative to the checkout. */
+function sources(folder: string): string[] {
+  return readdirSync(path.join(ROOT, folder), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => path.join(folder, file));
+}
+
+/** What `file` imports: package names as written, relative imports as paths from the checkout. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(path.join(ROOT, file), 'utf8');
+  const specifiers = [...text.matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)].map((match) => match[1]!);
+  return specifiers.map((specifier) =>
+    specifier.startsWith('.') ? path.join(path.dirname(file), specifier) : specifier,
+  );
+}
+
+/** `file -> import` for every import of a file below `from` that starts with one of `forbidden`. */
+function violations(from: string, forbidden: string[]): string[] {
+  return sources(from).flatMap((file) =>
+    importsOf(file)
+      .filter((target) => forbidden.some((prefix) => target === prefix || target.startsWith(`${prefix}/`)))
+      .map((target) => `${file} -> ${target}`),
+  );
+}
+
+describe('imports go one way', () => {
+  it('the core imports neither Middy, the adapter, the tools nor the tests', () => {
+    expect(violations('layer', ['@middy', 'middleware', 'scripts', 'test'])).toEqual([]);
+  });
+
+  it('the local stack imports none of the tools that use it', () => {
+    const users = ['simulator', 'alternatives', 'bench', 'chaos', 'soak'].map((tool) => `scripts/${tool}`);
+    expect(violations('scripts/local-stack', users)).toEqual([]);
+  });
+
+  it('the simulator and the alternatives import none of bench, chaos and soak', () => {
+    const users = ['bench', 'chaos', 'soak'].map((tool) => `scripts/${tool}`);
+    expect([...violations('scripts/simulator', users), ...violations('scripts/alternatives', users)]).toEqual(
+      [],
+    );
+  });
+
+  it('the alternatives do not import the simulator that runs them', () => {
+    expect(violations('scripts/alternatives', ['scripts/simulator'])).toEqual([]);
+  });
+
+  it('the layer build imports nothing of the benchmark', () => {
+    expect(violations('scripts/layer', ['scripts/bench'])).toEqual([]);
+  });
+
+  it('finds the imports it checks (a scan that read nothing would pass every rule)', () => {
+    expect(importsOf('layer/shared-token.ts')).toContain('layer/lease/token-manager.js');
+    expect(importsOf('middleware/middy-secret-source.ts')).toContain('@middy/secrets-manager');
+  });
+});
