@@ -61,7 +61,7 @@ export class RefreshAhead {
     if (timeLeft < this.rounds.leaseNeeded()) return;
     // A lease that would outlive the token could lose its item to TTL, and a second container
     // would refresh again (I1); the token cannot be removed either, others still use it. So the
-    // early refresh is left out, and the refresh after expiry holds TTL off (claimLease).
+    // early refresh is left out, and the refresh after expiry holds TTL off (LeaseRounds.claimLease).
     if (!this.rounds.outlivesItsLease(cached, now, timeLeft)) {
       this.notBefore = cached.expiresAt;
       return;

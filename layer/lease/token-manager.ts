@@ -236,7 +236,7 @@ export class TokenManager {
       if (record?.retryAfter !== undefined && record.retryAfter > now) return deferred('backing-off', token);
       const timeLeft = cutoff - now;
       if (timeLeft < this.rounds.leaseNeeded()) return deferred('no-time-left', token);
-      // The rule of refresh-ahead (tryRefreshAhead): a still-valid token is only replaced early
+      // The rule of refresh-ahead (RefreshAhead.tryOnce): a still-valid token is only replaced early
       // when it outlives the lease; TTL is held off only for a token that is already unusable.
       if (token && !this.rounds.outlivesItsLease(token, now, timeLeft))
         return deferred('expires-within-lease', token);
