@@ -1,26 +1,19 @@
 import { isSharedTokenError, RefreshTokenExpiredError, TokenRefreshError } from '../errors/error-classes.js';
 import {
   OAUTH2_SETTINGS,
+  OAuth2Client,
   type OAuth2ClientCredentialsOptions,
-  type OAuth2Settings,
   parseOAuth2Answer,
   readOAuth2Settings,
 } from './oauth2.js';
-import { checkOptionKeys, requireText } from './provider-options.js';
+import { requireText } from './provider-options.js';
 import {
   type ClientCredentialFields,
   CREDENTIAL_FIELDS,
-  checkedOptions,
-  readFields,
+  factoryFromSecret,
+  requireFields,
 } from './secret-fields.js';
-import { postTokenForm } from './token-endpoint.js';
-import type {
-  ProviderCredentials,
-  ProviderFactory,
-  ProviderToken,
-  TokenProvider,
-  TokenRequest,
-} from './token-provider.js';
+import type { ProviderFactory, ProviderToken, TokenRequest } from './token-provider.js';
 
 const LABEL = 'OAuth2 refresh-token provider';
 
@@ -39,23 +32,12 @@ export interface OAuth2RefreshTokenOptions extends OAuth2ClientCredentialsOption
  * Each answer's refresh token goes back to the store with the access token, in one conditional
  * commit, so exactly one container holds the live one; sending a rotated-away token is a replay.
  */
-export class OAuth2RefreshTokenProvider implements TokenProvider {
-  private readonly settings: OAuth2Settings;
-  private readonly clientId: string;
-  private readonly clientSecret: string;
+export class OAuth2RefreshTokenProvider extends OAuth2Client {
   private readonly bootstrapRefreshToken: string;
 
   constructor(options: OAuth2RefreshTokenOptions) {
-    checkOptionKeys(options, KNOWN_OPTIONS, LABEL);
-    this.settings = readOAuth2Settings(options, LABEL);
-    this.clientId = requireText(options.clientId, 'clientId', LABEL);
-    this.clientSecret = requireText(options.clientSecret, 'clientSecret', LABEL);
+    super(options, KNOWN_OPTIONS, LABEL);
     this.bootstrapRefreshToken = requireText(options.refreshToken, 'refreshToken', LABEL);
-  }
-
-  /** The bound on one token request (the manager reads it to decide who may claim the lease). */
-  get timeoutMs(): number {
-    return this.settings.timeoutMs;
   }
 
   async fetchToken(request: TokenRequest): Promise<ProviderToken> {
@@ -70,24 +52,16 @@ export class OAuth2RefreshTokenProvider implements TokenProvider {
       );
     }
     const sent = stored ? (request.refreshToken as string) : this.bootstrapRefreshToken;
-    const { settings } = this;
-    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: sent });
-    if (settings.scope) form.set('scope', settings.scope);
     let body: string;
     try {
-      body = await postTokenForm({
-        tokenType,
-        url: settings.tokenUrl,
-        form,
-        client: { clientId: this.clientId, clientSecret: this.clientSecret, method: settings.authMethod },
-        timeoutMs: settings.timeoutMs,
-        signal: request.signal,
-        fetch: settings.fetch,
-      });
+      body = await this.postGrant(
+        new URLSearchParams({ grant_type: 'refresh_token', refresh_token: sent }),
+        request,
+      );
     } catch (error) {
       throw isInvalidGrant(error) ? refreshTokenRejected(tokenType, stored, error) : error;
     }
-    const token = parseOAuth2Answer(body, tokenType, settings);
+    const token = parseOAuth2Answer(body, tokenType, this.settings);
     // A provider that does not rotate answers without one: keep the one sent, so the store holds it
     // (re-encrypted under the current salt) and the bootstrap is never needed again.
     return { ...token, refreshToken: token.refreshToken ?? sent };
@@ -135,17 +109,14 @@ export interface OAuth2RefreshTokenFactoryOptions
 
 /** OAuth2 refresh_token with rotation; `clientId`, `clientSecret` and the bootstrap `refreshToken` from the secret. */
 export function oauth2RefreshToken(options: OAuth2RefreshTokenFactoryOptions): ProviderFactory {
-  const label = 'OAuth2 refresh-token provider';
-  const secretFields = [...CREDENTIAL_FIELDS, 'refreshToken'] as const;
-  const settings = checkedOptions(options, [...OAUTH2_SETTINGS], secretFields, label);
-  readOAuth2Settings(settings, label);
-  const fields = readFields(options.fields, secretFields, label);
-  return function oauth2RefreshTokenFactory(credentials: ProviderCredentials): TokenProvider {
-    return new OAuth2RefreshTokenProvider({
-      ...(settings as Omit<OAuth2RefreshTokenOptions, 'clientId' | 'clientSecret' | 'refreshToken'>),
-      clientId: credentials.require(fields.clientId),
-      clientSecret: credentials.require(fields.clientSecret),
-      refreshToken: credentials.require(fields.refreshToken),
-    });
+  const shape = {
+    label: LABEL,
+    settings: OAUTH2_SETTINGS,
+    secretFields: [...CREDENTIAL_FIELDS, 'refreshToken'] as const,
+    check: (settings: Record<string, unknown>) => readOAuth2Settings(settings, LABEL),
   };
+  return factoryFromSecret(options, shape, (settings, credentials, fields) => {
+    const secret = requireFields(credentials, fields);
+    return new OAuth2RefreshTokenProvider({ ...settings, ...secret } as OAuth2RefreshTokenOptions);
+  });
 }

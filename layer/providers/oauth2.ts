@@ -14,17 +14,11 @@ import {
 import {
   type ClientCredentialFields,
   CREDENTIAL_FIELDS,
-  checkedOptions,
-  readFields,
+  factoryFromSecret,
+  requireFields,
 } from './secret-fields.js';
 import { postTokenForm } from './token-endpoint.js';
-import type {
-  ProviderCredentials,
-  ProviderFactory,
-  ProviderToken,
-  TokenProvider,
-  TokenRequest,
-} from './token-provider.js';
+import type { ProviderFactory, ProviderToken, TokenProvider, TokenRequest } from './token-provider.js';
 import { parseTokenResponse } from './token-response.js';
 
 export { tokenEndpointError } from './token-endpoint.js';
@@ -113,17 +107,21 @@ export function parseOAuth2Answer(body: string, tokenType: string, settings: OAu
   });
 }
 
-/** OAuth2 `client_credentials` (RFC 6749 section 4.4) with Node's own fetch. */
-export class OAuth2ClientCredentialsProvider implements TokenProvider {
-  private readonly settings: OAuth2Settings;
+/**
+ * What the OAuth2 grants share: the settings, the client's credentials, and the POST of a grant's
+ * form to the token endpoint with them.
+ */
+export abstract class OAuth2Client implements TokenProvider {
+  protected readonly settings: OAuth2Settings;
   private readonly clientId: string;
   private readonly clientSecret: string;
 
-  constructor(options: OAuth2ClientCredentialsOptions) {
-    checkOptionKeys(options, KNOWN_OPTIONS, LABEL);
-    this.settings = readOAuth2Settings(options, LABEL);
-    this.clientId = requireText(options.clientId, 'clientId', LABEL);
-    this.clientSecret = requireText(options.clientSecret, 'clientSecret', LABEL);
+  /** Checks `options` against the `known` keys, then the settings and credentials, naming `label`. */
+  constructor(options: OAuth2ClientCredentialsOptions, known: ReadonlySet<string>, label: string) {
+    checkOptionKeys(options, known, label);
+    this.settings = readOAuth2Settings(options, label);
+    this.clientId = requireText(options.clientId, 'clientId', label);
+    this.clientSecret = requireText(options.clientSecret, 'clientSecret', label);
   }
 
   /** The bound on one token request (the manager reads it to decide who may claim the lease). */
@@ -131,11 +129,13 @@ export class OAuth2ClientCredentialsProvider implements TokenProvider {
     return this.settings.timeoutMs;
   }
 
-  async fetchToken(request: TokenRequest): Promise<ProviderToken> {
+  abstract fetchToken(request: TokenRequest): Promise<ProviderToken>;
+
+  /** POSTs the grant's `form` (plus `scope`) with the client's credentials; the answer's body. */
+  protected postGrant(form: URLSearchParams, request: TokenRequest): Promise<string> {
     const { settings } = this;
-    const form = new URLSearchParams({ grant_type: 'client_credentials' });
     if (settings.scope) form.set('scope', settings.scope);
-    const body = await postTokenForm({
+    return postTokenForm({
       tokenType: request.tokenType,
       url: settings.tokenUrl,
       form,
@@ -144,7 +144,18 @@ export class OAuth2ClientCredentialsProvider implements TokenProvider {
       signal: request.signal,
       fetch: settings.fetch,
     });
-    return parseOAuth2Answer(body, request.tokenType, settings);
+  }
+}
+
+/** OAuth2 `client_credentials` (RFC 6749 section 4.4) with Node's own fetch. */
+export class OAuth2ClientCredentialsProvider extends OAuth2Client {
+  constructor(options: OAuth2ClientCredentialsOptions) {
+    super(options, KNOWN_OPTIONS, LABEL);
+  }
+
+  async fetchToken(request: TokenRequest): Promise<ProviderToken> {
+    const body = await this.postGrant(new URLSearchParams({ grant_type: 'client_credentials' }), request);
+    return parseOAuth2Answer(body, request.tokenType, this.settings);
   }
 }
 
@@ -159,15 +170,18 @@ export interface OAuth2ClientCredentialsFactoryOptions
 
 /** OAuth2 client credentials with `clientId` and `clientSecret` from the secret. */
 export function oauth2ClientCredentials(options: OAuth2ClientCredentialsFactoryOptions): ProviderFactory {
-  const label = 'OAuth2 provider';
-  const settings = checkedOptions(options, [...OAUTH2_SETTINGS], CREDENTIAL_FIELDS, label);
-  readOAuth2Settings(settings, label);
-  const fields = readFields(options.fields, CREDENTIAL_FIELDS, label);
-  return function oauth2ClientCredentialsFactory(credentials: ProviderCredentials): TokenProvider {
-    return new OAuth2ClientCredentialsProvider({
-      ...(settings as Omit<OAuth2ClientCredentialsOptions, 'clientId' | 'clientSecret'>),
-      clientId: credentials.require(fields.clientId),
-      clientSecret: credentials.require(fields.clientSecret),
-    });
+  const shape = {
+    label: LABEL,
+    settings: OAUTH2_SETTINGS,
+    secretFields: CREDENTIAL_FIELDS,
+    check: checkSettings,
   };
+  return factoryFromSecret(options, shape, (settings, credentials, fields) => {
+    const secret = requireFields(credentials, fields);
+    return new OAuth2ClientCredentialsProvider({ ...settings, ...secret } as OAuth2ClientCredentialsOptions);
+  });
+}
+
+function checkSettings(settings: Record<string, unknown>): void {
+  readOAuth2Settings(settings, LABEL);
 }

@@ -20,8 +20,8 @@ import {
 import {
   type ClientCredentialFields,
   CREDENTIAL_FIELDS,
-  checkedOptions,
-  readFields,
+  factoryFromSecret,
+  requireFields,
 } from './secret-fields.js';
 import { postTokenForm } from './token-endpoint.js';
 import type {
@@ -273,21 +273,26 @@ export interface SalesforceFactoryOptions
 
 /** Salesforce client credentials; `clientId`, `clientSecret` (and `instanceUrl` unless configured) from the secret. */
 export function salesforce(options: SalesforceFactoryOptions = {}): ProviderFactory {
-  const label = 'Salesforce provider';
-  const settings = checkedOptions(options, [...SALESFORCE_SETTINGS], CREDENTIAL_FIELDS, label);
-  readSalesforceSettings(settings, label);
-  if (settings.instanceUrl !== undefined) readInstanceUrl(settings.instanceUrl, label);
-  const fields = readFields(options.fields, [...CREDENTIAL_FIELDS, 'instanceUrl'] as const, label);
-  return function salesforceFactory(credentials: ProviderCredentials): TokenProvider {
-    const instanceUrl =
-      (settings.instanceUrl as string | undefined) ?? instanceUrlFromSecret(credentials, fields.instanceUrl);
-    return new SalesforceProvider({
-      ...(settings as Omit<SalesforceOptions, 'clientId' | 'clientSecret' | 'instanceUrl'>),
-      instanceUrl,
-      clientId: credentials.require(fields.clientId),
-      clientSecret: credentials.require(fields.clientSecret),
-    });
+  const shape = {
+    label: LABEL,
+    settings: SALESFORCE_SETTINGS,
+    secretFields: [...CREDENTIAL_FIELDS, 'instanceUrl'] as const,
+    check: checkSettings,
   };
+  return factoryFromSecret(options, shape, (settings, credentials, { instanceUrl, ...fields }) => {
+    const secret = requireFields(credentials, fields);
+    return new SalesforceProvider({
+      ...settings,
+      ...secret,
+      instanceUrl:
+        (settings.instanceUrl as string | undefined) ?? instanceUrlFromSecret(credentials, instanceUrl),
+    } as SalesforceOptions);
+  });
+}
+
+function checkSettings(settings: Record<string, unknown>): void {
+  readSalesforceSettings(settings, LABEL);
+  if (settings.instanceUrl !== undefined) readInstanceUrl(settings.instanceUrl, LABEL);
 }
 
 /** The secret's instance URL; a bad one is the secret's fault, so the error names the secret and the field. */

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { AccessToken } from 'lambda-shared-token';
 import { oauth2ClientCredentials } from 'lambda-shared-token';
 import { type LoopbackListener, listenOnLoopback } from '../../scripts/local-stack/loopback-server.js';
@@ -26,11 +26,6 @@ import {
 import { testSecret } from '../support/test-secrets.js';
 
 const world = useLocalWorld();
-
-beforeEach(() => {
-  world.provider.resetStats();
-  world.secrets.resetStats();
-});
 
 interface EmfDocument {
   _aws: {

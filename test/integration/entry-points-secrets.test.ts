@@ -4,7 +4,7 @@
  * and bad secrets that fail at once, naming the secret and the field, echoing no value (I4, I6).
  */
 import { inspect } from 'node:util';
-import { beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { AccessToken } from 'lambda-shared-token';
 import { MetricName, oauth2ClientCredentials, salesforce } from 'lambda-shared-token';
 import type { ProviderFactory } from 'lambda-shared-token/advanced';
@@ -31,12 +31,6 @@ import {
 } from '../support/entry-points.js';
 
 const world = useLocalWorld();
-
-beforeEach(() => {
-  world.provider.resetStats();
-  world.proxy.reset();
-  world.secrets.resetStats();
-});
 
 const getSecretValueCalls = (secretName: string): number =>
   world.secrets.stats().getSecretValueByName[secretName] ?? 0;

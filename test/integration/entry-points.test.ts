@@ -6,7 +6,7 @@
  * Secret rotation and bad input: entry-points-secrets.test.ts. Metrics and the examples:
  * entry-points-examples.test.ts.
  */
-import { beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { AccessToken } from 'lambda-shared-token';
 import { MetricName, oauth2ClientCredentials, salesforce } from 'lambda-shared-token';
 import { TokenStore } from 'lambda-shared-token/advanced';
@@ -24,12 +24,6 @@ import {
 } from '../support/entry-points.js';
 
 const world = useLocalWorld();
-
-beforeEach(() => {
-  world.provider.resetStats();
-  world.proxy.reset();
-  world.secrets.resetStats();
-});
 
 describe.each(ENTRY_POINTS)('through the %s entry point', (label: string, entry: EntryPoint) => {
   /** A fresh tokenType and secret; `count` containers of this entry point on the generic OAuth2 provider. */
@@ -126,18 +120,9 @@ describe.each(ENTRY_POINTS)('through the %s entry point', (label: string, entry:
     await container.invoke(dataApi);
     // A 403 about permissions, not the token: a new token does not cure it.
     world.provider.failApiNext(2, { status: 403, body: { error: 'insufficient_scope' } });
-    const thrown: unknown[] = [];
+    const { thrown, call } = recordingFailures(dataApi);
 
-    const error = await rejectionOf(
-      container.invoke(async (token) => {
-        try {
-          return await dataApi(token);
-        } catch (failure) {
-          thrown.push(failure);
-          throw failure;
-        }
-      }),
-    );
+    const error = await rejectionOf(container.invoke(call));
 
     expect(thrown).toHaveLength(2);
     expect(error).toBe(thrown[0]);
@@ -153,18 +138,9 @@ describe.each(ENTRY_POINTS)('through the %s entry point', (label: string, entry:
     await container.invoke(dataApi);
     world.provider.revokeAll();
     world.provider.failTokenNext(1, { status: 503, body: { error: 'temporarily_unavailable' } });
-    const thrown: unknown[] = [];
+    const { thrown, call } = recordingFailures(dataApi);
 
-    const error = await rejectionOf(
-      container.invoke(async (token) => {
-        try {
-          return await dataApi(token);
-        } catch (failure) {
-          thrown.push(failure);
-          throw failure;
-        }
-      }),
-    );
+    const error = await rejectionOf(container.invoke(call));
 
     expect(thrown).toHaveLength(1);
     expect(error).toBe(thrown[0]);
@@ -310,3 +286,17 @@ describe.each(ENTRY_POINTS)('through the %s entry point', (label: string, entry:
     expect(await containers[0]!.invoke(dataApi)).toEqual({ ok: true });
   });
 });
+
+/** `call`, with every error it throws recorded in `thrown` (the handler's runs, in order). */
+function recordingFailures<T>(call: (token: AccessToken) => Promise<T>) {
+  const thrown: unknown[] = [];
+  const recording = async (token: AccessToken): Promise<T> => {
+    try {
+      return await call(token);
+    } catch (failure) {
+      thrown.push(failure);
+      throw failure;
+    }
+  };
+  return { thrown, call: recording };
+}

@@ -27,3 +27,30 @@ export const renderings = (error: Error): string[] => [
   inspect(error, { depth: 5 }),
   JSON.stringify(error),
 ];
+
+/** What `action` threw, synchronously; fails the test when it returns. Typed as an Error by default. */
+export function thrownBy<T = Error>(action: () => unknown): T {
+  try {
+    action();
+  } catch (error) {
+    return error as T;
+  }
+  throw new Error('expected a throw, but the call returned');
+}
+
+/**
+ * Every way an error may reach a log line, deep: message, `String`, JSON, `inspect` with hidden
+ * properties, stack, and the cause alone. Joined, for one `not.toContain(secret)`.
+ */
+export function everyRendering(error: unknown): string {
+  const asError = error as Error;
+  return [
+    asError.message,
+    String(error),
+    JSON.stringify(error),
+    inspect(error, { depth: 10, showHidden: true }),
+    String(asError.stack),
+    String(asError.cause),
+    inspect(asError.cause, { depth: 10, showHidden: true }),
+  ].join('\n');
+}

@@ -22,16 +22,7 @@ import {
   required,
   validateOptions,
 } from '../../layer/options/option-rules.js';
-
-/** The error `make` throws; fails the test when it throws none. */
-function thrownBy(make: () => unknown): unknown {
-  try {
-    make();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
+import { thrownBy } from '../support/rejection-of.js';
 
 const CREDENTIAL = 'sk_live_option_rules_value';
 
@@ -74,13 +65,13 @@ describe('validateOptions', () => {
       'Unknown Owner option "leaseMS"; known options: store, leaseMs, cacheExpiryMs',
     ],
   ])('refuses %s with a ConfigurationError naming it', (_case, options, message) => {
-    const error = thrownBy(() => validateOptions('Owner', options, rules));
+    const error = thrownBy<unknown>(() => validateOptions('Owner', options, rules));
     expect(error).toBeInstanceOf(ConfigurationError);
     expect((error as Error).message).toBe(message);
   });
 
   it('adds the hint to an unknown option and never echoes a value', () => {
-    const error = thrownBy(() =>
+    const error = thrownBy<unknown>(() =>
       validateOptions('Owner', { store: CREDENTIAL, clientSecret: CREDENTIAL }, rules, (key) =>
         key === 'clientSecret' ? ' (it belongs in the secret)' : '',
       ),
@@ -150,7 +141,7 @@ const ENTRY_POINTS: [string, (options: Record<string, unknown>) => unknown][] = 
 
 describe.each(ENTRY_POINTS)('%s', (owner, make) => {
   it('refuses an unknown option with a ConfigurationError naming the owner and the option', () => {
-    const error = thrownBy(() => make({ notAnOption: CREDENTIAL }));
+    const error = thrownBy<unknown>(() => make({ notAnOption: CREDENTIAL }));
     expect(error).toBeInstanceOf(ConfigurationError);
     expect((error as Error).message).toMatch(new RegExp(`^Unknown ${owner} option "notAnOption"`));
     expect((error as Error).message).not.toContain(CREDENTIAL);

@@ -8,6 +8,7 @@ import {
   salesforce,
 } from 'lambda-shared-token';
 import type { ProviderCredentials } from 'lambda-shared-token/advanced';
+import { thrownBy } from '../support/rejection-of.js';
 import { testSecret } from '../support/test-secrets.js';
 
 const NOW = Date.UTC(2026, 10, 22, 12);
@@ -67,16 +68,6 @@ function fakeFetch(answer: Record<string, unknown> = { access_token: 'issued', e
 }
 
 const request = () => ({ tokenType: 'webex', signal: new AbortController().signal });
-
-/** The error `make` throws; fails the test when it does not throw. */
-function thrownBy(make: () => unknown): Error {
-  try {
-    make();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('oauth2ClientCredentials', () => {
   it('builds a provider that sends clientId and clientSecret from the secret, in HTTP Basic by default', async () => {

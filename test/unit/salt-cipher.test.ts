@@ -3,7 +3,7 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
 import { ConfigurationError, DecryptError, isSharedTokenError } from 'lambda-shared-token';
 import { MIN_SALT_LENGTH, SaltCipher, type SaltCipherOptions } from 'lambda-shared-token/advanced';
-import { caught } from '../support/rejection-of.js';
+import { caught, thrownBy } from '../support/rejection-of.js';
 import { testSecret } from '../support/test-secrets.js';
 
 const SALT = testSecret('salt', 'current-salt-');
@@ -270,23 +270,13 @@ describe('SaltCipher configuration', () => {
   ];
 
   it.each(invalid)('refuses %s with a ConfigurationError that names the problem', (_, options, message) => {
-    let error: unknown;
-    try {
-      new SaltCipher(options as SaltCipherOptions);
-    } catch (thrown) {
-      error = thrown;
-    }
+    const error = thrownBy<unknown>(() => new SaltCipher(options as SaltCipherOptions));
     expect(error).toBeInstanceOf(ConfigurationError);
     expect((error as Error).message).toMatch(message);
   });
 
   it.each(invalid)('never echoes a salt when refusing %s', (_, options) => {
-    let error: unknown;
-    try {
-      new SaltCipher(options as SaltCipherOptions);
-    } catch (thrown) {
-      error = thrown;
-    }
+    const error = thrownBy<unknown>(() => new SaltCipher(options as SaltCipherOptions));
     expect(error).toBeInstanceOf(ConfigurationError);
     for (const text of renderings(error)) {
       for (const secret of [SALT, OLD_SALT, 'short-salt-1234', '🔑🔑🔑🔑🔑🔑🔑🔑', '1234567890123456']) {

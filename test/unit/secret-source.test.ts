@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { inspect } from 'node:util';
 import {
   GetSecretValueCommand,
   ResourceNotFoundException,
@@ -14,6 +13,7 @@ import {
   SecretsManagerSource,
   type SecretsManagerSourceOptions,
 } from 'lambda-shared-token/advanced';
+import { everyRendering, rejectionOf } from '../support/rejection-of.js';
 import { testSecret } from '../support/test-secrets.js';
 
 const NAME = '/prod/orders/oauth/salesforce';
@@ -72,28 +72,6 @@ function clockAt(start: number) {
   return clock;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection, but the load succeeded');
-}
-
-function renderings(error: unknown): string {
-  const asError = error as Error;
-  return [
-    asError.message,
-    String(error),
-    JSON.stringify(error),
-    inspect(error, { depth: 10, showHidden: true }),
-    String(asError.stack),
-    String(asError.cause),
-    inspect(asError.cause, { depth: 10, showHidden: true }),
-  ].join('\n');
-}
-
 describe('SecretsManagerSource: loading', () => {
   it('reads the SecretString with GetSecretValue for the secret name', async () => {
     const { client, commands } = fakeClient({ SecretString: SECRET_V1 });
@@ -113,7 +91,7 @@ describe('SecretsManagerSource: loading', () => {
 
   it('refuses a secret holding binary data, naming the secret', async () => {
     const { client } = fakeClient({ SecretBinary: new Uint8Array([1, 2, 3]) });
-    const error = await rejection(new SecretsManagerSource({ secretName: NAME, client }).load());
+    const error = await rejectionOf<unknown>(new SecretsManagerSource({ secretName: NAME, client }).load());
     expect(error).toBeInstanceOf(SecretError);
     expect((error as Error).message).toContain('SecretBinary');
     expect((error as SecretError).secretName).toBe(NAME);
@@ -121,7 +99,7 @@ describe('SecretsManagerSource: loading', () => {
 
   it('says "empty or missing" when the answer has no value', async () => {
     const { client } = fakeClient({});
-    const error = await rejection(new SecretsManagerSource({ secretName: NAME, client }).load());
+    const error = await rejectionOf<unknown>(new SecretsManagerSource({ secretName: NAME, client }).load());
     expect((error as Error).message).toBe(`secret "${NAME}" is empty or missing`);
   });
 });
@@ -187,7 +165,7 @@ describe('SecretsManagerSource: the promise cache', () => {
     const source = new SecretsManagerSource({ secretName: NAME, client, clock: clockAt(T0) });
     const loads = [source.load(), source.load()];
     answer.reject(throttled);
-    const errors = await Promise.all(loads.map(rejection));
+    const errors = await Promise.all(loads.map((load) => rejectionOf<unknown>(load)));
     expect(errors[0]).toBeInstanceOf(SecretError);
     expect(errors[1]).toBe(errors[0]);
     expect(await source.load()).toBe(SECRET_V1);
@@ -213,7 +191,7 @@ describe('SecretsManagerSource: the promise cache', () => {
     );
     const source = new SecretsManagerSource({ secretName: NAME, client, clock: clockAt(T0) });
     await source.load();
-    expect(await rejection(source.load({ forceRefresh: true }))).toBeInstanceOf(SecretError);
+    expect(await rejectionOf<unknown>(source.load({ forceRefresh: true }))).toBeInstanceOf(SecretError);
     expect(await source.load()).toBe(SECRET_V2);
     expect(commands).toHaveLength(3);
   });
@@ -225,7 +203,7 @@ describe('SecretsManagerSource: the promise cache', () => {
     const first = source.load();
     expect(await source.load({ forceRefresh: true })).toBe(SECRET_V2);
     slow.reject(new Error('late failure'));
-    await rejection(first);
+    await rejectionOf<unknown>(first);
     expect(await source.load()).toBe(SECRET_V2);
     expect(commands).toHaveLength(2);
   });
@@ -246,7 +224,7 @@ describe('SecretsManagerSource: errors', () => {
       $metadata: { httpStatusCode: 400 },
     });
     const { client } = fakeClient(sdkError);
-    const error = (await rejection(
+    const error = (await rejectionOf<unknown>(
       new SecretsManagerSource({ secretName: NAME, client }).load(),
     )) as SecretError;
     expect(isSharedTokenError(error, 'SecretError')).toBe(true);
@@ -262,7 +240,7 @@ describe('SecretsManagerSource: errors', () => {
   it('says reading is not allowed on AccessDeniedException', async () => {
     const sdkError = serviceError('AccessDeniedException', 'User is not authorized', 400);
     const { client } = fakeClient(sdkError);
-    const error = (await rejection(
+    const error = (await rejectionOf<unknown>(
       new SecretsManagerSource({ secretName: NAME, client }).load(),
     )) as SecretError;
     expect(error.message).toContain(`not allowed to read secret "${NAME}"`);
@@ -273,7 +251,7 @@ describe('SecretsManagerSource: errors', () => {
   it('names any other failure and its status, keeping the error answer as cause', async () => {
     const sdkError = serviceError('InternalServiceError', 'oops', 500);
     const { client } = fakeClient(sdkError);
-    const error = (await rejection(
+    const error = (await rejectionOf<unknown>(
       new SecretsManagerSource({ secretName: NAME, client }).load(),
     )) as SecretError;
     expect(error.message).toBe(`could not read secret "${NAME}" (InternalServiceError, HTTP 500)`);
@@ -283,7 +261,7 @@ describe('SecretsManagerSource: errors', () => {
   it('keeps a transport failure (no answer at all) as cause', async () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
     const { client } = fakeClient(refused);
-    const error = (await rejection(
+    const error = (await rejectionOf<unknown>(
       new SecretsManagerSource({ secretName: NAME, client }).load(),
     )) as SecretError;
     expect(error.message).toBe(`could not read secret "${NAME}" (Error)`);
@@ -294,7 +272,7 @@ describe('SecretsManagerSource: errors', () => {
   it('does not repeat an error name that is not an identifier', async () => {
     const odd = Object.assign(new Error('x'), { name: `{"client_secret":"${CLIENT_SECRET}"}` });
     const { client } = fakeClient(odd);
-    const error = await rejection(new SecretsManagerSource({ secretName: NAME, client }).load());
+    const error = await rejectionOf<unknown>(new SecretsManagerSource({ secretName: NAME, client }).load());
     expect((error as Error).message).toBe(`could not read secret "${NAME}" (Error)`);
   });
 
@@ -327,12 +305,12 @@ describe('SecretsManagerSource: errors', () => {
           maxAttempts: 1,
         },
       });
-      const error = (await rejection(source.load())) as SecretError;
+      const error = (await rejectionOf<unknown>(source.load())) as SecretError;
       expect(error).toBeInstanceOf(SecretError);
       expect(error.message).toContain(NAME);
       expect(error.message).toContain('HTTP 200');
       expect(error.cause).toBeInstanceOf(Error);
-      expect(renderings(error)).not.toContain(CLIENT_SECRET.slice(0, 8));
+      expect(everyRendering(error)).not.toContain(CLIENT_SECRET.slice(0, 8));
     });
   });
 });

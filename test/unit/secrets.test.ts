@@ -8,6 +8,7 @@ import {
   validateSecretName,
 } from 'lambda-shared-token/advanced';
 import { MAX_SECRET_DEPTH } from '../../layer/secret/provider-secret.js';
+import { everyRendering, thrownBy } from '../support/rejection-of.js';
 import { testSecret } from '../support/test-secrets.js';
 
 const NAME = '/prod/orders/oauth/salesforce';
@@ -17,31 +18,8 @@ const CLIENT_SECRET = testSecret('clientSecret', 'cs-');
 const CLIENT_ID = '3MVG9-client-id-value';
 const RAW = JSON.stringify({ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, salt: SALT });
 
-/** Runs `action` and returns what it threw; fails the test when it does not throw. */
-function caught(action: () => unknown): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected an error, but the call succeeded');
-}
-
-/** Every way an error could reach a log line. */
-function renderings(error: unknown): string {
-  const asError = error as Error;
-  return [
-    asError.message,
-    String(error),
-    JSON.stringify(error),
-    inspect(error, { depth: 5, showHidden: true }),
-    String(asError.stack),
-    String(asError.cause),
-  ].join('\n');
-}
-
 function secretError(action: () => unknown): SecretError {
-  const error = caught(action);
+  const error = thrownBy<unknown>(action);
   expect(error).toBeInstanceOf(SecretError);
   expect(isSharedTokenError(error, 'SecretError')).toBe(true);
   return error as SecretError;
@@ -76,7 +54,7 @@ describe('validateSecretName', () => {
       'empty secret name',
     ],
   ])('refuses %s with a ConfigurationError that names the rule broken', (_label, name, rule) => {
-    const error = caught(() => validateSecretName(name));
+    const error = thrownBy<unknown>(() => validateSecretName(name));
     expect(error).toBeInstanceOf(ConfigurationError);
     expect((error as Error).message).toContain(rule);
     expect((error as Error).message).toContain('/{env}/{service}/{secret-type}/{name}');
@@ -85,9 +63,9 @@ describe('validateSecretName', () => {
   it('never shows the name it refuses, even one that looks like a name', () => {
     // A salt or an API key is made of the characters a name is made of.
     const mistyped = 'dev/billing/oauth2/webex';
-    const error = caught(() => validateSecretName(mistyped)) as Error;
-    expect(renderings(error)).not.toContain(mistyped);
-    expect(renderings(error)).not.toContain('billing');
+    const error = thrownBy<unknown>(() => validateSecretName(mistyped)) as Error;
+    expect(everyRendering(error)).not.toContain(mistyped);
+    expect(everyRendering(error)).not.toContain('billing');
     expect(error.message).toContain(`${mistyped.length} characters`);
   });
 
@@ -98,20 +76,20 @@ describe('validateSecretName', () => {
     ['a key in an ARN', () => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${CLIENT_SECRET} x`],
     ['a key where the account goes', () => `arn:aws:secretsmanager:us-east-1:${CLIENT_SECRET}:secret:sf`],
   ])('does not echo %s given as the secret name', (_label, name) => {
-    const error = caught(() => validateSecretName(name())) as Error;
+    const error = thrownBy<unknown>(() => validateSecretName(name())) as Error;
     expect(error).toBeInstanceOf(ConfigurationError);
-    expect(renderings(error)).not.toContain(SALT);
-    expect(renderings(error)).not.toContain(CLIENT_SECRET);
+    expect(everyRendering(error)).not.toContain(SALT);
+    expect(everyRendering(error)).not.toContain(CLIENT_SECRET);
   });
 
   it('does not echo something that looks like a value pasted in place of a name', () => {
-    const error = caught(() => validateSecretName(RAW)) as Error;
-    expect(renderings(error)).not.toContain(CLIENT_SECRET);
-    expect(renderings(error)).not.toContain(SALT);
+    const error = thrownBy<unknown>(() => validateSecretName(RAW)) as Error;
+    expect(everyRendering(error)).not.toContain(CLIENT_SECRET);
+    expect(everyRendering(error)).not.toContain(SALT);
   });
 
   it.each([undefined, null, 42, ''])('refuses %p as a name', (name) => {
-    expect(caught(() => validateSecretName(name))).toBeInstanceOf(ConfigurationError);
+    expect(thrownBy<unknown>(() => validateSecretName(name))).toBeInstanceOf(ConfigurationError);
   });
 });
 
@@ -142,7 +120,7 @@ describe('parseProviderSecret: the whole secret', () => {
     const error = secretError(() => parseProviderSecret(NAME, broken));
     expect(error.message).toBe(`secret "${NAME}" is not valid JSON`);
     expect(error.cause).toBeUndefined();
-    const text = renderings(error);
+    const text = everyRendering(error);
     expect(text).not.toContain(CLIENT_SECRET);
     expect(text).not.toContain(SALT);
     expect(text).not.toContain('client_secret');
@@ -152,7 +130,7 @@ describe('parseProviderSecret: the whole secret', () => {
   it('says "not valid JSON" for a plain text secret without echoing it', () => {
     const error = secretError(() => parseProviderSecret(NAME, CLIENT_SECRET));
     expect(error.message).toBe(`secret "${NAME}" is not valid JSON`);
-    expect(renderings(error)).not.toContain(CLIENT_SECRET);
+    expect(everyRendering(error)).not.toContain(CLIENT_SECRET);
   });
 
   it.each([
@@ -163,23 +141,23 @@ describe('parseProviderSecret: the whole secret', () => {
   ])('refuses JSON that is %s, naming its kind and not its content', (_label, raw) => {
     const error = secretError(() => parseProviderSecret(NAME, raw));
     expect(error.message).toContain('must be a JSON object');
-    expect(renderings(error)).not.toContain(CLIENT_SECRET);
-    expect(renderings(error)).not.toContain(SALT);
+    expect(everyRendering(error)).not.toContain(CLIENT_SECRET);
+    expect(everyRendering(error)).not.toContain(SALT);
   });
 
   it('needs the secret name first', () => {
-    expect(caught(() => parseProviderSecret('', RAW))).toBeInstanceOf(TypeError);
+    expect(thrownBy<unknown>(() => parseProviderSecret('', RAW))).toBeInstanceOf(TypeError);
   });
 
   it('does not show a name that is not one (a salt given in its place) in its errors', () => {
     const error = secretError(() => parseProviderSecret(SALT, '{'));
     expect(error.message).toContain('is not valid JSON');
     expect(error.secretName).not.toBe(SALT);
-    expect(renderings(error)).not.toContain(SALT);
+    expect(everyRendering(error)).not.toContain(SALT);
     const missing = secretError(() =>
       parseProviderSecret(SALT, { client_id: CLIENT_ID, salt: OLD_SALT }).require('x'),
     );
-    expect(renderings(missing)).not.toContain(SALT);
+    expect(everyRendering(missing)).not.toContain(SALT);
   });
 
   it('does not show such a name in JSON, String() or util.inspect of the ProviderSecret', () => {
@@ -217,7 +195,7 @@ describe('parseProviderSecret: salt and salts', () => {
     const error = secretError(() => parseProviderSecret(NAME, { salt: short }));
     expect(error.field).toBe('salt');
     expect(error.message).toContain(String(MIN_SALT_LENGTH));
-    expect(renderings(error)).not.toContain(short);
+    expect(everyRendering(error)).not.toContain(short);
   });
 
   it('accepts a salt of exactly the minimum length, counted in characters', () => {
@@ -230,8 +208,8 @@ describe('parseProviderSecret: salt and salts', () => {
     const error = secretError(() => parseProviderSecret(NAME, { salts: [SALT, short] }));
     expect(error.field).toBe('salts[1]');
     expect(error.message).toContain('salts[1]');
-    expect(renderings(error)).not.toContain(short);
-    expect(renderings(error)).not.toContain(SALT);
+    expect(everyRendering(error)).not.toContain(short);
+    expect(everyRendering(error)).not.toContain(SALT);
   });
 
   // Titles interpolate $label and $field only: a test name must not print a salt either.
@@ -243,7 +221,7 @@ describe('parseProviderSecret: salt and salts', () => {
   ])('refuses "salts" that is $label, naming $field', ({ salts, field }) => {
     const error = secretError(() => parseProviderSecret(NAME, { salts }));
     expect(error.field).toBe(field);
-    expect(renderings(error)).not.toContain(SALT);
+    expect(everyRendering(error)).not.toContain(SALT);
   });
 
   it('refuses a "salt" that is not a string, naming its type', () => {
@@ -383,17 +361,17 @@ describe('parseProviderSecret: nesting', () => {
 
   it('refuses a deeper secret (here 100,000 levels, which JSON.parse takes) with a SecretError, no value shown', () => {
     for (const depth of [MAX_SECRET_DEPTH, 100_000]) {
-      const error = caught(() => parseProviderSecret(NAME, nested(depth)));
+      const error = thrownBy<unknown>(() => parseProviderSecret(NAME, nested(depth)));
       expect(error).toBeInstanceOf(SecretError);
       expect((error as Error).message).toContain(`nests deeper than ${MAX_SECRET_DEPTH} levels`);
-      expect(renderings(error)).not.toContain(SALT);
-      expect(renderings(error)).not.toContain(CLIENT_SECRET);
+      expect(everyRendering(error)).not.toContain(SALT);
+      expect(everyRendering(error)).not.toContain(CLIENT_SECRET);
     }
   });
 
   it('refuses an object that refers to itself with a SecretError', () => {
     const cyclic: Record<string, unknown> = { salt: SALT };
     cyclic.self = cyclic;
-    expect(caught(() => parseProviderSecret(NAME, cyclic))).toBeInstanceOf(SecretError);
+    expect(thrownBy<unknown>(() => parseProviderSecret(NAME, cyclic))).toBeInstanceOf(SecretError);
   });
 });

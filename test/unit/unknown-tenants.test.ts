@@ -8,19 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import type { TenantTokensOptions } from 'lambda-shared-token';
 import { ConfigurationError, SecretError } from 'lambda-shared-token';
+import { thrownBy } from '../support/rejection-of.js';
 import { outcomeOf, SALT_A, secretNameOf, tenantWorld, throttled } from './tenants-harness.js';
 
 const ghosts = (count: number): string[] => Array.from({ length: count }, () => `ghost-${randomUUID()}`);
-
-/** The error `act` throws, or fails the test. */
-function thrownBy(act: () => unknown): Error {
-  try {
-    act();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a throw');
-}
 
 /** Runs `work` over `items`, `width` at a time, as concurrent requests of one container would. */
 async function inBatches<T>(items: T[], width: number, work: (item: T) => Promise<unknown>): Promise<void> {
