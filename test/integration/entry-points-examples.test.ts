@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { AccessToken } from 'lambda-shared-token';
 import { oauth2ClientCredentials } from 'lambda-shared-token';
 import { type LoopbackListener, listenOnLoopback } from '../../scripts/local-stack/loopback-server.js';
@@ -18,6 +18,7 @@ import {
   lambdaContext,
   middlewareEntry,
   rejectionOf,
+  resetCounts,
   SALT,
   secretJson,
   uniqueNames,
@@ -26,6 +27,8 @@ import {
 import { testSecret } from '../support/test-secrets.js';
 
 const world = useLocalWorld();
+
+beforeEach(() => resetCounts(world));
 
 interface EmfDocument {
   _aws: {

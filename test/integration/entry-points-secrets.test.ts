@@ -4,7 +4,7 @@
  * and bad secrets that fail at once, naming the secret and the field, echoing no value (I4, I6).
  */
 import { inspect } from 'node:util';
-import { describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { AccessToken } from 'lambda-shared-token';
 import { MetricName, oauth2ClientCredentials, salesforce } from 'lambda-shared-token';
 import type { ProviderFactory } from 'lambda-shared-token/advanced';
@@ -23,6 +23,7 @@ import {
   querySalesforce,
   ROTATED_CLIENT_SECRET,
   rejectionOf,
+  resetCounts,
   SALT,
   secretJson,
   startForwarder,
@@ -31,6 +32,8 @@ import {
 } from '../support/entry-points.js';
 
 const world = useLocalWorld();
+
+beforeEach(() => resetCounts(world));
 
 const getSecretValueCalls = (secretName: string): number =>
   world.secrets.stats().getSecretValueByName[secretName] ?? 0;

@@ -6,7 +6,7 @@
  * Secret rotation and bad input: entry-points-secrets.test.ts. Metrics and the examples:
  * entry-points-examples.test.ts.
  */
-import { describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { AccessToken } from 'lambda-shared-token';
 import { MetricName, oauth2ClientCredentials, salesforce } from 'lambda-shared-token';
 import { TokenStore } from 'lambda-shared-token/advanced';
@@ -18,12 +18,15 @@ import {
   HttpError,
   querySalesforce,
   rejectionOf,
+  resetCounts,
   secretJson,
   uniqueNames,
   useLocalWorld,
 } from '../support/entry-points.js';
 
 const world = useLocalWorld();
+
+beforeEach(() => resetCounts(world));
 
 describe.each(ENTRY_POINTS)('through the %s entry point', (label: string, entry: EntryPoint) => {
   /** A fresh tokenType and secret; `count` containers of this entry point on the generic OAuth2 provider. */

@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, createServer, request } from 'node:http';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, afterEach, beforeAll, beforeEach, expect } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, expect } from '@jest/globals';
 import { clearCache } from '@middy/util';
 import type { Context } from 'aws-lambda';
 import type { MetricName, TokenLogger, TokenMetrics } from 'lambda-shared-token';
@@ -66,6 +66,13 @@ const built: Container[] = [];
  * checks that no container logged a secret or a token the provider issued (I4), and clears
  * Middy's secret cache (its timer would keep Jest alive, and names are per test anyway).
  */
+/** Sets the world's call counts to zero, for a test that counts only the calls it caused. */
+export function resetCounts(world: LocalWorld): void {
+  world.provider.resetStats();
+  world.proxy.reset();
+  world.secrets.resetStats();
+}
+
 export function useLocalWorld(tableName = 'entry-points-access-tokens'): LocalWorld {
   const world = { tableName } as LocalWorld;
   let stack: LocalStack | undefined;
@@ -85,12 +92,6 @@ export function useLocalWorld(tableName = 'entry-points-access-tokens'): LocalWo
       provider: started.provider,
     });
   }, 60_000);
-  // Each test counts the calls it caused, from zero.
-  beforeEach(() => {
-    world.provider.resetStats();
-    world.proxy.reset();
-    world.secrets.resetStats();
-  });
   afterEach(() => {
     clearCache();
     const secrets = [CLIENT_SECRET, ROTATED_CLIENT_SECRET, SALT, NEW_SALT, ...world.provider.issuedTokens()];
