@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AccessToken } from './access-token.js';
 import { withCallTimeouts } from './aws/aws-client-config.js';
 import { SaltCipher } from './crypto/salt-cipher.js';
+import { ConfigurationError } from './errors/error-classes.js';
 import { errorName } from './errors/error-name.js';
 import type { RefreshOutcome } from './lease/refresh-outcome.js';
 import { type GetTokenOptions, TokenManager } from './lease/token-manager.js';
@@ -19,7 +20,7 @@ import { isTokenRejection, type RejectionPredicate } from './rejection.js';
 import { type CipherFactory, SecretBinding } from './secret/secret-binding.js';
 import { validateSecretName } from './secret/secret-name.js';
 import { type SecretSource, SecretsManagerSource } from './secret/secret-source.js';
-import { readEnvironment } from './store/table-environment.js';
+import { aTableName, readEnvironment } from './store/table-environment.js';
 import { type TokenRepository, TokenStore } from './store/token-store.js';
 import { createPowertoolsLogger } from './telemetry/powertools-logger.js';
 import { createPowertoolsMetrics, type FlushableTokenMetrics } from './telemetry/powertools-metrics.js';
@@ -42,7 +43,18 @@ export interface SharedTokenOptions
   secrets?: SecretSource;
   /** @default a SaltCipher over the secret's salts */
   cipher?: CipherFactory;
-  /** @default a TokenStore on the table named by DYNAMODB_TABLE_ACCESS_TOKENS, with a default DynamoDBClient */
+  /**
+   * The DynamoDB table of the tokens. Not together with `store`.
+   * @default process.env.DYNAMODB_TABLE_ACCESS_TOKENS
+   */
+  tableName?: string;
+  /**
+   * Your DynamoDB client (tracing, retries, region), used as it is. The caller's deadline still
+   * bounds every call. Not together with `store`.
+   * @default a DynamoDBClient with the layer's connection (1 s) and request (5 s) timeouts
+   */
+  dynamoDBClient?: DynamoDBClient;
+  /** Any implementation of the store's conditional operations. @default a TokenStore on `tableName` through `dynamoDBClient` */
   store?: TokenRepository;
   /**
    * Which errors of the caller's API call mean "token rejected".
@@ -77,6 +89,11 @@ export const SHARED_TOKEN_OPTIONS: OptionRules = {
   secrets: anObject,
   cipher: aFunction,
   store: anObject,
+  tableName: aTableName,
+  dynamoDBClient: {
+    problem: (value) =>
+      typeof (value as { send?: unknown }).send === 'function' ? undefined : 'must be a DynamoDBClient',
+  },
   isRejection: aFunction,
   isRejectedResponse: aFunction,
   logger: anObject,
@@ -119,6 +136,8 @@ export class SharedToken {
       secrets,
       cipher,
       store,
+      tableName,
+      dynamoDBClient,
       isRejection,
       isRejectedResponse,
       logger,
@@ -141,7 +160,7 @@ export class SharedToken {
     });
     this.manager = new TokenManager({
       ...managerOptions,
-      store: store ?? defaultStore(),
+      store: storeFrom({ store, tableName, dynamoDBClient }, 'SharedToken'),
       cipher: this.binding.cipher,
       provider: this.binding.provider,
       logger: this.logger,
@@ -303,9 +322,26 @@ export class SharedToken {
   }
 }
 
-/** The table of DYNAMODB_TABLE_ACCESS_TOKENS through a default client: SharedToken's and TenantTokens' store. */
-export function defaultStore(): TokenRepository {
-  // Read at construction (cold start): a missing variable fails at once, naming it (I6).
-  const { tableName } = readEnvironment();
-  return new TokenStore({ client: new DynamoDBClient(withCallTimeouts({})), tableName });
+/**
+ * The store the options name: `store` itself, or a TokenStore on `tableName` (else the table of
+ * DYNAMODB_TABLE_ACCESS_TOKENS, read now: a missing variable fails at cold start, naming it) through
+ * `dynamoDBClient` (else a client with the layer's call timeouts). SharedToken's and TenantTokens'.
+ */
+export function storeFrom(
+  options: Pick<SharedTokenOptions, 'store' | 'tableName' | 'dynamoDBClient'>,
+  owner: string,
+): TokenRepository {
+  const { store, tableName, dynamoDBClient } = options;
+  if (store !== undefined) {
+    if (tableName !== undefined || dynamoDBClient !== undefined) {
+      throw new ConfigurationError(
+        `${owner} takes "store", or "tableName" and "dynamoDBClient" to build one, not both`,
+      );
+    }
+    return store;
+  }
+  return new TokenStore({
+    client: dynamoDBClient ?? new DynamoDBClient(withCallTimeouts({})),
+    tableName: tableName ?? readEnvironment().tableName,
+  });
 }

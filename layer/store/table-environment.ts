@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../errors/error-classes.js';
+import type { OptionRule } from '../options/option-rules.js';
 
 /** Environment variables the layer reads. */
 export const ENV_TABLE_NAME = 'DYNAMODB_TABLE_ACCESS_TOKENS';
@@ -34,3 +35,11 @@ export function readEnvironment(
   }
   return { tableName };
 }
+
+/** The `tableName` option: DynamoDB's rule, checked at construction like the variable. */
+export const aTableName: OptionRule = {
+  problem: (value) =>
+    typeof value === 'string' && TABLE_NAME.test(value)
+      ? undefined
+      : 'must be a DynamoDB table name (3 to 255 characters of a-z, A-Z, 0-9, _ . -)',
+};

@@ -23,7 +23,7 @@ import {
 } from '../options/option-rules.js';
 import type { CipherFactory } from '../secret/secret-binding.js';
 import { type SecretSource, SecretsManagerSource } from '../secret/secret-source.js';
-import { defaultStore, SHARED_TOKEN_OPTIONS, SharedToken, type SharedTokenOptions } from '../shared-token.js';
+import { SHARED_TOKEN_OPTIONS, SharedToken, type SharedTokenOptions, storeFrom } from '../shared-token.js';
 import { createPowertoolsLogger } from '../telemetry/powertools-logger.js';
 import { createPowertoolsMetrics } from '../telemetry/powertools-metrics.js';
 import { systemClock } from '../time/clock.js';
@@ -106,6 +106,8 @@ export class TenantTokens {
       maxTenants = 100,
       unknownTenantTtlMs = DEFAULT_UNKNOWN_TENANT_TTL_MS,
       maxUnknownTenants = 1000,
+      tableName,
+      dynamoDBClient,
       ...shared
     } = options;
     checkTokenTypePart('provider', providerName);
@@ -115,7 +117,7 @@ export class TenantTokens {
     // dimension tells them apart): a tenant costs a SharedToken, not a connection pool.
     this.shared = {
       ...shared,
-      store: shared.store ?? defaultStore(),
+      store: storeFrom({ store: shared.store, tableName, dynamoDBClient }, 'TenantTokens'),
       logger: shared.logger ?? createPowertoolsLogger(),
       metrics: shared.metrics ?? createPowertoolsMetrics(),
     };
