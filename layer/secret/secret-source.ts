@@ -9,6 +9,7 @@ import {
   type SecretsManagerClientConfig,
 } from '@aws-sdk/client-secrets-manager';
 import { checkClientConfig, withCallTimeouts } from '../aws/aws-client-config.js';
+import { awsErrorName } from '../aws/aws-error-name.js';
 import { ConfigurationError, SecretError } from '../errors/error-classes.js';
 import {
   aClock,
@@ -211,11 +212,20 @@ export function secretReadUntil<T>(
   );
 }
 
-// An SDK error's name is an identifier; anything else is not ours to repeat.
-const ERROR_NAME = /^[A-Za-z0-9_.:-]{1,100}$/;
+const REGION_MISSING = /^Region is missing$/;
+
+/** The error's message for matching, or '' when reading it throws (a getter, a revoked proxy). */
+function messageOf(error: SdkErrorShape): string {
+  try {
+    return typeof error.message === 'string' ? error.message : '';
+  } catch {
+    return '';
+  }
+}
 
 interface SdkErrorShape {
   name?: unknown;
+  message?: unknown;
   $metadata?: { httpStatusCode?: number };
 }
 
@@ -225,9 +235,18 @@ interface SdkErrorShape {
  */
 export function secretReadError(secretName: string, error: unknown): SecretError {
   const sdkError = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
-  const name = typeof sdkError.name === 'string' && ERROR_NAME.test(sdkError.name) ? sdkError.name : 'Error';
+  // The AWS error name, or for a failure with no answer the Node code (ECONNREFUSED, ETIMEDOUT).
+  const name = awsErrorName(error);
   const status = sdkError.$metadata?.httpStatusCode;
   const cause = safeCause(error, name, status);
+  // The SDK's own message for a client with no region: read, never repeated.
+  if (name === 'Error' && REGION_MISSING.test(messageOf(sdkError))) {
+    return new SecretError(
+      `could not read secret "${secretName}": no AWS region (set AWS_REGION, or the client's region)`,
+      secretName,
+      { cause },
+    );
+  }
   switch (name) {
     case 'ResourceNotFoundException':
       return new SecretError(

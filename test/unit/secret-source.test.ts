@@ -258,15 +258,26 @@ describe('SecretsManagerSource: errors', () => {
     expect(error.cause).toMatchObject({ name: 'InternalServiceError', $metadata: { httpStatusCode: 500 } });
   });
 
-  it('keeps a transport failure (no answer at all) as cause', async () => {
+  it('names a transport failure (no answer at all) by its code, and keeps it as cause', async () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
     const { client } = fakeClient(refused);
     const error = (await rejectionOf<unknown>(
       new SecretsManagerSource({ secretName: NAME, client }).load(),
     )) as SecretError;
-    expect(error.message).toBe(`could not read secret "${NAME}" (Error)`);
+    expect(error.message).toBe(`could not read secret "${NAME}" (ECONNREFUSED)`);
     expect(error.cause).toMatchObject({ code: 'ECONNREFUSED' });
     expect(String((error.cause as Error).message)).not.toContain('127.0.0.1');
+  });
+
+  it('says the region is missing when the SDK could not pick one', async () => {
+    // What the SDK throws before any request when neither AWS_REGION nor the client names one.
+    const { client } = fakeClient(new Error('Region is missing'));
+    const error = (await rejectionOf<unknown>(
+      new SecretsManagerSource({ secretName: NAME, client }).load(),
+    )) as SecretError;
+    expect(error.message).toBe(
+      `could not read secret "${NAME}": no AWS region (set AWS_REGION, or the client's region)`,
+    );
   });
 
   it('does not repeat an error name that is not an identifier', async () => {
