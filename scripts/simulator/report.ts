@@ -73,33 +73,36 @@ export interface SimulationReport {
   elapsedMs: number;
 }
 
-export interface FleetFigures {
-  engine: string;
-  entry: Entry;
-  cipher: CipherKind;
-  tokenTtlSeconds: number;
+/** What the fleet measured, before `summarize` folds the containers' results into the report. */
+export interface FleetFigures
+  extends Pick<
+    SimulationReport,
+    | 'engine'
+    | 'entry'
+    | 'cipher'
+    | 'tokenTtlSeconds'
+    | 'containers'
+    | 'invocations'
+    | 'killed'
+    | 'providerTokenCalls'
+    | 'tokensIssued'
+    | 'refreshReplays'
+    | 'tokenGenerations'
+    | 'dynamoReads'
+    | 'dynamoWrites'
+    | 'apiCalls'
+    | 'apiRejected'
+    | 'apiRateLimited'
+    | 'secretFetches'
+    | 'kmsCallsByOperation'
+    | 'secretsInOutput'
+    | 'elapsedMs'
+  > {
   /** The library's timing options the containers were given, and why. */
   timing: ContainerTiming;
-  containers: number;
-  invocations: number;
   results: ContainerResult[];
-  killed: number;
-  providerTokenCalls: number;
-  tokensIssued: number;
-  refreshReplays: number;
-  tokenGenerations: number;
-  dynamoReads: number;
-  dynamoWrites: number;
-  apiCalls: number;
-  apiRejected: number;
-  apiRateLimited: number;
-  secretFetches: number;
-  /** Calls the local KMS server answered, by operation (empty with the salt cipher). */
-  kmsCallsByOperation: Record<string, number>;
   /** From the containers' Powertools EMF output. */
   metrics: Record<string, MetricTotal>;
-  secretsInOutput: number;
-  elapsedMs: number;
 }
 
 /** Nearest-rank percentile of `values` (0 for none). */
