@@ -28,7 +28,7 @@ export interface GetTokenOptions {
 }
 
 /**
- * The protocol of the README's "How it works", steps 1 to 7, for one tokenType in one container.
+ * The protocol of docs/how-it-works.md, steps 1 to 7, for one tokenType in one container.
  * Keeps the per-container memory cache; everything shared goes through the store.
  */
 export class TokenManager {

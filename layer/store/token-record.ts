@@ -1,6 +1,6 @@
 /** The token item and the requests the store's conditional writes take; no I/O here. */
 /**
- * One item per tokenType. Units are fixed per attribute (the README's "How it works", Units):
+ * One item per tokenType. Units are fixed per attribute (docs/how-it-works.md, Units):
  * `expiresAt` and `updatedAt` are epoch SECONDS (TTL needs seconds); `lockExpiresAt`
  * and `retryAfter` are epoch MILLISECONDS (a lease is shorter than a second's rounding).
  */

@@ -12,7 +12,8 @@ import type { BenchContext, BenchSection, BenchSectionRunner } from './section.j
 import { SECTIONS } from './sections/index.js';
 
 const RESULTS = fileURLToPath(new URL('../../../scripts/bench/results/', import.meta.url));
-const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
+/** The page the latest full run's summary is written into, between the bench markers. */
+const BENCH_PAGE = fileURLToPath(new URL('../../../docs/benchmarks.md', import.meta.url));
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -26,9 +27,12 @@ async function main(): Promise<void> {
     },
   });
   if (values['readme-only']) {
-    // Re-renders the README's copy from the last full run's JSON, without measuring anything.
+    // Re-renders docs/benchmarks.md's copy from the last full run's JSON, without measuring anything.
     const { meta, sections } = JSON.parse(readFileSync(`${RESULTS}/bench.json`, 'utf8'));
-    writeFileSync(README, replaceReadmeSummary(readFileSync(README, 'utf8'), readmeSummary(sections, meta)));
+    writeFileSync(
+      BENCH_PAGE,
+      replaceReadmeSummary(readFileSync(BENCH_PAGE, 'utf8'), readmeSummary(sections, meta)),
+    );
     return;
   }
   const quick = values.quick === true;
@@ -58,10 +62,10 @@ async function main(): Promise<void> {
   writeFileSync(`${outDir}/bench${suffix}.md`, markdown);
   const chart = sections.find((section) => section.figures.chartSvg !== undefined)?.figures.chartSvg;
   if (typeof chart === 'string') writeFileSync(`${outDir}/provider-calls${suffix}.svg`, chart);
-  // A full run of every section is what the README shows; QUICK and partial runs leave it alone.
+  // A full run of every section is what docs/benchmarks.md shows; QUICK and partial runs leave it alone.
   if (!quick && values.only === undefined && values.out === undefined) {
-    const readme = readFileSync(README, 'utf8');
-    writeFileSync(README, replaceReadmeSummary(readme, readmeSummary(sections, meta)));
+    const readme = readFileSync(BENCH_PAGE, 'utf8');
+    writeFileSync(BENCH_PAGE, replaceReadmeSummary(readme, readmeSummary(sections, meta)));
   }
   console.log(markdown);
   const failed = sections.flatMap((section) => section.checks.filter((check) => !check.ok));

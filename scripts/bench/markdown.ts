@@ -7,7 +7,7 @@ export function tableToMarkdown(table: Table): string {
   return [header, rule, ...rows].join('\n');
 }
 
-/** The whole run as Markdown: what the README's benchmark section shows. */
+/** The whole run as Markdown: bench.md, which docs/benchmarks.md summarises. */
 export function benchToMarkdown(sections: BenchSection[], meta: { mode: string; machine: string }): string {
   const parts = [`Run: ${meta.mode}, ${meta.machine}.`];
   for (const section of sections) {
@@ -22,7 +22,7 @@ export const README_START = '<!-- bench:start -->';
 export const README_END = '<!-- bench:end -->';
 
 /**
- * The README's copy of the latest full run: each section's title and its headline tables
+ * docs/benchmarks.md's copy of the latest full run: each section's title and its headline tables
  * (`readmeTables`, the first by default); the notes and the rest stay in bench.md, which it links.
  */
 export function readmeSummary(
@@ -30,7 +30,7 @@ export function readmeSummary(
   meta: { mode: string; machine: string; date: string },
 ): string {
   const parts = [
-    `Latest full run (${meta.machine}, ${meta.date.slice(0, 10)}); every figure and note: [bench.md](scripts/bench/results/bench.md).`,
+    `Latest full run (${meta.machine}, ${meta.date.slice(0, 10)}); every figure and note: [bench.md](../scripts/bench/results/bench.md).`,
   ];
   for (const section of sections) {
     const tables = section.tables.slice(0, section.readmeTables ?? 1);

@@ -26,7 +26,7 @@ export interface BenchSection {
   notes: string[];
   /** Every measured figure, for the JSON file (ratios and counts; times in ms). */
   figures: Record<string, unknown>;
-  /** How many of `tables` the README shows (the headline ones). @default 1 */
+  /** How many of `tables` docs/benchmarks.md shows (the headline ones). @default 1 */
   readmeTables?: number;
   /** Must-hold checks of the issue; a false one fails `make bench` after printing everything. */
   checks: { name: string; ok: boolean; detail: string }[];

@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   const summary = `${chaosSummary(rows, performance.now() - started)} (${dynamo.engine})`;
   console.log(`${table}\n\n${summary}`);
   if (values.json) console.log(JSON.stringify(rows.map(({ report, ...row }) => ({ ...row, report }))));
-  // The README shows whole runs only: a table of some rows would stand for the matrix.
+  // docs/chaos.md shows whole runs only: a table of some rows would stand for the matrix.
   if (values.readme && scenarios.length === SCENARIOS.length) {
     await writeIntoReadme(values.readme, `${table}\n\n${summary}`);
   } else if (values.readme) {

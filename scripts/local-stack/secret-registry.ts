@@ -1,6 +1,6 @@
 /**
  * Where the local stack (and the tests' fixtures) declare the secret values they hold, so that a
- * scanner can fail a test run when any of them is printed: one hit fails the run (README, "Secret scan").
+ * scanner can fail a test run when any of them is printed: one hit fails the run (docs/development.md, "Secret scan").
  *
  * The registry itself keeps nothing: `registerSecret` forwards to a sink installed on `globalThis`
  * by the Jest setup file (test/support/secret-scan-setup.ts) and is a no-op without one, so the

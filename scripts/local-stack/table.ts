@@ -24,7 +24,7 @@ export function localDynamoClient(endpoint: string, config: DynamoDBClientConfig
   });
 }
 
-/** The token table (README, How it works): `tokenType` partition key, pay per request, TTL on `expiresAt`. */
+/** The token table (docs/how-it-works.md): `tokenType` partition key, pay per request, TTL on `expiresAt`. */
 export async function createTokenTable(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
     await client.send(

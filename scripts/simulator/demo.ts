@@ -287,7 +287,7 @@ async function main(): Promise<void> {
     console.error(`demo failed: none of the ${report.invocations} invocations succeeded`);
     process.exitCode = 1;
   }
-  // The secret scan (README, Layout): one secret in the containers' output fails the run (the count, never the values).
+  // The secret scan (docs/development.md): one secret in the containers' output fails the run (the count, never the values).
   if (report.secretsInOutput > 0) {
     console.error(
       `demo failed: ${report.secretsInOutput} secret value(s) (salt, client secret or issued tokens) found in the containers' output`,

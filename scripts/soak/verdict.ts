@@ -27,7 +27,7 @@ export const ALLOWED_ERRORS: readonly string[] = ['SalesforceApiError:INVALID_SE
  * soak's 1-second tokens on 2 shared cores do produce (see RESULTS.md):
  *
  * - `InvalidProviderResponseError`: the holder's own invocation, when the provider's token was "stale
- *   on arrival". `expiresAt` is stored in whole epoch seconds, rounded down (README, How it works), so a 1 s token
+ *   on arrival". `expiresAt` is stored in whole epoch seconds, rounded down (docs/how-it-works.md), so a 1 s token
  *   issued in the last `skewMs` (100 ms) of a wall-clock second keeps at most 100 ms of life and is
  *   refused before it is committed: about one refresh in ten. At most one per failed refresh.
  * - `TokenRefreshError`: the holder's provider call did not answer inside its 250 ms lease (the

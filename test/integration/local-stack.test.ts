@@ -594,7 +594,7 @@ function refreshToken(answer: HttpAnswer): string {
   return (answer.json as { refresh_token: string }).refresh_token;
 }
 
-/** The claim of step 4 (README, "How it works") against a version nobody holds any more. */
+/** The claim of step 4 (docs/how-it-works.md) against a version nobody holds any more. */
 function staleClaim(tokenType: string): UpdateItemCommand {
   return new UpdateItemCommand({
     TableName: TABLE,

@@ -1,5 +1,5 @@
 /**
- * Jest `setupFilesAfterEnv`: every test file runs with the secret scan installed (README, "Secret scan",
+ * Jest `setupFilesAfterEnv`: every test file runs with the secret scan installed (docs/development.md, "Secret scan",
  * "one hit fails the run"). The afterEach fails the test during which a registered secret was
  * printed, naming its label and the stream (what a beforeAll prints is blamed on the first test);
  * the afterAll catches what afterAll hooks printed, then restores the streams and the console.

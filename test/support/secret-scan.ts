@@ -1,5 +1,5 @@
 /**
- * The secret scan (README, Layout: "Secret scan"): everything a Jest worker prints (process.stdout / stderr writes and
+ * The secret scan (docs/development.md, "Secret scan"): everything a Jest worker prints (process.stdout / stderr writes and
  * console calls) is scanned for the secret values registered through
  * scripts/local-stack/secret-registry.ts; test/support/secret-scan-setup.ts fails the test that
  * printed one. Tests that collect a child process's output call `scanText` on it.

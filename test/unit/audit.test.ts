@@ -1,7 +1,7 @@
 /**
  * The audit trail: exactly one line per refresh, take-over, rejection and decrypt failure,
  * each with the same fields (audit, tokenType, tenant, version, lockOwner, outcome) and
- * nothing secret. The Logs Insights queries in the README filter on these fields.
+ * nothing secret. The Logs Insights queries in docs/telemetry.md filter on these fields.
  */
 import { describe, expect, it } from '@jest/globals';
 import { TokenRefreshError } from 'lambda-shared-token';
