@@ -55,6 +55,11 @@ export type {
 export { type TokenRepository, TokenStore, type TokenStoreOptions } from './store/token-store.js';
 export { DEFAULT_SERVICE_NAME } from './telemetry/powertools-logger.js';
 export { type FlushableTokenMetrics, TOKEN_TYPE_DIMENSION } from './telemetry/powertools-metrics.js';
+export type {
+  PowertoolsMetricsLike,
+  SingleMetricLike,
+  TokenMetricUnit,
+} from './telemetry/powertools-shapes.js';
 export { type LogAttributes, METRIC_NAMESPACE, silentLogger, silentMetrics } from './telemetry/telemetry.js';
 export { type Clock, fromEpochSeconds, systemClock, toEpochSeconds } from './time/clock.js';
 export {

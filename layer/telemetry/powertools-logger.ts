@@ -4,6 +4,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ConfigurationError } from '../errors/error-classes.js';
 import { aText, type OptionRules, validateOptions } from '../options/option-rules.js';
+import { libraryOwned } from './lambda-context.js';
 import type { TokenLogger } from './telemetry.js';
 
 /** The service name when neither an option nor `POWERTOOLS_SERVICE_NAME` gives one. */
@@ -20,11 +21,12 @@ export const aServiceName = {
 /** Options of {@link createPowertoolsLogger}. */
 export interface PowertoolsLoggerOptions {
   /**
-   * Your own Powertools `Logger`, used as it is (its service, level and keys). Not allowed
-   * together with `serviceName` or `logLevel`.
+   * Your own Powertools `Logger` (typed by the methods used: `debug`, `info`, `warn`, `error`),
+   * used as it is: its service, level and keys; the library never adds the Lambda context to it.
+   * Not allowed together with `serviceName` or `logLevel`.
    * @default a new Logger configured by the two options below
    */
-  logger?: Logger;
+  logger?: TokenLogger;
   /** The `service` key of every line. @default process.env.POWERTOOLS_SERVICE_NAME, else 'lambda-shared-token' */
   serviceName?: string;
   /**
@@ -38,7 +40,7 @@ export interface PowertoolsLoggerOptions {
 const LOGGER_OPTIONS: OptionRules = {
   logger: {
     problem: (value) =>
-      typeof (value as Logger).info === 'function' ? undefined : 'must be a Powertools Logger instance',
+      typeof (value as TokenLogger).info === 'function' ? undefined : 'must be a Powertools Logger instance',
   },
   serviceName: aServiceName,
   logLevel: aText,
@@ -65,7 +67,9 @@ export function createPowertoolsLogger(options: PowertoolsLoggerOptions = {}): T
     return options.logger;
   }
   const serviceName = options.serviceName ?? defaultServiceName();
-  return new Logger({ serviceName, ...(options.logLevel !== undefined && { logLevel: options.logLevel }) });
+  return libraryOwned(
+    new Logger({ serviceName, ...(options.logLevel !== undefined && { logLevel: options.logLevel }) }),
+  );
 }
 
 /** `POWERTOOLS_SERVICE_NAME` when set, else {@link DEFAULT_SERVICE_NAME}. */

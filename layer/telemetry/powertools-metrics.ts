@@ -2,8 +2,8 @@
  * The Powertools default for {@link TokenMetrics}.
  *
  * Metrics go out as CloudWatch EMF: one JSON document per line on STDOUT (Powertools writes
- * through its own `Console` on `process.stdout`), in namespace `SharedToken` with the dimension
- * set `[tokenType]`, units Count (LockWaitMs: Milliseconds).
+ * through its own `Console` on `process.stdout`), in namespace `POWERTOOLS_METRICS_NAMESPACE`, else
+ * `SharedToken`, with the dimension set `[tokenType]`, units Count (LockWaitMs: Milliseconds).
  *
  * Totalling a metric from the output (what CloudWatch's Sum statistic does): Powertools buffers
  * repeated data points of one metric into an ARRAY, so in each document whose
@@ -16,6 +16,7 @@ import { errorName } from '../errors/error-name.js';
 import { aClock, aDuration, anObject, type OptionRules, validateOptions } from '../options/option-rules.js';
 import { type Clock, systemClock } from '../time/clock.js';
 import { aServiceName, defaultServiceName } from './powertools-logger.js';
+import type { PowertoolsMetricsLike, TokenMetricUnit } from './powertools-shapes.js';
 import {
   METRIC_NAMESPACE,
   MetricName,
@@ -27,9 +28,7 @@ import {
 /** The EMF dimension every data point carries. */
 export const TOKEN_TYPE_DIMENSION = 'tokenType';
 
-type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
-
-const UNITS: Readonly<Record<MetricName, Unit>> = {
+const UNITS: Readonly<Record<MetricName, TokenMetricUnit>> = {
   TokenCacheHit: MetricUnit.Count,
   TokenStoreRead: MetricUnit.Count,
   TokenRefreshed: MetricUnit.Count,
@@ -60,15 +59,19 @@ export interface FlushableTokenMetrics extends TokenMetrics {
 
 export interface PowertoolsMetricsOptions {
   /**
-   * Your own Powertools `Metrics`, used AS IS: its namespace and default dimensions are kept (the
-   * metric names stay ours) and `tokenType` is added. Each data point is published AT ONCE as a
-   * single-metric document (`metrics.singleMetric()`), so your buffer and your dimensions never
-   * mix with ours and `flush()` has nothing to do. Note: a CloudWatch metric is identified by its
-   * full dimension set, so alarms must name your default dimensions (e.g. `service`) as well.
-   * @default one buffered instance per tokenType, namespace `SharedToken`, dimensions `[tokenType]`
+   * Your own Powertools `Metrics` (typed by the one method used, `singleMetric()`), used AS IS: its
+   * namespace and default dimensions are kept (the metric names stay ours) and `tokenType` is
+   * added. Each data point is published AT ONCE as a single-metric document, so your buffer and
+   * your dimensions never mix with ours and `flush()` has nothing to do. Note: a CloudWatch metric
+   * is identified by its full dimension set, so alarms must name your default dimensions (e.g.
+   * `service`) as well.
+   * @default one buffered instance per tokenType, in the `namespace` below, dimensions `[tokenType]`
    */
-  metrics?: Metrics;
-  /** Namespace of the default instances; not allowed together with `metrics`. @default 'SharedToken' */
+  metrics?: PowertoolsMetricsLike;
+  /**
+   * Namespace of the default instances; not allowed together with `metrics`.
+   * @default process.env.POWERTOOLS_METRICS_NAMESPACE when set and not blank, else 'SharedToken'
+   */
   namespace?: string;
   /**
    * Written into each document of the default instances as the `service` key, as METADATA, not a
@@ -95,7 +98,7 @@ export interface PowertoolsMetricsOptions {
 const METRICS_OPTIONS: OptionRules = {
   metrics: {
     problem: (value) =>
-      typeof (value as Metrics).singleMetric === 'function'
+      typeof (value as PowertoolsMetricsLike).singleMetric === 'function'
         ? undefined
         : 'must be a Powertools Metrics instance',
   },
@@ -119,8 +122,8 @@ const KNOWN_NAMES = new Set<string>(Object.values(MetricName));
  * `POWERTOOLS_METRICS_DISABLED=true`, or `POWERTOOLS_DEV=true` without it, turns publishing off
  * (Powertools' own switches): `flush()` then discards the buffer.
  *
- * @throws ConfigurationError for an unknown or mistyped option, or `metrics` together with
- * `namespace`/`serviceName`.
+ * @throws ConfigurationError for an unknown or mistyped option, `metrics` together with
+ * `namespace`/`serviceName`, or a `POWERTOOLS_METRICS_NAMESPACE` longer than 255 characters.
  */
 export function createPowertoolsMetrics(options: PowertoolsMetricsOptions = {}): FlushableTokenMetrics {
   validateOptions('createPowertoolsMetrics', options, METRICS_OPTIONS);
@@ -133,10 +136,23 @@ export function createPowertoolsMetrics(options: PowertoolsMetricsOptions = {}):
     }
     return injectedMetrics(options.metrics, logger);
   }
-  const namespace = options.namespace ?? METRIC_NAMESPACE;
+  const namespace = options.namespace ?? defaultNamespace();
   const serviceName = options.serviceName ?? defaultServiceName();
   const interval = options.cacheHitFlushIntervalMs ?? 60_000;
   return bufferedMetrics(namespace, serviceName, logger, interval, options.clock ?? systemClock);
+}
+
+/**
+ * `POWERTOOLS_METRICS_NAMESPACE` when set and not blank (Powertools' own variable, so one setting
+ * serves the function's metrics and the token's), else {@link METRIC_NAMESPACE}.
+ * @throws ConfigurationError when the variable is longer than CloudWatch's 255 characters.
+ */
+export function defaultNamespace(): string {
+  const fromEnv = process.env.POWERTOOLS_METRICS_NAMESPACE;
+  if (fromEnv === undefined || fromEnv.trim() === '') return METRIC_NAMESPACE;
+  const problem = aServiceName.problem(fromEnv);
+  if (problem !== undefined) throw new ConfigurationError(`POWERTOOLS_METRICS_NAMESPACE ${problem}`);
+  return fromEnv;
 }
 
 /** What one tokenType has recorded since its last publish. */
@@ -218,7 +234,7 @@ function bufferedMetrics(
   };
 }
 
-function injectedMetrics(metrics: Metrics, logger: TokenLogger): FlushableTokenMetrics {
+function injectedMetrics(metrics: PowertoolsMetricsLike, logger: TokenLogger): FlushableTokenMetrics {
   return {
     record: function recordInjectedMetric(name, value, tokenType) {
       if (!isRecordable(name, value, tokenType, logger)) return;

@@ -275,7 +275,7 @@ describe('createPowertoolsMetrics: the EMF it prints', () => {
     expect(emf(stdout).map((document) => document.service)).toEqual(['orders-from-env', 'orders-api']);
   });
 
-  it('uses the namespace option, and SharedToken over POWERTOOLS_METRICS_NAMESPACE', () => {
+  it('uses the namespace option over POWERTOOLS_METRICS_NAMESPACE, and that over SharedToken', () => {
     process.env.POWERTOOLS_METRICS_NAMESPACE = 'SomethingElse';
     const byDefault = createPowertoolsMetrics();
     const custom = createPowertoolsMetrics({ namespace: 'SharedTokenStaging' });
@@ -286,7 +286,7 @@ describe('createPowertoolsMetrics: the EMF it prints', () => {
       custom.flush();
     });
     expect(emf(stdout).map((document) => document._aws.CloudWatchMetrics[0]!.Namespace)).toEqual([
-      'SharedToken',
+      'SomethingElse',
       'SharedTokenStaging',
     ]);
   });

@@ -1,0 +1,58 @@
+/**
+ * Captures what a test's code prints on stdout and stderr, one entry per line: Powertools writes
+ * its JSON log lines and EMF documents through its own Console on `process.stdout`/`stderr`.
+ */
+import { afterEach, beforeEach, jest } from '@jest/globals';
+
+export interface Printed {
+  stdout: string[];
+  stderr: string[];
+}
+
+/** Runs `action` (and awaits it) with both streams captured; restores them even when it throws. */
+export async function capturePrinted(action: () => unknown): Promise<Printed> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const into = (sink: string[]) => (chunk: unknown) => {
+    sink.push(String(chunk));
+    return true;
+  };
+  const stdout = jest
+    .spyOn(process.stdout, 'write')
+    .mockImplementation(into(out) as typeof process.stdout.write);
+  const stderr = jest
+    .spyOn(process.stderr, 'write')
+    .mockImplementation(into(err) as typeof process.stderr.write);
+  try {
+    await action();
+    return { stdout: lines(out), stderr: lines(err) };
+  } finally {
+    stdout.mockRestore();
+    stderr.mockRestore();
+  }
+}
+
+const lines = (chunks: string[]): string[] =>
+  chunks
+    .join('')
+    .split('\n')
+    .filter((line) => line !== '');
+
+/** Every printed line parsed as JSON. */
+export const parsed = (printed: string[]): Record<string, unknown>[] =>
+  printed.map((line) => JSON.parse(line) as Record<string, unknown>);
+
+/** Saves the named environment variables before each test, clears them, and restores them after. */
+export function isolateEnvironment(names: readonly string[]): void {
+  let saved: Record<string, string | undefined> = {};
+  beforeEach(() => {
+    saved = Object.fromEntries(names.map((name) => [name, process.env[name]]));
+    for (const name of names) delete process.env[name];
+  });
+  afterEach(() => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+}
