@@ -1,19 +1,19 @@
 # The two commands of the README. Both install the dependencies first when node_modules is
-# missing or older than package.json or package-lock.json (`npm install` at the lockfile's
-# versions; below, why not `npm ci`), so a fresh clone needs nothing but Node 20, npm and
-# (for DynamoDB Local) Java 17.
-.PHONY: demo soak test bench lint typecheck build clean layer terraform-check chaos
+# missing or older than package.json or package-lock.json (`npm ci`: exactly the committed
+# lockfile, never rewriting it), so a fresh clone needs nothing but Node 20, npm and (for
+# DynamoDB Local) Java 17, and leaves `git status` clean.
+.PHONY: demo soak test bench lint typecheck build clean layer package terraform-check chaos
 
 NPM_INSTALL_STAMP := node_modules/.package-lock.json
 
 # Node without the AWS SDK's notice about Node 20 (demo, soak, bench, chaos and test).
 NODE_QUIET := AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true node
 
-# Not `npm ci`: with this machine's npm 11 the lockfile it writes omits other platforms'
-# optional binaries (biome, swc), and `npm ci` then refuses it. `npm install` follows the
-# committed lockfile's versions all the same.
+# `npm ci` refuses a lockfile that does not match package.json: after changing a dependency, run
+# `npm install` and commit both files. The lockfile lists every platform's optional binaries
+# (biome, swc, esbuild), as npm writes it, so the same file serves Linux, macOS and Windows.
 $(NPM_INSTALL_STAMP): package.json package-lock.json
-	npm install --no-audit --no-fund
+	npm ci --no-audit --no-fund
 	@touch $@
 
 build: $(NPM_INSTALL_STAMP)
@@ -64,6 +64,13 @@ layer: $(NPM_INSTALL_STAMP)
 	npx esbuild scripts/layer/build-layer.ts --bundle --platform=node --format=esm --target=node20 \
 		--packages=external --outfile=.build/scripts/layer/build-layer.js --log-level=warning
 	node .build/scripts/layer/build-layer.js
+
+# `make package`: the npm tarball, .build/package/lambda-shared-token-<version>.tgz, as `npm publish`
+# would upload it (`prepack` builds dist/: scripts/package/build-dist.mjs). Install it with
+# `npm install -D <path to the .tgz>` until the package is on the registry.
+package: $(NPM_INSTALL_STAMP)
+	@mkdir -p .build/package
+	npm pack --pack-destination .build/package
 
 clean:
 	rm -rf .build dist coverage
