@@ -1,7 +1,7 @@
 /**
  * The Lambda context on the library's own log lines, as Powertools' `injectLambdaContext` puts it
  * on a user's: `function_request_id`, `cold_start`, `function_name`, `function_arn`,
- * `function_memory_size`, `function_version`. The Middy adapter calls {@link addLambdaContext} in
+ * `function_memory_size`. The Middy adapter calls {@link addLambdaContext} in
  * `before`; the core knows nothing of Middy, so the context is duck-typed.
  *
  * Only a logger the library created (the default of `createPowertoolsLogger`, hence of
