@@ -23,6 +23,7 @@ const config: Config = {
     '^lambda-shared-token$': '<rootDir>/layer/index.ts',
     '^lambda-shared-token/middleware$': '<rootDir>/middleware/index.ts',
     '^lambda-shared-token/advanced$': '<rootDir>/layer/advanced.ts',
+    '^lambda-shared-token/testing$': '<rootDir>/testing/index.ts',
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   // Every line a test prints is scanned for the registered secrets; one hit fails the test.

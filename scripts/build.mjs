@@ -22,6 +22,7 @@ await build({
   alias: {
     'lambda-shared-token/middleware': './middleware/index.ts',
     'lambda-shared-token/advanced': './layer/advanced.ts',
+    'lambda-shared-token/testing': './testing/index.ts',
     'lambda-shared-token': './layer/index.ts',
   },
   sourcemap: false,
