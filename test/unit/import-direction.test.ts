@@ -1,7 +1,8 @@
 /**
  * The dependencies go one way (README, Layout): the core knows nothing of Middy or the tools, and
  * among the tools bench, chaos and soak use the simulator, which uses the alternatives and the
- * local stack, never the other way. Read from the import statements of the checkout's files.
+ * local stack, never the other way. The testing entry point builds on the core and the adapter, and
+ * nothing a function loads imports it. Read from the import statements of the checkout's files.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -59,8 +60,19 @@ describe('imports go one way', () => {
     expect(violations('scripts/layer', ['scripts/bench'])).toEqual([]);
   });
 
+  it('the testing entry point imports the core and the adapter, never the tests, tools or examples', () => {
+    expect(violations('testing', ['test', 'scripts', 'examples'])).toEqual([]);
+  });
+
+  it('neither the core, the adapter nor the tools import the testing entry point', () => {
+    const testing = ['testing', 'lambda-shared-token/testing'];
+    expect(['layer', 'middleware', 'scripts'].flatMap((folder) => violations(folder, testing))).toEqual([]);
+  });
+
   it('finds the imports it checks (a scan that read nothing would pass every rule)', () => {
     expect(importsOf('layer/shared-token.ts')).toContain('layer/lease/token-manager.js');
     expect(importsOf('middleware/middy-secret-source.ts')).toContain('@middy/secrets-manager');
+    expect(importsOf('testing/clear-shared-token-caches.ts')).toContain('@middy/util');
+    expect(importsOf('testing/index.ts')).toContain('testing/in-memory-token-store.js');
   });
 });
