@@ -13,9 +13,10 @@
  * The root API (`lambda-shared-token`) is re-exported, so a function needs one import path.
  */
 export * from '../layer/index.js';
+export type { SharedTokenContext } from './shared-token-context.js';
 export {
   type SharedTokenMiddleware,
   type SharedTokenMiddlewareOptions,
   sharedToken,
 } from './shared-token-middleware.js';
-export { withSharedToken } from './with-shared-token.js';
+export { type SharedTokenHandler, withSharedToken } from './with-shared-token.js';
