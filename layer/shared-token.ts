@@ -18,6 +18,7 @@ import {
 import type { ProviderFactory } from './providers/token-provider.js';
 import { isTokenRejection, type RejectionPredicate } from './rejection.js';
 import { type CipherFactory, SecretBinding } from './secret/secret-binding.js';
+import { aSecretCacheExpiry } from './secret/secret-cache-expiry.js';
 import { validateSecretName } from './secret/secret-name.js';
 import { type SecretSource, SecretsManagerSource } from './secret/secret-source.js';
 import { aTableName, readEnvironment } from './store/table-environment.js';
@@ -33,15 +34,23 @@ import { MetricName, type TokenLogger, type TokenMetrics } from './telemetry/tel
 export interface SharedTokenOptions
   extends Omit<TokenManagerOptions, 'store' | 'cipher' | 'provider' | 'logger' | 'metrics'> {
   /**
-   * Secrets Manager secret holding the provider credentials and `salt` (or `salts`, current
-   * first), named `/{env}/{service}/{secret-type}/{name}` (or its ARN).
+   * Name or ARN of the Secrets Manager secret holding the provider credentials and `key` (or
+   * `keys`, current first, while rotating). Any name Secrets Manager accepts; README "The
+   * secret" recommends `/{env}/{service}/{secret-type}/{name}` (`checkSecretNameConvention`).
    */
   secretName: string;
   /** Builds the provider from the secret: `oauth2ClientCredentials(...)`, `salesforce(...)`, `functionProvider(...)`. */
   provider: ProviderFactory;
-  /** Where the secret comes from. @default a SecretsManagerSource for `secretName` (5 min cache) */
+  /** Where the secret comes from. Not together with `secretCacheExpiry`. @default a SecretsManagerSource for `secretName` */
   secrets?: SecretSource;
-  /** @default a SaltCipher over the secret's salts */
+  /**
+   * Milliseconds a fetched secret is reused before Secrets Manager is asked again: `0` fetches on
+   * every call, `-1` (or `Infinity`) keeps it for the container's life, 1 to 999 is refused as
+   * probably seconds. A rotation is also picked up at once on `invalid_client` or an unknown key id.
+   * @default 300_000 (5 minutes)
+   */
+  secretCacheExpiry?: number;
+  /** @default a SaltCipher over the secret's keys */
   cipher?: CipherFactory;
   /**
    * The DynamoDB table of the tokens. Not together with `store`.
@@ -78,7 +87,7 @@ export interface SharedTokenOptions
 /** Every option SharedToken accepts: its own and the TokenManager's, which keep their defaults. */
 export const SHARED_TOKEN_OPTIONS: OptionRules = {
   ...TOKEN_MANAGER_OPTIONS,
-  // Checked by validateSecretName, whose message states the naming rule.
+  // Checked by validateSecretName, whose message says what Secrets Manager would refuse.
   secretName: required(anyValue),
   provider: required({
     problem: (value) =>
@@ -87,6 +96,7 @@ export const SHARED_TOKEN_OPTIONS: OptionRules = {
         : 'must be a provider factory such as oauth2ClientCredentials()',
   }),
   secrets: anObject,
+  secretCacheExpiry: aSecretCacheExpiry(),
   cipher: aFunction,
   store: anObject,
   tableName: aTableName,
@@ -100,7 +110,7 @@ export const SHARED_TOKEN_OPTIONS: OptionRules = {
   metrics: anObject,
 };
 
-const saltCipher: CipherFactory = (secret) => new SaltCipher({ salts: secret.salts });
+const saltCipher: CipherFactory = (secret) => new SaltCipher({ keys: secret.keys });
 
 /**
  * One provider's shared token, the framework-free way: the secret, the store, the
@@ -134,6 +144,7 @@ export class SharedToken {
       secretName,
       provider,
       secrets,
+      secretCacheExpiry,
       cipher,
       store,
       tableName,
@@ -145,6 +156,11 @@ export class SharedToken {
       ...managerOptions
     } = options;
     validateSecretName(secretName);
+    if (secrets !== undefined && secretCacheExpiry !== undefined) {
+      throw new ConfigurationError(
+        'SharedToken options "secretCacheExpiry" and "secrets" exclude each other: a secret source of your own keeps its own cache',
+      );
+    }
     this.secretName = secretName;
     this.logger = logger ?? createPowertoolsLogger();
     this.metrics = metrics ?? createPowertoolsMetrics();
@@ -153,7 +169,12 @@ export class SharedToken {
     this.binding = new SecretBinding({
       tokenType: String(managerOptions.tokenType),
       secretName,
-      secrets: secrets ?? new SecretsManagerSource({ secretName }),
+      secrets:
+        secrets ??
+        new SecretsManagerSource({
+          secretName,
+          ...(secretCacheExpiry !== undefined && { cacheExpiryMs: secretCacheExpiry }),
+        }),
       provider,
       cipher: cipher ?? saltCipher,
       logger: this.logger,

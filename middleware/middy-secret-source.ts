@@ -18,7 +18,10 @@ export interface SecretRequest {
 
 export interface MiddySecretSourceOptions {
   secretName: string;
-  /** Milliseconds a fetched secret is reused, from when it was asked for; 0 fetches every invocation, -1 never again. */
+  /**
+   * Milliseconds a fetched secret is reused, from when it was asked for; 0 fetches every invocation,
+   * -1 or Infinity never again (layer/secret/secret-cache-expiry.ts).
+   */
   cacheExpiry: number;
   /** Passed to the SecretsManagerClient (region, endpoint, credentials...). */
   awsClientOptions: Record<string, unknown>;
@@ -63,6 +66,8 @@ export class MiddySecretSource implements SecretSource {
   private readonly before: (request: SecretRequest) => Promise<void>;
   private readonly logger: TokenLogger;
   private readonly clock: Clock;
+  /** Milliseconds; Infinity for the container's life. */
+  private readonly cacheExpiry: number;
   private request: SecretRequest = { internal: {} };
   /** `prime` just ran `before`: the next `load` reads its result instead of running it again. */
   private primed = false;
@@ -76,6 +81,8 @@ export class MiddySecretSource implements SecretSource {
     this.cacheKey = `lambda-shared-token:${options.secretName}`;
     this.logger = options.logger ?? silentLogger;
     this.clock = options.clock ?? systemClock;
+    // -1 is Middy's way of writing "for the container's life"; one form from here on.
+    this.cacheExpiry = options.cacheExpiry < 0 ? Number.POSITIVE_INFINITY : options.cacheExpiry;
     const middleware = secretsManager({
       fetchData: { [this.cacheKey]: options.secretName },
       cacheKey: this.cacheKey,
@@ -178,8 +185,7 @@ export class MiddySecretSource implements SecretSource {
   }
 
   private isExpired(fetch: SecretFetch): boolean {
-    const { cacheExpiry } = this.options;
-    return cacheExpiry >= 0 && this.clock.now() >= fetch.askedAt + cacheExpiry;
+    return this.clock.now() >= fetch.askedAt + this.cacheExpiry;
   }
 
   /**
@@ -195,9 +201,10 @@ export class MiddySecretSource implements SecretSource {
   }
 
   private armRefresh(fetch: SecretFetch): void {
-    if (this.options.cacheExpiry <= 0) return;
+    // Never expires, or expires at every invocation: nothing to refresh in the background.
+    if (this.cacheExpiry === 0 || this.cacheExpiry === Number.POSITIVE_INFINITY) return;
     clearTimeout(this.refreshTimer);
-    const delay = Math.max(0, fetch.askedAt + this.options.cacheExpiry - this.clock.now());
+    const delay = Math.max(0, fetch.askedAt + this.cacheExpiry - this.clock.now());
     this.refreshTimer = setTimeout(() => this.refreshInBackground(fetch), delay);
     // Middy 6's timer kept the process alive; a refresh nobody waits for has no reason to.
     this.refreshTimer.unref();

@@ -5,11 +5,11 @@ import {
   aBoolean,
   anObject,
   aText,
-  type OptionRule,
   type OptionRules,
   omitOptions,
   validateOptions,
 } from '../layer/options/option-rules.js';
+import { aSecretCacheExpiry, secretCacheExpiryMs } from '../layer/secret/secret-cache-expiry.js';
 import { validateSecretName } from '../layer/secret/secret-name.js';
 import { SHARED_TOKEN_OPTIONS, SharedToken, type SharedTokenOptions } from '../layer/shared-token.js';
 import { createPowertoolsLogger } from '../layer/telemetry/powertools-logger.js';
@@ -25,10 +25,11 @@ export interface SharedTokenMiddlewareOptions extends Omit<SharedTokenOptions, '
    */
   contextKey?: string;
   /**
-   * Milliseconds a fetched secret is reused before Secrets Manager is asked again
-   * (-1 keeps it for the container's life).
-   * A rotation is also picked up at once on `invalid_client` or an unknown key id. At most
-   * 86_400_000: a longer value is more likely a unit mistake than a cache length.
+   * Milliseconds a fetched secret is reused before Secrets Manager is asked again, as for
+   * SharedToken: `0` fetches every invocation, `-1` (or `Infinity`) keeps it for the container's
+   * life, 1 to 999 is refused as probably seconds. A finite value is at most 86_400_000 (a day):
+   * the middleware refreshes the secret on a timer, which cannot wait more than 24.8 days.
+   * A rotation is also picked up at once on `invalid_client` or an unknown key id.
    * @default 300_000
    */
   secretCacheExpiry?: number;
@@ -64,21 +65,12 @@ export interface SharedTokenMiddleware {
   readonly sharedToken: SharedToken;
 }
 
-const DAY_MS = 86_400_000;
-
-// At most a day: a larger value is more likely an absolute time or a unit mistake than a cache length.
-const aSecretCacheExpiry: OptionRule = {
-  problem: (value) =>
-    value === -1 || (Number.isInteger(value) && (value as number) >= 0 && (value as number) <= DAY_MS)
-      ? undefined
-      : `must be whole milliseconds from 0 to ${DAY_MS}, or -1 (for the container's life)`,
-};
-
 /** Every option sharedToken accepts: the core's (the secret always comes through Middy) and its own. */
 const MIDDLEWARE_OPTIONS: OptionRules = {
   ...omitOptions(SHARED_TOKEN_OPTIONS, 'secrets'),
   contextKey: aText,
-  secretCacheExpiry: aSecretCacheExpiry,
+  // The core's rule, with the cap of a day its refresh timer needs.
+  secretCacheExpiry: aSecretCacheExpiry({ timed: true }),
   awsClientOptions: anObject,
   disablePrefetch: aBoolean,
 };
@@ -107,7 +99,7 @@ export function sharedToken(options: SharedTokenMiddlewareOptions): SharedTokenM
   validateOptions('sharedToken', options, MIDDLEWARE_OPTIONS);
   const {
     contextKey = 'sharedToken',
-    secretCacheExpiry = 300_000,
+    secretCacheExpiry,
     awsClientOptions = {},
     disablePrefetch = false,
     ...core
@@ -119,7 +111,7 @@ export function sharedToken(options: SharedTokenMiddlewareOptions): SharedTokenM
   const logger = core.logger ?? createPowertoolsLogger();
   const secrets = new MiddySecretSource({
     secretName: core.secretName,
-    cacheExpiry: secretCacheExpiry,
+    cacheExpiry: secretCacheExpiryMs(secretCacheExpiry),
     // Middy's client, with the layer's connection and request timeouts unless the options bring a handler.
     awsClientOptions: withCallTimeouts(awsClientOptions),
     disablePrefetch,

@@ -1,13 +1,14 @@
 /**
- * The provider's Secrets Manager secret: its name, its credentials and its salt(s).
+ * The provider's Secrets Manager secret: its name, its credentials and its key(s).
  *
- * One secret per provider, named `/{env}/{service}/{secret-type}/{name}`, holding a JSON
- * object with the provider's credentials and `salt` (or `salts`, current first, while a
- * salt rotation is under way). Values never reach output: errors name the secret and the
- * field, and a {@link ProviderSecret} renders as its name and field names only (I4, I6).
+ * One secret per provider, holding a JSON object with the provider's credentials and `key` (the
+ * AES key of the stored token; or `keys`, current first, while a key rotation is under way).
+ * `salt` and `salts` are the old names of `key` and `keys`, still read. Values never reach
+ * output: errors name the secret and the field, and a {@link ProviderSecret} renders as its
+ * name and field names only (I4, I6).
  */
 import { createHash } from 'node:crypto';
-import { MIN_SALT_LENGTH } from '../crypto/salt-cipher.js';
+import { MIN_KEY_LENGTH } from '../crypto/salt-cipher.js';
 import { SecretError } from '../errors/error-classes.js';
 import type { ProviderCredentials } from '../providers/token-provider.js';
 import { describeValue, shownName } from './secret-name.js';
@@ -20,7 +21,8 @@ import { describeValue, shownName } from './secret-name.js';
  * `validateSecretName` refuses is not shown in them.
  * @param raw - a JSON string, or the object it parses to.
  * @throws SecretError when `raw` is missing, is not JSON, is not a JSON object, nests deeper than
- * {@link MAX_SECRET_DEPTH} levels, or its salt is missing or unusable. The message names the secret and the field (`salt`, `salts[1]`), never
+ * {@link MAX_SECRET_DEPTH} levels, or its key is missing, unusable or given under two names
+ * (`key` and `salt`). The message names the secret and the field (`key`, `keys[1]`), never
  * a value; the parser's own message is not kept (it quotes the input).
  */
 export function parseProviderSecret(secretName: string, raw: unknown): ProviderSecret {
@@ -40,7 +42,7 @@ const FINGERPRINT_HEX_LENGTH = 16;
  */
 export class ProviderSecret implements ProviderCredentials {
   readonly #fields: ReadonlyMap<string, unknown>;
-  readonly #salts: readonly string[];
+  readonly #keys: readonly string[];
   #fingerprint: string | undefined;
   /** The name as messages and renderings show it (see {@link shownName}). */
   get #shown(): string {
@@ -51,10 +53,10 @@ export class ProviderSecret implements ProviderCredentials {
     /** Name (or ARN) of the secret: not secret, used in messages. */
     readonly secretName: string,
     fields: ReadonlyMap<string, unknown>,
-    salts: readonly string[],
+    keys: readonly string[],
   ) {
     this.#fields = fields;
-    this.#salts = salts;
+    this.#keys = keys;
   }
 
   /** See {@link parseProviderSecret}. */
@@ -73,15 +75,21 @@ export class ProviderSecret implements ProviderCredentials {
       );
     }
     const fields = new Map(Object.entries(object));
-    return new ProviderSecret(secretName, fields, readSalts(shown, fields));
+    return new ProviderSecret(secretName, fields, readKeys(shown, fields));
   }
 
   /**
-   * The salts, CURRENT FIRST: the first encrypts, the others only decrypt tokens written before a
-   * rotation. Each has at least {@link MIN_SALT_LENGTH} characters. Hand them to `SaltCipher`.
+   * The keys (`key`, or `keys`; or their old names `salt`, `salts`), CURRENT FIRST: the first
+   * encrypts, the others only decrypt tokens written before a rotation. Each has at least
+   * {@link MIN_KEY_LENGTH} characters. Hand them to `SaltCipher`.
    */
+  get keys(): readonly string[] {
+    return this.#keys;
+  }
+
+  /** @deprecated the old name of {@link ProviderSecret.keys}. */
   get salts(): readonly string[] {
-    return this.#salts;
+    return this.#keys;
   }
 
   /** Names of the secret's top-level fields, sorted. Not secret. */
@@ -112,8 +120,8 @@ export class ProviderSecret implements ProviderCredentials {
    * comparing values.
    *
    * Why it leaks nothing useful: SHA-256 is one-way, the input is every field at once, including
-   * the salt (at least {@link MIN_SALT_LENGTH} characters meant to be random) and the client
-   * secret. Testing a guess needs the whole secret guessed exactly, salt included, and a correct
+   * the key (at least {@link MIN_KEY_LENGTH} characters meant to be random) and the client
+   * secret. Testing a guess needs the whole secret guessed exactly, key included, and a correct
    * guess is then already known. 64 bits are plenty to tell versions apart, not to collide on
    * purpose usefully.
    */
@@ -177,42 +185,50 @@ function toObject(secretName: string, raw: unknown): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function readSalts(secretName: string, fields: ReadonlyMap<string, unknown>): readonly string[] {
-  const salt = fields.get('salt');
-  const salts = fields.get('salts');
+/** The key fields, documented names first, then their old names. */
+const KEY_FIELDS = ['key', 'keys', 'salt', 'salts'] as const;
+const ONE_KEY = new Set(['key', 'salt']);
+
+function readKeys(secretName: string, fields: ReadonlyMap<string, unknown>): readonly string[] {
   const fail = (message: string, field: string): never => {
-    throw new SecretError(`secret "${secretName}": ${message}`, secretName, { field });
+    throw new SecretError(`secret "${secretName}"${message}`, secretName, { field });
   };
-  if (salt !== undefined && salts !== undefined) {
+  const present = KEY_FIELDS.filter((field) => fields.get(field) !== undefined);
+  if (present.length > 1) {
+    const named = present.map((field) => `"${field}"`);
     return fail(
-      '"salt" and "salts" are both present: keep one ("salts", current first, while rotating)',
-      'salts',
+      ` has ${named.slice(0, -1).join(', ')} and ${named.at(-1)}: keep one ("key", or "keys" with the ` +
+        'current key first while rotating; "salt" and "salts" are their old names)',
+      present[1]!,
     );
   }
-  if (salt === undefined && salts === undefined) {
+  const field = present[0];
+  if (field === undefined) {
     return fail(
-      `no "salt" field (a string of at least ${MIN_SALT_LENGTH} characters; or "salts" while rotating)`,
-      'salt',
+      `: no "key" field (a random string of at least ${MIN_KEY_LENGTH} characters, the AES key of the ` +
+        'stored token; or "keys", current first, while rotating)',
+      'key',
     );
   }
-  if (salt !== undefined) return Object.freeze([checkSalt(salt, 'salt', fail)]);
-  if (!Array.isArray(salts) || salts.length === 0) {
-    return fail('"salts" must be a non-empty array of strings, current salt first', 'salts');
+  const value = fields.get(field);
+  if (ONE_KEY.has(field)) return Object.freeze([checkKey(value, field, fail)]);
+  if (!Array.isArray(value) || value.length === 0) {
+    return fail(`: "${field}" must be a non-empty array of strings, current key first`, field);
   }
-  const checked = salts.map((value: unknown, index) => checkSalt(value, `salts[${index}]`, fail));
-  checked.forEach((value, index) => {
-    const first = checked.indexOf(value);
-    if (first !== index) fail(`"salts[${index}]" duplicates "salts[${first}]"`, `salts[${index}]`);
+  const checked = value.map((item: unknown, index) => checkKey(item, `${field}[${index}]`, fail));
+  checked.forEach((item, index) => {
+    const first = checked.indexOf(item);
+    if (first !== index) fail(`: "${field}[${index}]" duplicates "${field}[${first}]"`, `${field}[${index}]`);
   });
   return Object.freeze(checked);
 }
 
-function checkSalt(value: unknown, field: string, fail: (message: string, field: string) => never): string {
+function checkKey(value: unknown, field: string, fail: (message: string, field: string) => never): string {
   if (typeof value !== 'string')
-    return fail(`"${field}" must be a string (got ${describeValue(value)})`, field);
+    return fail(`: "${field}" must be a string (got ${describeValue(value)})`, field);
   // Code points, as SaltCipher counts them.
-  if ([...value].length < MIN_SALT_LENGTH) {
-    return fail(`"${field}" is shorter than ${MIN_SALT_LENGTH} characters`, field);
+  if ([...value].length < MIN_KEY_LENGTH) {
+    return fail(`: "${field}" is shorter than ${MIN_KEY_LENGTH} characters`, field);
   }
   return value;
 }

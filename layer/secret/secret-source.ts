@@ -13,7 +13,6 @@ import { awsErrorName } from '../aws/aws-error-name.js';
 import { ConfigurationError, SecretError } from '../errors/error-classes.js';
 import {
   aClock,
-  aDuration,
   anObject,
   anyValue,
   type OptionRules,
@@ -22,13 +21,20 @@ import {
 } from '../options/option-rules.js';
 import { type Clock, systemClock } from '../time/clock.js';
 import { abandonAt } from '../time/deadline.js';
+import {
+  aSecretCacheExpiry,
+  DEFAULT_SECRET_CACHE_EXPIRY_MS,
+  secretCacheExpiryMs,
+} from './secret-cache-expiry.js';
 import { validateSecretName } from './secret-name.js';
+
+export { DEFAULT_SECRET_CACHE_EXPIRY_MS };
 
 /** A source of the raw provider secret: a JSON string or an already parsed object, for `parseProviderSecret`. */
 export interface SecretSource {
   /**
    * @param options.forceRefresh - skip the cache and fetch anew (after `invalid_client`, or when
-   * no salt decrypts the stored token: the secret may have rotated).
+   * no key of the secret decrypts the stored token: the secret may have rotated).
    * @param options.signal - aborted at the caller's deadline: stop waiting then, with a
    * SecretError whose `abandoned` is true (a source that never waits may ignore it).
    */
@@ -47,11 +53,12 @@ export interface SecretLoadOptions {
 }
 
 interface SecretsManagerSourceBaseOptions {
-  /** `/{env}/{service}/{secret-type}/{name}` or the secret's ARN; see `validateSecretName`. */
+  /** The secret's name or ARN, as Secrets Manager takes it; see `validateSecretName`. */
   secretName: string;
   /**
    * How long a loaded value is reused, in MILLISECONDS, from the start of its fetch. `0` fetches
-   * on every load (concurrent loads still share one fetch); `Infinity` never expires.
+   * on every load (concurrent loads still share one fetch); `-1` or `Infinity` never expires;
+   * 1 to 999 is refused as probably seconds (layer/secret/secret-cache-expiry.ts).
    * @default 300_000 (5 minutes)
    */
   cacheExpiryMs?: number;
@@ -77,16 +84,14 @@ export type SecretsManagerSourceOptions = SecretsManagerSourceBaseOptions &
       }
   );
 
-export const DEFAULT_SECRET_CACHE_EXPIRY_MS = 300_000;
-
 /** Every option SecretsManagerSource accepts, with what its value must be. */
 const SECRETS_MANAGER_SOURCE_OPTIONS: OptionRules = {
-  // Checked by validateSecretName, whose message states the naming rule.
+  // Checked by validateSecretName, whose message says what Secrets Manager would refuse.
   secretName: required(anyValue),
   client: anObject,
   clientConfig: anObject,
-  // 300 meant as seconds would refetch the secret on almost every invocation.
-  cacheExpiryMs: aDuration({ notSeconds: { zero: 'use 0 for no cache' }, infinite: true }),
+  // The same rule as every secret cache expiry; checked at load time, so no cap for a timer.
+  cacheExpiryMs: aSecretCacheExpiry(),
   clock: aClock,
 };
 
@@ -117,7 +122,7 @@ export class SecretsManagerSource implements SecretSource {
 
   /**
    * @throws ConfigurationError for an unknown or mistyped option, `client` together with
-   * `clientConfig`, or a malformed `secretName`.
+   * `clientConfig`, or a `secretName` Secrets Manager would refuse.
    */
   constructor(options: SecretsManagerSourceOptions) {
     validateOptions('SecretsManagerSource', options, SECRETS_MANAGER_SOURCE_OPTIONS);
@@ -127,7 +132,7 @@ export class SecretsManagerSource implements SecretSource {
       );
     }
     this.secretName = validateSecretName(options.secretName);
-    this.#cacheExpiryMs = options.cacheExpiryMs ?? DEFAULT_SECRET_CACHE_EXPIRY_MS;
+    this.#cacheExpiryMs = secretCacheExpiryMs(options.cacheExpiryMs);
     this.#clock = options.clock ?? systemClock;
     checkClientConfig(options.clientConfig, 'SecretsManagerSource clientConfig');
     this.#client = options.client ?? new SecretsManagerClient(withCallTimeouts(options.clientConfig));

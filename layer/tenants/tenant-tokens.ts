@@ -11,6 +11,7 @@
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { withCallTimeouts } from '../aws/aws-client-config.js';
+import { ConfigurationError } from '../errors/error-classes.js';
 import {
   aDuration,
   aFunction,
@@ -41,12 +42,13 @@ export interface TenantTokensOptions
   /**
    * Where a tenant's secret comes from, given its name. A source of your own reports a missing
    * secret with `secretReadError(name, sdkError)`, so the tenant is remembered as unknown.
-   * @default a SecretsManagerSource for it (5 min cache), all tenants on one Secrets Manager client
+   * Not together with `secretCacheExpiry`.
+   * @default a SecretsManagerSource for it (`secretCacheExpiry`), all tenants on one Secrets Manager client
    */
   secrets?: (secretName: string) => SecretSource;
   /**
    * The tenant's cipher, e.g. `(tenant) => kmsCipher({ keyId: \`alias/tokens-${tenant}\` })` for a
-   * key per tenant. @default a SaltCipher over the tenant's secret's salts
+   * key per tenant. @default a SaltCipher over the tenant's secret's keys
    */
   cipher?: (tenant: string) => CipherFactory;
   /**
@@ -92,6 +94,7 @@ export class TenantTokens {
   private readonly shared: Omit<SharedTokenOptions, 'tokenType' | 'secretName' | 'cipher' | 'secrets'>;
   private readonly cache: TenantCache<SharedToken>;
   private secretsClient: SecretsManagerClient | undefined;
+  private readonly secretCacheExpiry: number | undefined;
 
   /** @throws ConfigurationError for a missing, unknown or mistyped option, or a bad providerName. */
   constructor(options: TenantTokensOptions) {
@@ -103,6 +106,7 @@ export class TenantTokens {
       secretName,
       cipher,
       secrets,
+      secretCacheExpiry,
       maxTenants = 100,
       unknownTenantTtlMs = DEFAULT_UNKNOWN_TENANT_TTL_MS,
       maxUnknownTenants = 1000,
@@ -111,6 +115,12 @@ export class TenantTokens {
       ...shared
     } = options;
     checkTokenTypePart('provider', providerName);
+    if (secrets !== undefined && secretCacheExpiry !== undefined) {
+      throw new ConfigurationError(
+        'TenantTokens options "secretCacheExpiry" and "secrets" exclude each other: a secret source of your own keeps its own cache',
+      );
+    }
+    this.secretCacheExpiry = secretCacheExpiry;
     this.providerName = providerName;
     this.options = options;
     // One table client, one logger and one metrics buffer for every tenant (the tokenType
@@ -170,7 +180,12 @@ export class TenantTokens {
   /** One Secrets Manager client for every tenant's secret, made on the first tenant. */
   private secretsManagerSource(secretName: string): SecretSource {
     this.secretsClient ??= new SecretsManagerClient(withCallTimeouts({}));
-    return new SecretsManagerSource({ secretName, client: this.secretsClient, clock: this.shared.clock });
+    return new SecretsManagerSource({
+      secretName,
+      client: this.secretsClient,
+      clock: this.shared.clock,
+      ...(this.secretCacheExpiry !== undefined && { cacheExpiryMs: this.secretCacheExpiry }),
+    });
   }
 
   /** Tenants held now, whose secret proved them, least recently used first. */

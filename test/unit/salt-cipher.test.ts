@@ -244,28 +244,28 @@ describe('SaltCipher salt rotation', () => {
 
 describe('SaltCipher configuration', () => {
   const invalid: Array<[string, unknown, RegExp]> = [
-    ['no salts', { salts: [] }, /at least one salt/],
-    ['a missing salts option', {}, /"salts" must be an array/],
+    ['no salts', { salts: [] }, /at least one key; "salts" is empty/],
+    ['a missing keys option', {}, /"keys" must be an array/],
     ['a single salt string instead of an array', { salts: SALT }, /"salts" must be an array/],
     ['no options at all', undefined, /options must be an object/],
     [
       'a salt that is too short',
       { salts: [SALT, 'short-salt-1234'] },
-      /^salt 2 of 2 is shorter than 16 characters$/,
+      /^key 2 of 2 is shorter than 16 characters$/,
     ],
     [
       'a salt of 16 UTF-16 units but fewer characters',
       { salts: ['🔑🔑🔑🔑🔑🔑🔑🔑'] },
-      /^salt 1 of 1 is shorter than 16 characters$/,
+      /^key 1 of 1 is shorter than 16 characters$/,
     ],
-    ['a duplicate salt', { salts: [SALT, OLD_SALT, SALT] }, /^salt 3 of 3 duplicates salt 1$/],
+    ['a duplicate salt', { salts: [SALT, OLD_SALT, SALT] }, /^key 3 of 3 duplicates key 1$/],
     [
       'a salt that is not a string',
       { salts: [SALT, 1234567890123456] },
-      /^salt 2 of 2 is not a string \(got number\)$/,
+      /^key 2 of 2 is not a string \(got number\)$/,
     ],
-    ['a null salt', { salts: [null] }, /^salt 1 of 1 is not a string \(got null\)$/],
-    ['a salt with a lone surrogate', { salts: [`${SALT}\uD800`] }, /^salt 1 of 1 is not well-formed Unicode/],
+    ['a null salt', { salts: [null] }, /^key 1 of 1 is not a string \(got null\)$/],
+    ['a salt with a lone surrogate', { salts: [`${SALT}\uD800`] }, /^key 1 of 1 is not well-formed Unicode/],
     ['an unknown option', { salts: [SALT], salt: SALT }, /Unknown SaltCipher option "salt"/],
   ];
 

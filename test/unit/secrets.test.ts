@@ -1,12 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
-import { ConfigurationError, isSharedTokenError, SecretError } from 'lambda-shared-token';
-import {
-  MIN_SALT_LENGTH,
-  parseProviderSecret,
-  SaltCipher,
-  validateSecretName,
-} from 'lambda-shared-token/advanced';
+import { isSharedTokenError, SecretError } from 'lambda-shared-token';
+import { MIN_SALT_LENGTH, parseProviderSecret, SaltCipher } from 'lambda-shared-token/advanced';
 import { MAX_SECRET_DEPTH } from '../../layer/secret/provider-secret.js';
 import { everyRendering, thrownBy } from '../support/rejection-of.js';
 import { testSecret } from '../support/test-secrets.js';
@@ -24,74 +19,6 @@ function secretError(action: () => unknown): SecretError {
   expect(isSharedTokenError(error, 'SecretError')).toBe(true);
   return error as SecretError;
 }
-
-describe('validateSecretName', () => {
-  it.each([
-    '/prod/orders/oauth/salesforce',
-    '/dev/billing-api/oauth2/webex.v2',
-    '/e_1/s+2/t=3/n@4',
-    'arn:aws:secretsmanager:us-east-1:123456789012:secret:/prod/orders/oauth/salesforce-AbCdEf',
-    'arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:prod-sf',
-  ])('accepts %s', (name) => {
-    expect(validateSecretName(name)).toBe(name);
-  });
-
-  it.each([
-    ['a missing leading slash', 'prod/orders/oauth/salesforce', 'does not start with "/"'],
-    ['three segments', '/prod/orders/salesforce', 'has 3 segments, expected 4'],
-    ['five segments', '/prod/orders/oauth/salesforce/extra', 'has 5 segments, expected 4'],
-    ['an empty segment', '/prod//oauth/salesforce', 'has an empty segment 2'],
-    ['a trailing slash', '/prod/orders/oauth/salesforce/', 'ends with "/"'],
-    ['a space', '/prod/orders/oauth/sales force', 'holds a space in segment 4'],
-    ['a quote', '/prod/orders/"oauth"/salesforce', 'holds the character """ in segment 3'],
-    ['a line feed', '/prod/orders/oauth/salesforce\n', 'holds the character U+000A in segment 4'],
-    ['an ARN of another service', 'arn:aws:ssm:us-east-1:123456789012:parameter/prod', 'another service'],
-    ['an ARN with a short account', 'arn:aws:secretsmanager:us-east-1:1234:secret:prod-sf', 'not 12 digits'],
-    ['an ARN of another resource type', 'arn:aws:secretsmanager:us-east-1:123456789012:key:sf', '(part 6)'],
-    [
-      'an ARN without a secret name',
-      'arn:aws:secretsmanager:us-east-1:123456789012:secret:',
-      'empty secret name',
-    ],
-  ])('refuses %s with a ConfigurationError that names the rule broken', (_label, name, rule) => {
-    const error = thrownBy<unknown>(() => validateSecretName(name));
-    expect(error).toBeInstanceOf(ConfigurationError);
-    expect((error as Error).message).toContain(rule);
-    expect((error as Error).message).toContain('/{env}/{service}/{secret-type}/{name}');
-  });
-
-  it('never shows the name it refuses, even one that looks like a name', () => {
-    // A salt or an API key is made of the characters a name is made of.
-    const mistyped = 'dev/billing/oauth2/webex';
-    const error = thrownBy<unknown>(() => validateSecretName(mistyped)) as Error;
-    expect(everyRendering(error)).not.toContain(mistyped);
-    expect(everyRendering(error)).not.toContain('billing');
-    expect(error.message).toContain(`${mistyped.length} characters`);
-  });
-
-  it.each([
-    ['a salt', () => SALT],
-    ['a salt after a slash', () => `/${SALT}`],
-    ['a key as the last segment, with a space', () => `/prod/orders/oauth/${CLIENT_SECRET} x`],
-    ['a key in an ARN', () => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${CLIENT_SECRET} x`],
-    ['a key where the account goes', () => `arn:aws:secretsmanager:us-east-1:${CLIENT_SECRET}:secret:sf`],
-  ])('does not echo %s given as the secret name', (_label, name) => {
-    const error = thrownBy<unknown>(() => validateSecretName(name())) as Error;
-    expect(error).toBeInstanceOf(ConfigurationError);
-    expect(everyRendering(error)).not.toContain(SALT);
-    expect(everyRendering(error)).not.toContain(CLIENT_SECRET);
-  });
-
-  it('does not echo something that looks like a value pasted in place of a name', () => {
-    const error = thrownBy<unknown>(() => validateSecretName(RAW)) as Error;
-    expect(everyRendering(error)).not.toContain(CLIENT_SECRET);
-    expect(everyRendering(error)).not.toContain(SALT);
-  });
-
-  it.each([undefined, null, 42, ''])('refuses %p as a name', (name) => {
-    expect(thrownBy<unknown>(() => validateSecretName(name))).toBeInstanceOf(ConfigurationError);
-  });
-});
 
 describe('parseProviderSecret: the whole secret', () => {
   it('reads the fields and the salt of a JSON string', () => {
@@ -149,19 +76,20 @@ describe('parseProviderSecret: the whole secret', () => {
     expect(thrownBy<unknown>(() => parseProviderSecret('', RAW))).toBeInstanceOf(TypeError);
   });
 
-  it('does not show a name that is not one (a salt given in its place) in its errors', () => {
-    const error = secretError(() => parseProviderSecret(SALT, '{'));
+  // Any name Secrets Manager accepts is shown; the whole secret given in its place is not one.
+  it('does not show a name that is not one (the secret itself given in its place) in its errors', () => {
+    const error = secretError(() => parseProviderSecret(RAW, '{'));
     expect(error.message).toContain('is not valid JSON');
-    expect(error.secretName).not.toBe(SALT);
+    expect(error.secretName).not.toBe(RAW);
     expect(everyRendering(error)).not.toContain(SALT);
     const missing = secretError(() =>
-      parseProviderSecret(SALT, { client_id: CLIENT_ID, salt: OLD_SALT }).require('x'),
+      parseProviderSecret(RAW, { client_id: CLIENT_ID, salt: OLD_SALT }).require('x'),
     );
     expect(everyRendering(missing)).not.toContain(SALT);
   });
 
   it('does not show such a name in JSON, String() or util.inspect of the ProviderSecret', () => {
-    const secret = parseProviderSecret(SALT, { client_id: CLIENT_ID, salt: OLD_SALT });
+    const secret = parseProviderSecret(RAW, { client_id: CLIENT_ID, salt: OLD_SALT });
     for (const output of [JSON.stringify(secret), String(secret), inspect(secret, { depth: 10 })]) {
       expect(output).not.toContain(SALT);
       expect(output).toContain('client_id');
@@ -169,6 +97,7 @@ describe('parseProviderSecret: the whole secret', () => {
   });
 });
 
+// "salt" and "salts", the old names of "key" and "keys" (test/unit/secret-key-field.test.ts), still read.
 describe('parseProviderSecret: salt and salts', () => {
   it('takes "salts" in order, current first, and a SaltCipher accepts them', async () => {
     const secret = parseProviderSecret(NAME, { client_id: CLIENT_ID, salts: [SALT, OLD_SALT] });
@@ -180,14 +109,14 @@ describe('parseProviderSecret: salt and salts', () => {
   it('refuses "salt" and "salts" together', () => {
     const error = secretError(() => parseProviderSecret(NAME, { salt: SALT, salts: [OLD_SALT] }));
     expect(error.field).toBe('salts');
-    expect(error.message).toContain('both');
+    expect(error.message).toContain('has "salt" and "salts": keep one');
   });
 
-  it('names the field "salt" when neither is present', () => {
+  it('names the field "key", the documented name, when no key field is present', () => {
     const error = secretError(() => parseProviderSecret(NAME, { client_id: CLIENT_ID }));
-    expect(error.field).toBe('salt');
+    expect(error.field).toBe('key');
     expect(error.message).toContain(NAME);
-    expect(error.message).toContain('"salt"');
+    expect(error.message).toContain('"key"');
   });
 
   it('refuses a short "salt" naming the field and the minimum, never the value', () => {

@@ -154,7 +154,7 @@ describe('sharedToken options', () => {
     const { options } = optionsFor({ secretCacheExpiry: 2 * 86_400_000 });
 
     expect(() => withSharedToken(async () => 'ok', options)).toThrow(
-      'sharedToken option "secretCacheExpiry" must be whole milliseconds from 0 to 86400000',
+      'sharedToken option "secretCacheExpiry" must be at most 86400000 (a day) when finite',
     );
   });
 
@@ -165,6 +165,30 @@ describe('sharedToken options', () => {
     for (let i = 0; i < 3; i++) await handler({}, lambdaContext());
 
     expect(getSecretValueCalls(secretName)).toBe(1);
+  });
+
+  it.each([-1, Number.POSITIVE_INFINITY])(
+    "keeps the secret for the container's life with secretCacheExpiry %p",
+    async (secretCacheExpiry) => {
+      const { options, secretName, logger } = optionsFor({ secretCacheExpiry });
+      const handler = withSharedToken(async () => 'ok', options);
+
+      for (let i = 0; i < 3; i++) await handler({}, lambdaContext());
+
+      expect(getSecretValueCalls(secretName)).toBe(1);
+      expect(logger.text()).not.toContain('refreshed in the background');
+    },
+  );
+
+  it('reads a secret by any name Secrets Manager accepts, or by its ARN', async () => {
+    const plain = `orders-salesforce-${Math.random().toString(36).slice(2)}`;
+    secrets.putSecret(plain, secretJson());
+    const byName = withSharedToken(async () => 'ok', optionsFor({ secretName: plain }).options);
+    const byArn = withSharedToken(async () => 'ok', optionsFor({ secretName: secrets.arnOf(plain) }).options);
+
+    expect(await byName({}, lambdaContext())).toBe('ok');
+    expect(await byArn({}, lambdaContext())).toBe('ok');
+    expect(getSecretValueCalls(plain)).toBe(2);
   });
 
   it('fetches the secret once per invocation, not more, with secretCacheExpiry 0', async () => {
@@ -182,7 +206,7 @@ describe('what the handler sees', () => {
     const { options, provider } = optionsFor({ contextKey: 'salesforceToken' });
     let seen: TestContext | undefined;
     const handler = withSharedToken(async (_event, context) => {
-      seen = context as TestContext;
+      seen = context as unknown as TestContext;
       return 'ok';
     }, options);
 
@@ -231,7 +255,7 @@ describe('what the handler sees', () => {
     const { options, provider, metrics } = optionsFor();
     const versions: number[] = [];
     const handler = withSharedToken(async (_event, context) => {
-      const token = (context as TestContext).sharedToken as AccessToken;
+      const token = (context as unknown as TestContext).sharedToken as AccessToken;
       versions.push(token.version);
       if (versions.length === 1) throw Object.assign(new Error('unauthorized'), { statusCode: 401 });
       return token.version;
@@ -388,7 +412,7 @@ describe('attached the plain Middy way: middy(handler).use(sharedToken(options))
     const { options, provider } = optionsFor();
     const { api, call } = revocableApi();
     const handler = withSharedToken(async (_event, context) => {
-      const answer = call((context as TestContext).sharedToken as AccessToken);
+      const answer = call((context as unknown as TestContext).sharedToken as AccessToken);
       if (answer.statusCode !== 200) throw Object.assign(new Error('unauthorized'), { statusCode: 401 });
       return answer.body;
     }, options);
@@ -424,7 +448,7 @@ describe('a rejection the handler returns as its response (isRejectedResponse)',
     const { api, call } = revocableApi();
     api.revokedUpTo = 1;
     const handler = withSharedToken(
-      async (_event, context) => call((context as TestContext).sharedToken as AccessToken),
+      async (_event, context) => call((context as unknown as TestContext).sharedToken as AccessToken),
       options,
     );
 
@@ -442,7 +466,7 @@ describe('a rejection the handler returns as its response (isRejectedResponse)',
     api.revokedUpTo = Number.MAX_SAFE_INTEGER;
     const responses: unknown[] = [];
     const handler = withSharedToken(async (_event, context) => {
-      const answer = call((context as TestContext).sharedToken as AccessToken);
+      const answer = call((context as unknown as TestContext).sharedToken as AccessToken);
       responses.push(answer);
       return answer;
     }, options);
@@ -515,7 +539,7 @@ describe("the handler's own 401/403 to its caller", () => {
     const { options, provider } = optionsFor();
     const versions: number[] = [];
     const handler = withSharedToken(async (_event, context) => {
-      const token = (context as TestContext).sharedToken as AccessToken;
+      const token = (context as unknown as TestContext).sharedToken as AccessToken;
       versions.push(token.version);
       if (token.version === 1) throw new TokenRejectedError(401);
       return 'ok';

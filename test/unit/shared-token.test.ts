@@ -372,7 +372,7 @@ describe('SharedToken: the secret and its rotation', () => {
     expect(logger.text()).not.toContain(CLIENT_SECRET);
   });
 
-  it('fails with a SecretError naming the secret and the field when the salt is missing, echoing no value', async () => {
+  it('fails with a SecretError naming the secret and the field when the key is missing, echoing no value', async () => {
     world.secrets.value = { clientId: 'client', clientSecret: CLIENT_SECRET };
     const { shared } = world.container();
 
@@ -380,7 +380,7 @@ describe('SharedToken: the secret and its rotation', () => {
 
     expect(isSharedTokenError(error, 'SecretError')).toBe(true);
     expect((error as Error).message).toContain(SECRET_NAME);
-    expect((error as { field?: string }).field).toBe('salt');
+    expect((error as { field?: string }).field).toBe('key');
     expect((error as Error).message).not.toContain(CLIENT_SECRET);
   });
 });
@@ -390,8 +390,8 @@ describe('SharedToken options', () => {
     expect(() => world.container({ leaseMS: 5 } as never)).toThrow('Unknown SharedToken option "leaseMS"');
   });
 
-  it('refuses a secret name outside /{env}/{service}/{secret-type}/{name}', () => {
-    expect(() => world.container({ secretName: 'salesforce' })).toThrow(/secret name/i);
+  it('refuses a secret name Secrets Manager would refuse', () => {
+    expect(() => world.container({ secretName: 'sales force' })).toThrow(/secret name .* holds a space/i);
   });
 
   it('refuses a provider that is not a factory', () => {
