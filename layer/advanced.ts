@@ -10,7 +10,7 @@ export {
   DEFAULT_DECRYPT_CACHE_MAX_ENTRIES,
   KmsCipher,
 } from './crypto/kms-cipher.js';
-export type { KmsClientLike } from './crypto/kms-data-keys.js';
+export type { KmsClientLike, KmsClientOptions } from './crypto/kms-data-keys.js';
 export { KMS_ENVELOPE_VERSION } from './crypto/kms-envelope.js';
 export { MIN_SALT_LENGTH, SaltCipher, type SaltCipherOptions } from './crypto/salt-cipher.js';
 export type { DeadlineReason } from './errors/error-classes.js';

@@ -11,7 +11,6 @@
  * tokenType), so a container reading the same token again does not ask KMS again.
  */
 import { randomBytes } from 'node:crypto';
-import type { KMSClientConfig } from '@aws-sdk/client-kms';
 import { checkClientConfig } from '../aws/aws-client-config.js';
 import { ConfigurationError, KmsError } from '../errors/error-classes.js';
 import {
@@ -28,7 +27,13 @@ import { abandonAt } from '../time/deadline.js';
 import { parseTokenType } from '../token-type.js';
 import { IV_LENGTH, open, requireWellFormed, seal } from './aes-gcm.js';
 import { KmsDataKeyCache } from './kms-data-key-cache.js';
-import { connectKms, type EncryptionContext, type KmsClientLike, type KmsDataKeys } from './kms-data-keys.js';
+import {
+  connectKms,
+  type EncryptionContext,
+  type KmsClientLike,
+  type KmsClientOptions,
+  type KmsDataKeys,
+} from './kms-data-keys.js';
 import { envelopeHeader, parseKmsEnvelope } from './kms-envelope.js';
 import type { CipherCallOptions, TokenCipher } from './token-cipher.js';
 
@@ -82,7 +87,7 @@ export interface KmsCipherOptions {
    */
   client?: KmsClientLike;
   /** Options of the KMSClient built when `client` is not given. @default {} */
-  clientOptions?: KMSClientConfig;
+  clientOptions?: KmsClientOptions;
   /** Time source for the ages of the cached data keys. @default systemClock */
   clock?: Clock;
   /**
@@ -234,7 +239,7 @@ function encryptionContext(tokenType: string): EncryptionContext {
 interface CheckedOptions {
   keyId: string;
   client: KmsClientLike | undefined;
-  clientOptions: KMSClientConfig | undefined;
+  clientOptions: KmsClientOptions | undefined;
   clock: Clock;
   dataKeyMaxAgeMs: number;
   dataKeyMaxUses: number;

@@ -5,13 +5,30 @@
  * errors: "this data key is not ours" is a DecryptError (the token counts as missing, I5);
  * everything else (unreachable, throttled, AccessDenied, key disabled or unknown) is a KmsError.
  */
-import type { KMSClient, KMSClientConfig } from '@aws-sdk/client-kms';
+import type {
+  DecryptCommandOutput,
+  GenerateDataKeyCommandOutput,
+  KMSClientConfig,
+} from '@aws-sdk/client-kms';
 import { withCallTimeouts } from '../aws/aws-client-config.js';
 import { awsErrorName } from '../aws/aws-error-name.js';
 import { ConfigurationError, DecryptError, KmsError } from '../errors/error-classes.js';
 
-/** A KMS client: the SDK's KMSClient, or anything that sends its commands the same way. */
-export type KmsClientLike = Pick<KMSClient, 'send'>;
+/**
+ * A KMS client: the SDK's KMSClient, or anything that sends its commands the same way (only
+ * `send` is used). Structural, like {@link KmsClientOptions}, so the layer's declarations compile
+ * without the optional `@aws-sdk/client-kms`.
+ */
+export interface KmsClientLike {
+  send(command: object): Promise<unknown>;
+}
+
+/**
+ * Options of the KMSClient built when no client is given: the SDK's `KMSClientConfig` (region,
+ * endpoint, credentials, maxAttempts...), checked by the SDK itself. Typed as any object, not as
+ * `KMSClientConfig`, for the same reason as {@link KmsClientLike}.
+ */
+export type KmsClientOptions = object;
 
 /** KMS EncryptionContext: names to values, all strings. */
 export type EncryptionContext = Record<string, string>;
@@ -43,7 +60,7 @@ const DATA_KEY_BYTES = 32;
 export async function connectKms(options: {
   keyId: string;
   client?: KmsClientLike;
-  clientOptions?: KMSClientConfig;
+  clientOptions?: KmsClientOptions;
 }): Promise<KmsDataKeys> {
   let sdk: typeof import('@aws-sdk/client-kms');
   try {
@@ -52,16 +69,18 @@ export async function connectKms(options: {
     throw sdkLoadError(cause);
   }
   const { keyId } = options;
-  const client: KmsClientLike = options.client ?? new sdk.KMSClient(withCallTimeouts(options.clientOptions));
+  const client: KmsClientLike =
+    options.client ??
+    new sdk.KMSClient(withCallTimeouts(options.clientOptions as KMSClientConfig | undefined));
   return {
     async generate(context) {
-      const answer = await client
+      const answer = (await client
         .send(
           new sdk.GenerateDataKeyCommand({ KeyId: keyId, KeySpec: 'AES_256', EncryptionContext: context }),
         )
         .catch((cause: unknown) => {
           throw kmsError('GenerateDataKey', cause);
-        });
+        })) as Partial<GenerateDataKeyCommandOutput>;
       const { Plaintext: plaintext, CiphertextBlob: encrypted } = answer;
       if (plaintext?.length !== DATA_KEY_BYTES || encrypted === undefined || encrypted.length === 0) {
         plaintext?.fill(0);
@@ -74,7 +93,7 @@ export async function connectKms(options: {
     },
     async decrypt(encrypted, context) {
       // KeyId pins the key: a ciphertext of any other KMS key is refused by KMS itself.
-      const answer = await client
+      const answer = (await client
         .send(new sdk.DecryptCommand({ KeyId: keyId, CiphertextBlob: encrypted, EncryptionContext: context }))
         .catch((cause: unknown) => {
           if (NOT_OURS.has(awsErrorName(cause))) {
@@ -84,7 +103,7 @@ export async function connectKms(options: {
             );
           }
           throw kmsError('Decrypt', cause);
-        });
+        })) as Partial<DecryptCommandOutput>;
       const plaintext = answer.Plaintext;
       if (plaintext?.length !== DATA_KEY_BYTES) {
         plaintext?.fill(0);

@@ -3,7 +3,7 @@
  * options name these instead of Powertools' classes, so the layer's declarations import no
  * `@aws-lambda-powertools/*` module: a user's project compiles against them with only what the
  * layer provides (`skipLibCheck: false` included), and any Powertools 2.x `Metrics` fits
- * (test/types/powertools-shapes.test.ts assigns real instances). The Logger side needs no type
+ * (test/types/powertools-shapes.types.ts assigns real instances). The Logger side needs no type
  * of its own: {@link TokenLogger} already has the shape of Powertools' Logger methods.
  */
 
