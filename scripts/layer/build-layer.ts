@@ -3,12 +3,14 @@
  *
  * ```
  * nodejs/node_modules/lambda-shared-token/
- *   package.json              exports `.`, `./middleware` and `./advanced` (types + import conditions)
+ *   package.json              exports `.`, `./middleware`, `./advanced`, `./testing` (types + import)
  *   dist/index.js             the core; importing it never loads Middy
  *   dist/middleware.js        the Middy adapter, re-exporting the core
  *   dist/advanced.js          the building blocks (manager, store, ciphers, parsers, constants)
+ *   dist/testing.js           test doubles for a user's unit tests
  *   dist/chunks/chunk-*.js    the code they share: one copy of every class
- *   types/{layer,middleware}/ declarations, as tsc emits them
+ *   types/{layer,middleware,testing}/  declarations, as tsc emits them
+ *   node_modules/@middy/core/ Middy's declarations only, which types/middleware imports (layer-types.ts)
  *   THIRD-PARTY-LICENSES.txt  what is bundled in, under which licence
  * ```
  *
@@ -21,7 +23,13 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { LayerEntryName } from './layer-code.js';
 import { inPackage, layerRuntimeFiles, PACKAGE_DIR } from './layer-package.js';
-import { emitLayerDeclarations } from './layer-types.js';
+import {
+  emitLayerDeclarations,
+  isProvidedToUsers,
+  packagesImportedBy,
+  TYPE_ONLY_PACKAGES,
+  typeOnlyPackageFiles,
+} from './layer-types.js';
 import { findProjectRoot } from './project-root.js';
 import { writeZip } from './zip.js';
 
@@ -29,7 +37,8 @@ export const LAYER_NAME = 'lambda-shared-token';
 export { PACKAGE_DIR };
 /** The zip, relative to the project root. */
 export const LAYER_ZIP = '.build/layer/lambda-shared-token-layer.zip';
-export const COMPATIBLE_RUNTIMES: readonly string[] = ['nodejs20.x', 'nodejs22.x'];
+/** ES2022 modules for Node 20 and later, no native code; the runtime's AWS SDK v3 is the only import. */
+export const COMPATIBLE_RUNTIMES: readonly string[] = ['nodejs20.x', 'nodejs22.x', 'nodejs24.x'];
 /** Pure JavaScript: runs on either architecture. */
 export const COMPATIBLE_ARCHITECTURES: readonly string[] = ['x86_64', 'arm64'];
 /** The size the zip should stay under: every cold start reads the layer, so it stays small. */
@@ -63,6 +72,11 @@ export interface LayerZip {
   externalPackages: string[];
   /** Third-party packages bundled into the code. */
   bundledPackages: string[];
+  /**
+   * Packages the declarations import that neither the layer ships (types only) nor a TypeScript
+   * Lambda project has (@aws-sdk/*, aws-lambda, node:*): each is an error under `skipLibCheck: false`.
+   */
+  unresolvedTypeImports: string[];
 }
 
 /** Builds the layer zip: code (esbuild), declarations (tsc), manifest and notice, zipped. */
@@ -72,7 +86,8 @@ export async function buildLayer(options: BuildLayerOptions = {}): Promise<Layer
   }
   const projectRoot = resolve(options.projectRoot ?? findProjectRoot());
   const { files, code } = await layerRuntimeFiles(projectRoot);
-  const inputs = [...files, ...inPackage(emitLayerDeclarations(projectRoot))];
+  const declarations = emitLayerDeclarations(projectRoot);
+  const inputs = [...files, ...inPackage(declarations), ...inPackage(typeOnlyPackageFiles(projectRoot))];
   checkLayerContents(
     inputs.map((input) => input.path),
     code.externalPackages,
@@ -94,6 +109,9 @@ export async function buildLayer(options: BuildLayerOptions = {}): Promise<Layer
     packagesByEntry: code.packagesByEntry,
     externalPackages: code.externalPackages,
     bundledPackages: code.bundledPackages.map((pkg) => pkg.name),
+    unresolvedTypeImports: packagesImportedBy(declarations.values()).filter(
+      (name) => !isProvidedToUsers(name) && !TYPE_ONLY_PACKAGES.includes(name),
+    ),
   };
 }
 
@@ -134,6 +152,7 @@ export function describeLayer(layer: LayerZip): string[] {
       `, ${layer.files.length} files`,
     `  top level: ${topLevel.join(' ')}`,
     `  nodejs/node_modules/: ${LAYER_NAME}/ (nothing else: no @aws-sdk, no other package)`,
+    `  declarations only, for types/: ${TYPE_ONLY_PACKAGES.join(', ')}`,
     `  files under ${PACKAGE_DIR}/ (uncompressed):`,
     ...layer.files.map(
       (file) =>
@@ -142,6 +161,12 @@ export function describeLayer(layer: LayerZip): string[] {
     `  bundled in: ${layer.bundledPackages.join(', ')}`,
     `  left to the Lambda runtime: ${layer.externalPackages.join(', ')}`,
   ];
+  if (layer.unresolvedTypeImports.length > 0) {
+    lines.push(
+      `  WARNING: the declarations import ${layer.unresolvedTypeImports.join(', ')}, which a user's project may lack` +
+        ' (an error under skipLibCheck: false)',
+    );
+  }
   if (size > LAYER_SIZE_BUDGET_BYTES)
     lines.push(`  WARNING: over the ${kib(LAYER_SIZE_BUDGET_BYTES)} budget`);
   if (layer.path !== undefined) lines.push('Publish it with:', `  ${publishCommand(layer.path)}`);

@@ -1,8 +1,8 @@
 /**
- * The layer package's JavaScript: one esbuild run over the three entry points with code
- * splitting, so `lambda-shared-token`, `lambda-shared-token/middleware` and
- * `lambda-shared-token/advanced` share one copy of the core (one `SharedToken` class, one
- * per-container cache) and importing the core alone never loads Middy. Middy and Powertools are
+ * The layer package's JavaScript: one esbuild run over the four entry points with code
+ * splitting, so `lambda-shared-token`, `lambda-shared-token/middleware`,
+ * `lambda-shared-token/advanced` and `lambda-shared-token/testing` share one copy of the core
+ * (one `SharedToken` class, one per-container cache) and importing the core alone never loads Middy. Middy and Powertools are
  * bundled in; `@aws-sdk/*` stays an import, for the runtime provides it, and a partial copy under
  * /opt would shadow the runtime's (examples/DEPLOY.md, "Publish the layer").
  */
@@ -15,6 +15,7 @@ export const LAYER_ENTRY_POINTS = {
   index: 'layer/index.ts',
   middleware: 'middleware/index.ts',
   advanced: 'layer/advanced.ts',
+  testing: 'testing/index.ts',
 } as const;
 
 export type LayerEntryName = keyof typeof LAYER_ENTRY_POINTS;

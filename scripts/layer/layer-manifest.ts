@@ -1,6 +1,6 @@
 /**
  * The two text files of the layer package besides code and types: its package.json, which maps
- * the three entry points to their JavaScript and declarations, and the notice of the third-party code
+ * the four entry points to their JavaScript and declarations, and the notice of the third-party code
  * bundled in (Middy and Powertools are MIT / MIT-0; @aws/lambda-invoke-store is Apache-2.0).
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -38,6 +38,7 @@ export function layerPackageJson(projectRoot: string): string {
       '.': { types: `./${TYPES_DIR}/layer/index.d.ts`, import: './dist/index.js' },
       './middleware': { types: `./${TYPES_DIR}/middleware/index.d.ts`, import: './dist/middleware.js' },
       './advanced': { types: `./${TYPES_DIR}/layer/advanced.d.ts`, import: './dist/advanced.js' },
+      './testing': { types: `./${TYPES_DIR}/testing/index.d.ts`, import: './dist/testing.js' },
       './package.json': './package.json',
     },
     types: `./${TYPES_DIR}/layer/index.d.ts`,
@@ -45,6 +46,7 @@ export function layerPackageJson(projectRoot: string): string {
       '*': {
         middleware: [`./${TYPES_DIR}/middleware/index.d.ts`],
         advanced: [`./${TYPES_DIR}/layer/advanced.d.ts`],
+        testing: [`./${TYPES_DIR}/testing/index.d.ts`],
       },
     },
   };

@@ -34,7 +34,9 @@ import { scanText } from '../support/secret-scan.js';
 
 const world = useLocalWorld('layer-zip-access-tokens');
 /** The package's entry points, as its package.json `exports` names them. */
-const SUBPATHS = ['.', './middleware', './advanced'];
+const SUBPATHS = ['.', './middleware', './advanced', './testing'];
+/** Middy's declarations, which types/middleware imports: the only nested package, types only. */
+const TYPE_ONLY_FILES = ['node_modules/@middy/core/index.d.ts', 'node_modules/@middy/core/package.json'];
 const SECRET_NAME = '/test/layer/oauth/salesforce';
 
 let layer: LayerZip;
@@ -77,10 +79,14 @@ describe('the layer zip', () => {
     expect(files.length).toBeGreaterThan(0);
     for (const path of files) {
       expect(path.startsWith(`${PACKAGE_DIR}/`)).toBe(true);
-      // Inside the package: no nested node_modules (everything but the SDK is bundled), no tests, no sources.
-      expect(path.slice(PACKAGE_DIR.length)).not.toMatch(
-        /@aws-sdk|\.map$|\/(test|scripts|examples|node_modules)\/|\.test\./,
-      );
+      const inPackage = path.slice(PACKAGE_DIR.length + 1);
+      if (inPackage.startsWith('node_modules/')) {
+        // Declarations only: everything but the SDK is bundled into dist/.
+        expect(TYPE_ONLY_FILES).toContain(inPackage);
+        continue;
+      }
+      // Inside the package: no tests, no sources, no source maps.
+      expect(`/${inPackage}`).not.toMatch(/@aws-sdk|\.map$|\/(test|scripts|examples)\/|\.test\./);
       expect(path.endsWith('.ts') && !path.endsWith('.d.ts')).toBe(false);
     }
     const javascript = entries.filter((entry) => entry.path.endsWith('.js'));
@@ -93,7 +99,7 @@ describe('the layer zip', () => {
     expect(layer.bytes.length).toBeLessThan(LAYER_SIZE_BUDGET_BYTES);
   });
 
-  it('declares the three entry points with types and import conditions, and ships every file they name', () => {
+  it('declares the four entry points with types and import conditions, and ships every file they name', () => {
     const manifestEntry = entries.find((entry) => entry.path === `${PACKAGE_DIR}/package.json`);
     const manifest = JSON.parse(Buffer.from(manifestEntry!.data).toString('utf8'));
     const paths = new Set(entries.map((entry) => entry.path));
@@ -132,15 +138,17 @@ describe('the layer zip', () => {
 });
 
 describe('module resolution in the container, as Lambda does it', () => {
-  it('finds the three entry points in /opt/nodejs/node_modules and the SDK in the runtime', async () => {
+  it('finds the four entry points in /opt/nodejs/node_modules and the SDK in the runtime', async () => {
     const core = await container.resolve('lambda-shared-token');
     const middleware = await container.resolve('lambda-shared-token/middleware');
     const advanced = await container.resolve('lambda-shared-token/advanced');
+    const testing = await container.resolve('lambda-shared-token/testing');
     const sdk = await container.resolve('@aws-sdk/client-dynamodb');
 
     expect(core).toEqual({ url: `${optPackageUrl()}/dist/index.js` });
     expect(middleware).toEqual({ url: `${optPackageUrl()}/dist/middleware.js` });
     expect(advanced).toEqual({ url: `${optPackageUrl()}/dist/advanced.js` });
+    expect(testing).toEqual({ url: `${optPackageUrl()}/dist/testing.js` });
     expect(sdk).toEqual({
       url: expect.stringMatching(
         new RegExp(
@@ -247,18 +255,22 @@ describe('the Salesforce handler on the layer, end to end', () => {
 });
 
 describe('the declarations', () => {
-  it('type a TypeScript function that imports the three entry points from the installed package', () => {
+  it('import no package but the SDK, aws-lambda, node: builtins and the Middy declarations the layer ships', () => {
+    expect(layer.unresolvedTypeImports).toEqual([]);
+  });
+
+  it('type a TypeScript function that imports the three entry points, checked with skipLibCheck false', () => {
     const projectRoot = findProjectRoot();
     const app = join(sandbox.root, 'typescript-user');
-    // As `npm install` would put the package, beside the type packages a Middy user already has.
+    // As `npm install` would put the package, beside what every TypeScript Lambda project has:
+    // the types of aws-lambda and Node, and the runtime's SDK (installed for its types). No Middy,
+    // no Powertools: the layer's declarations must resolve without them.
     cpSync(
       join(sandbox.optDir, 'nodejs', 'node_modules', 'lambda-shared-token'),
       join(app, 'node_modules', 'lambda-shared-token'),
-      {
-        recursive: true,
-      },
+      { recursive: true },
     );
-    const typePackages = ['@middy/core', '@types/aws-lambda', '@types/node', ...layer.externalPackages];
+    const typePackages = ['@types/aws-lambda', '@types/node', ...layer.externalPackages];
     linkPackages(projectRoot, packageClosure(projectRoot, typePackages), join(app, 'node_modules'));
     mkdirSync(join(app, 'src'));
     writeFileSync(join(app, 'src', 'handler.ts'), TYPESCRIPT_USER);
@@ -267,9 +279,7 @@ describe('the declarations', () => {
     const tsc = spawnSync(
       process.execPath,
       [join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', app],
-      {
-        encoding: 'utf8',
-      },
+      { encoding: 'utf8' },
     );
 
     expect(tsc.stdout + tsc.stderr).toBe('');
@@ -324,7 +334,8 @@ const TYPESCRIPT_USER_CONFIG = {
     // The type packages are symlinks into this checkout: keep their paths, so that their own
     // imports resolve in the user's node_modules, as they would in a real install.
     preserveSymlinks: true,
-    skipLibCheck: true,
+    // Every .d.ts checked, the layer's and Middy's included: an import that does not resolve is an error.
+    skipLibCheck: false,
   },
   include: ['src'],
 };
