@@ -1,8 +1,10 @@
 /**
- * Metric names (namespace `SharedToken`, dimension `tokenType`) and the narrow
- * interfaces the core reports through. Powertools' Logger and Metrics satisfy them;
- * the default is silent so the core adds nothing to a cold start it was not asked for.
+ * Metric names (dimension `tokenType`) and the narrow interfaces the core reports through.
+ * Powertools' Logger and Metrics satisfy them; the default is silent so the core adds nothing
+ * to a cold start it was not asked for.
  */
+
+/** The namespace of the default metrics when neither `namespace` nor POWERTOOLS_METRICS_NAMESPACE names one. */
 export const METRIC_NAMESPACE = 'SharedToken';
 
 export const MetricName = {
