@@ -3,7 +3,7 @@
  * that issues tokens for an API key (POST /tokens with `x-api-key`, answering
  * `{ "token": "...", "validForMinutes": 60 }`).
  *
- * Secret (`/{env}/{service}/api-key/reports`): `{ "apiKey": "...", "salt": "..." }`.
+ * Secret (`/{env}/{service}/api-key/reports`): `{ "apiKey": "...", "key": "..." }`.
  * Environment: DYNAMODB_TABLE_ACCESS_TOKENS, REPORTS_SECRET_NAME, REPORTS_BASE_URL.
  */
 import type { Context } from 'aws-lambda';

@@ -2,10 +2,10 @@
  * The Salesforce query and its shared-token options; handler.ts attaches them in one line.
  *
  * Environment: DYNAMODB_TABLE_ACCESS_TOKENS (the token table), SALESFORCE_SECRET_NAME
- * (`/{env}/{service}/oauth/salesforce`, JSON with clientId, clientSecret, salt) and
+ * (`/{env}/{service}/oauth/salesforce`, JSON with clientId, clientSecret, key) and
  * SALESFORCE_INSTANCE_URL (the org's My Domain URL); optionally SALESFORCE_SESSION_SECONDS
  * (the org's session timeout, default 7200) and SHARED_TOKEN_KMS_KEY_ID (a KMS key id, ARN or
- * alias: the token is then sealed by KMS envelope encryption instead of the secret's salt).
+ * alias: the token is then sealed by KMS envelope encryption instead of the secret's key).
  */
 import type { Context } from 'aws-lambda';
 import {

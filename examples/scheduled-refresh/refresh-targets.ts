@@ -8,7 +8,7 @@
  * - `salesforce`: SALESFORCE_SECRET_NAME, SALESFORCE_INSTANCE_URL, SALESFORCE_SESSION_SECONDS
  *   (optional, default 7200), as for examples/salesforce-query;
  * - `oauth2`: OAUTH2_TOKEN_TYPE (default `oauth2`), OAUTH2_SECRET_NAME, OAUTH2_TOKEN_URL: an OAuth2
- *   refresh-token grant with rotation (clientId, clientSecret, refreshToken and salt in the secret).
+ *   refresh-token grant with rotation (clientId, clientSecret, refreshToken and key in the secret).
  */
 import { kmsCipher, oauth2RefreshToken, type SharedTokenOptions, salesforce } from 'lambda-shared-token';
 

@@ -38,7 +38,7 @@ const MAX_REMEMBERED_RELOADS = 64;
  * Two failures mean "this container's copy of the secret may be old" (README, "The secret"),
  * and each forces one fresh fetch of the secret before it counts:
  * - an envelope under a key id the cipher does not hold: another container already writes
- *   under a newly added salt. Without the fetch this container would treat a good token as
+ *   under a newly added key. Without the fetch this container would treat a good token as
  *   missing and refresh it, a second provider call for one generation (I1).
  * - `invalid_client` from the token endpoint: the credentials were rotated.
  * A failure under a known key id is tampering or a swap (I5), and no fetch can cure it.

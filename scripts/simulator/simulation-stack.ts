@@ -26,7 +26,7 @@ export interface SimulationStack {
   kms: LocalKms | undefined;
   tableName: string;
   tokenType: string;
-  /** The fields of the provider's secret (clientId, clientSecret, salt, refreshToken): secret values, never print them. */
+  /** The fields of the provider's secret (clientId, clientSecret, key, refreshToken): secret values, never print them. */
   secret: Readonly<Record<string, string>>;
 }
 
@@ -108,7 +108,7 @@ export async function startSimulationStack(settings: SimulationSettings): Promis
     const { provider, secretsManager, kms } = local;
     const secret = providerSecret(clientId, clientSecret, provider, settings);
     const secretName = `/demo/simulator/oauth/${settings.tokenType}`;
-    // The credentials and the salt reach the containers the way they reach a Lambda: from Secrets Manager.
+    // The credentials and the key reach the containers the way they reach a Lambda: from Secrets Manager.
     secretsManager.putSecret(secretName, JSON.stringify(secret));
     const stack: SimulationStack = {
       provider,
@@ -127,17 +127,17 @@ export async function startSimulationStack(settings: SimulationSettings): Promis
   }
 }
 
-/** The provider's secret: the credentials, a new salt, and a bootstrap refresh token for rotating ones. */
+/** The provider's secret: the credentials, a new key, and a bootstrap refresh token for rotating ones. */
 function providerSecret(
   clientId: string,
   clientSecret: string,
   provider: LocalOAuthProvider | undefined,
   settings: SimulationSettings,
 ): Record<string, string> {
-  const salt = randomBytes(24).toString('base64url');
-  registerSecret(salt, 'simulator:salt');
+  const key = randomBytes(24).toString('base64url');
+  registerSecret(key, 'simulator:key');
   registerSecret(clientSecret, 'simulator:client-secret');
-  const secret: Record<string, string> = { clientId, clientSecret, salt };
+  const secret: Record<string, string> = { clientId, clientSecret, key };
   if (settings.api === 'oauth2-refresh-token') secret.refreshToken = provider!.issueBootstrapRefreshToken();
   return secret;
 }

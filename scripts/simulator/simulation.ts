@@ -55,7 +55,7 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
     const item = { client: stack.directDynamo, tableName: stack.tableName, tokenType: stack.tokenType };
     const timing = containerTiming(settings, settings.tokenTtlSeconds);
     const effective = effectiveTiming(timing.options);
-    if (settings.seed) await seedItem(item, settings.seed, stack.secret.salt!, effective.skewMs);
+    if (settings.seed) await seedItem(item, settings.seed, stack.secret.key!, effective.skewMs);
     const initialVersion = await readVersion(item);
     const config = fleetConfig(settings, running, timing.options);
     const injections = new FaultInjections(stack);
@@ -115,9 +115,9 @@ async function reportOf(figures: RunFigures): Promise<SimulationReport> {
   const { provider, secretsManager, kms, dynamo, secret } = running.stack;
   const uncommittedTokensServed =
     provider && settings.cipher === 'salt'
-      ? await running.committed.countUncommitted(provider.presentedTokens(), secret.salt!, settings.tokenType)
+      ? await running.committed.countUncommitted(provider.presentedTokens(), secret.key!, settings.tokenType)
       : undefined;
-  const secrets = [secret.salt!, secret.clientSecret!, ...(provider?.issuedTokens() ?? [])];
+  const secrets = [secret.key!, secret.clientSecret!, ...(provider?.issuedTokens() ?? [])];
   const secretsInOutput = countFound(fleet.output, secrets);
   const stats = provider?.stats();
   const counts = dynamo.counts();

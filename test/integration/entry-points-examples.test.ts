@@ -201,7 +201,7 @@ describe('the examples, configured by environment variables only', () => {
   beforeAll(async () => {
     await reports.start();
     world.secrets.putSecret(SALESFORCE_SECRET, secretJson());
-    world.secrets.putSecret(REPORTS_SECRET, JSON.stringify({ apiKey: reports.apiKey, salt: SALT }));
+    world.secrets.putSecret(REPORTS_SECRET, JSON.stringify({ apiKey: reports.apiKey, key: SALT }));
     restoreEnvironment = setEnvironment({
       DYNAMODB_TABLE_ACCESS_TOKENS: world.tableName,
       AWS_ENDPOINT_URL_DYNAMODB: world.proxy.endpoint,

@@ -83,7 +83,7 @@ describe.each(ENTRY_POINTS)('through the %s entry point', (label: string, entry:
     it('still decrypts a token written under the old salt while the secret lists both', async () => {
       const { tokenType, secretName, container, writer } = setUp();
       await writer().invoke(dataApi);
-      world.secrets.putSecret(secretName, secretJson({ salt: undefined, salts: [NEW_SALT, SALT] }));
+      world.secrets.putSecret(secretName, secretJson({ key: undefined, keys: [NEW_SALT, SALT] }));
       const tokenCallsBefore = world.provider.stats().tokenCalls;
 
       const reader = container();
@@ -99,7 +99,7 @@ describe.each(ENTRY_POINTS)('through the %s entry point', (label: string, entry:
       const { tokenType, secretName, container, writer } = setUp();
       const stale = container();
       await stale.invoke(dataApi); // v1 under the old salt; the old secret stays in this container's cache
-      world.secrets.putSecret(secretName, secretJson({ salt: undefined, salts: [NEW_SALT, SALT] }));
+      world.secrets.putSecret(secretName, secretJson({ key: undefined, keys: [NEW_SALT, SALT] }));
       world.provider.revokeAll();
       await writer().invoke(dataApi); // rejected, refreshed: v2 under the new salt
       expect(await storedKeyId(tokenType)).toBe(keyIdOf(NEW_SALT));
@@ -126,7 +126,7 @@ describe.each(ENTRY_POINTS)('through the %s entry point', (label: string, entry:
       const { secretName, container, writer } = setUp();
       const stale = container();
       await stale.invoke(dataApi);
-      world.secrets.putSecret(secretName, secretJson({ salt: undefined, salts: [NEW_SALT, SALT] }));
+      world.secrets.putSecret(secretName, secretJson({ key: undefined, keys: [NEW_SALT, SALT] }));
       world.provider.revokeAll();
       await writer().invoke(dataApi); // v2 under the new salt
       const tokenCallsBefore = world.provider.stats().tokenCalls;
@@ -153,7 +153,7 @@ describe.each(ENTRY_POINTS)('through the %s entry point', (label: string, entry:
     it('refreshes without an error, counting DecryptFailed once, when the secret holds only a new salt', async () => {
       const { secretName, container, writer } = setUp();
       await writer().invoke(dataApi); // v1 under the old salt
-      world.secrets.putSecret(secretName, secretJson({ salt: NEW_SALT }));
+      world.secrets.putSecret(secretName, secretJson({ key: NEW_SALT }));
       const tokenCallsBefore = world.provider.stats().tokenCalls;
       const fetchesBefore = getSecretValueCalls(secretName);
 
@@ -295,11 +295,11 @@ describe.each(ENTRY_POINTS)('through the %s entry point', (label: string, entry:
     });
 
     const truncated = secretJson().slice(0, -12);
-    const noSalt = JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
-    const noClientSecret = JSON.stringify({ clientId: CLIENT_ID, salt: SALT });
+    const noKey = JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+    const noClientSecret = JSON.stringify({ clientId: CLIENT_ID, key: SALT });
     it.each([
       ['text that is not JSON', truncated, /is not valid JSON/, undefined],
-      ['no salt', noSalt, /no "salt" field/, 'salt'],
+      ['no key', noKey, /no "key" field/, 'key'],
       ['no clientSecret', noClientSecret, /no "clientSecret" field/, 'clientSecret'],
     ])('a secret with %s is a SecretError naming the secret', async (_case, value, message, field) => {
       const { tokenType, secretName } = uniqueNames(`${label}-bad`);

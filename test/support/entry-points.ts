@@ -107,9 +107,9 @@ export function useLocalWorld(tableName = 'entry-points-access-tokens'): LocalWo
   return world;
 }
 
-/** The provider secret as its JSON text: client credentials and a salt, plus anything in `fields`. */
+/** The provider secret as its JSON text: client credentials and a key, plus anything in `fields`. */
 export function secretJson(fields: Record<string, unknown> = {}): string {
-  return JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, salt: SALT, ...fields });
+  return JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, key: SALT, ...fields });
 }
 
 let sequence = 0;
