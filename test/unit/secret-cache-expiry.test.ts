@@ -141,3 +141,22 @@ describe('SharedToken secretCacheExpiry with a secret source of your own', () =>
     );
   });
 });
+
+describe('TenantTokens secretCacheExpiry with a secret source of your own', () => {
+  it('is refused: your sources keep their own cache', () => {
+    const { message } = refusal(
+      () =>
+        new TenantTokens({
+          providerName: 'salesforce',
+          secretName: (tenant) => `/test/orders/oauth/${tenant}`,
+          provider: salesforce({}),
+          store: new MemoryTokenStore(),
+          secrets: () => ({ load: async () => '{}' }),
+          secretCacheExpiry: 60_000,
+        }),
+    );
+    expect(message).toBe(
+      'TenantTokens options "secretCacheExpiry" and "secrets" exclude each other: a secret source of your own keeps its own cache',
+    );
+  });
+});
