@@ -20,6 +20,7 @@ import {
   omitOptions,
   validateOptions,
 } from './options/option-rules.js';
+import { addLambdaContext } from './telemetry/lambda-context.js';
 import { createPowertoolsLogger } from './telemetry/powertools-logger.js';
 import { silentLogger, type TokenLogger } from './telemetry/telemetry.js';
 
@@ -134,6 +135,8 @@ export function scheduledRefreshHandler(
   checkTargets(targets);
   const logger = options.logger ?? createPowertoolsLogger();
   return async function scheduledRefresh(_event, context) {
+    // Its summary line carries the invocation's context, as the middleware's lines do.
+    addLambdaContext(logger, context);
     const deadline = Date.now() + context.getRemainingTimeInMillis();
     let summary: RefreshSummary;
     try {

@@ -25,6 +25,7 @@ import {
 import { fakeFetch, json } from '../support/fake-fetch.js';
 import { rejectionOf } from '../support/rejection-of.js';
 import { testSecret } from '../support/test-secrets.js';
+import { capturePrinted, parsed } from './capture-output.js';
 import { RecordingLogger, START, World } from './token-manager-harness.js';
 
 const NOW_SECONDS = Math.floor(START / 1000);
@@ -347,5 +348,31 @@ describe('scheduledRefreshHandler', () => {
     );
 
     await expect(handler({}, context)).resolves.toMatchObject({ counts: { deferred: 1, failed: 0 } });
+  });
+});
+
+describe('scheduledRefreshHandler log lines', () => {
+  it("carry the invocation's Lambda context on the summary line of its own logger", async () => {
+    const fresh: RefreshTarget = {
+      tokenType: 'a',
+      refreshIfDue: async () => ({ outcome: 'fresh', version: 1, expiresAt: START }),
+    };
+    const handler = scheduledRefreshHandler([fresh]);
+    const context = {
+      awsRequestId: 'refresh-request-1',
+      functionName: 'token-refresher',
+      functionVersion: '$LATEST',
+      invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:token-refresher',
+      memoryLimitInMB: '128',
+      getRemainingTimeInMillis: () => 30_000,
+    };
+
+    const { stdout } = await capturePrinted(() => handler({}, context));
+
+    const summaryLine = parsed(stdout).find((line) => line.message === SCHEDULED_REFRESH_MESSAGE);
+    expect(summaryLine).toMatchObject({
+      function_request_id: 'refresh-request-1',
+      function_name: 'token-refresher',
+    });
   });
 });
