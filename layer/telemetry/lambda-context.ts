@@ -7,7 +7,7 @@
  * Only a logger the library created (the default of `createPowertoolsLogger`, hence of
  * `SharedToken`, `TenantTokens` and the middleware) is changed. A logger you pass is yours: the
  * library never adds keys to it; attach Powertools' `injectLambdaContext(logger)` yourself, as
- * for the rest of your function's lines (README, Telemetry).
+ * for the rest of your function's lines (docs/telemetry.md).
  */
 import type { TokenLogger } from './telemetry.js';
 
