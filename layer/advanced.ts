@@ -12,7 +12,7 @@ export {
 } from './crypto/kms-cipher.js';
 export type { KmsClientLike, KmsClientOptions } from './crypto/kms-data-keys.js';
 export { KMS_ENVELOPE_VERSION } from './crypto/kms-envelope.js';
-export { MIN_SALT_LENGTH, SaltCipher, type SaltCipherOptions } from './crypto/salt-cipher.js';
+export { MIN_KEY_LENGTH, MIN_SALT_LENGTH, SaltCipher, type SaltCipherOptions } from './crypto/salt-cipher.js';
 export type { DeadlineReason } from './errors/error-classes.js';
 export { REFRESH_TOKEN_EXPIRED_MESSAGE } from './lease/lease-holder.js';
 export type { DeferReason } from './lease/refresh-outcome.js';
@@ -37,7 +37,7 @@ export { RATE_LIMIT_CODES } from './rejection.js';
 export type { RemainingTime } from './scheduled-refresh.js';
 export { SCHEDULED_REFRESH_MESSAGE } from './scheduled-refresh.js';
 export { ProviderSecret, parseProviderSecret } from './secret/provider-secret.js';
-export { validateSecretName } from './secret/secret-name.js';
+export { checkSecretNameConvention, validateSecretName } from './secret/secret-name.js';
 export {
   DEFAULT_SECRET_CACHE_EXPIRY_MS,
   type SecretSource,

@@ -45,7 +45,7 @@ export class OAuth2RefreshTokenProvider extends OAuth2Client {
     const stored = typeof request.refreshToken === 'string' && request.refreshToken !== '';
     if (!stored && request.refreshTokenUndecryptable === true) {
       throw new TokenRefreshError(
-        `The refresh token stored for "${tokenType}" cannot be decrypted (its salt or key is gone), and sending ` +
+        `The refresh token stored for "${tokenType}" cannot be decrypted (the key it was written under is gone from the secret, or the KMS key is), and sending ` +
           'the bootstrap refresh token from the secret instead could be a replay of a token rotated away ' +
           `long ago: put a new refresh token in the secret and delete the item of "${tokenType}"`,
         tokenType,

@@ -238,7 +238,7 @@ lambda-shared-token simulator (${report.engine}, handlers through ${ENTRY_WORDS[
             .map(([name, count]) => `${name} ${count}`)
             .join(', ') || 'none'
         })`
-      : "the secret's salt"
+      : "the secret's key"
   }
   Powertools metrics: ${Object.entries(report.metrics)
     .map(([name, total]) => `${name} ${total}`)
