@@ -1,5 +1,6 @@
-# The zip holds nodejs/node_modules/lambda-shared-token/ and its dependencies but no @aws-sdk/*:
-# the runtime's SDK is used, and a partial SDK copy under /opt would shadow it.
+# The zip holds nodejs/node_modules/lambda-shared-token/ with Middy and Powertools bundled in, but
+# no @aws-sdk/*: the runtime's SDK is used, and a partial SDK copy under /opt would shadow it.
+# This resource is the one publish step of examples/DEPLOY.md: nothing else publishes the zip.
 resource "aws_lambda_layer_version" "shared_token" {
   layer_name       = "${local.name}-lambda-shared-token"
   description      = "lambda-shared-token: one shared OAuth access token per provider (DynamoDB lease, Middy middleware)"

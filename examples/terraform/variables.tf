@@ -59,15 +59,17 @@ variable "layer_zip_path" {
   }
 }
 
+# nodejs24.x is not in the default: hashicorp/aws accepts it from 6.19.0 on, and versions.tf
+# allows 5.x, whose plan refuses it. With the provider at 6.19.0 or later, add it here.
 variable "layer_compatible_runtimes" {
-  description = "Runtimes the layer is published for. The layer is ESM for Node 20 and later and relies on the runtime's AWS SDK v3."
+  description = "Runtimes the layer is published for. The layer is ESM for Node 20 and later and relies on the runtime's AWS SDK v3. nodejs24.x needs hashicorp/aws >= 6.19.0."
   type        = list(string)
   default     = ["nodejs20.x", "nodejs22.x"]
   nullable    = false
 
   validation {
-    condition     = length(var.layer_compatible_runtimes) > 0 && alltrue([for runtime in var.layer_compatible_runtimes : contains(["nodejs20.x", "nodejs22.x"], runtime)])
-    error_message = "layer_compatible_runtimes must be a non-empty subset of [\"nodejs20.x\", \"nodejs22.x\"]."
+    condition     = length(var.layer_compatible_runtimes) > 0 && alltrue([for runtime in var.layer_compatible_runtimes : contains(["nodejs20.x", "nodejs22.x", "nodejs24.x"], runtime)])
+    error_message = "layer_compatible_runtimes must be a non-empty subset of [\"nodejs20.x\", \"nodejs22.x\", \"nodejs24.x\"]."
   }
 }
 
