@@ -12,6 +12,7 @@ import {
 import { aSecretCacheExpiry, secretCacheExpiryMs } from '../layer/secret/secret-cache-expiry.js';
 import { validateSecretName } from '../layer/secret/secret-name.js';
 import { SHARED_TOKEN_OPTIONS, SharedToken, type SharedTokenOptions } from '../layer/shared-token.js';
+import { addLambdaContext } from '../layer/telemetry/lambda-context.js';
 import { createPowertoolsLogger } from '../layer/telemetry/powertools-logger.js';
 import { type Clock, systemClock } from '../layer/time/clock.js';
 import { MiddySecretSource } from './middy-secret-source.js';
@@ -143,6 +144,8 @@ export function sharedToken(options: SharedTokenMiddlewareOptions): SharedTokenM
   };
 
   const sharedTokenMiddlewareBefore = async (request: MiddyRequest): Promise<void> => {
+    // The library's own logger carries this invocation's context, as injectLambdaContext gives a user's.
+    addLambdaContext(logger, request.context);
     const deadline = deadlineOf(request.context, clock);
     // The secret is awaited inside getToken, bounded by the invocation's deadline.
     await secrets.prime(request);

@@ -33,6 +33,7 @@ import {
   uniqueNames,
 } from '../support/entry-points.js';
 import { MemoryTokenStore } from '../support/memory-token-store.js';
+import { capturePrinted, parsed } from './capture-output.js';
 
 let secrets: LocalSecretsManager;
 beforeAll(async () => {
@@ -228,6 +229,20 @@ describe('what the handler sees', () => {
     }
   });
 
+  it("puts the invocation's Lambda context on the library's own log lines (no logger passed)", async () => {
+    const { options } = optionsFor({ logger: undefined });
+    const handler = withSharedToken(async () => 'ok', options);
+    const context = lambdaContext('orders-api');
+
+    const { stdout } = await capturePrinted(() => handler({}, context));
+
+    const lines = parsed(stdout).filter((line) => line.service === 'lambda-shared-token');
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(line).toMatchObject({ function_request_id: context.awsRequestId, function_name: 'orders-api' });
+    }
+  });
+
   it('keeps the secret in request.internal, never on the context', async () => {
     const { options, secretName } = optionsFor();
     const middleware = sharedToken(options);
@@ -244,7 +259,7 @@ describe('what the handler sees', () => {
 
     const internal = (request?.internal ?? {}) as Record<string, unknown>;
     const secret = await internal[`lambda-shared-token:${secretName}`];
-    expect(secret).toMatchObject({ clientSecret: CLIENT_SECRET, salt: SALT });
+    expect(secret).toMatchObject({ clientSecret: CLIENT_SECRET, key: SALT });
     for (const rendering of [JSON.stringify(request?.context), inspect(request?.context, { depth: 5 })]) {
       expect(rendering).not.toContain(CLIENT_SECRET);
       expect(rendering).not.toContain(SALT);
