@@ -7,7 +7,7 @@ export interface InMemorySecretsManagerOptions {
   /**
    * What GetSecretValue answers, whatever secret name or ARN it is asked for: the fields of the
    * provider secret (serialised to JSON as the `SecretString`), or the `SecretString` itself.
-   * @default `{ salt: <32 random bytes, base64> }`: a key for the token's encryption, and no
+   * @default `{ key: <32 random bytes, base64> }`: the key of the token's encryption, and no
    *   provider credentials (a test that uses `staticTokenProvider` needs none)
    */
   secret?: SecretFields | string;
@@ -48,7 +48,7 @@ const GET_SECRET_VALUE = 'secretsmanager.GetSecretValue';
  * unknown operation would.
  */
 export function inMemorySecretsManager(options: InMemorySecretsManagerOptions = {}): InMemorySecretsManager {
-  const secretString = secretStringOf(options.secret ?? { salt: randomBytes(32).toString('base64') });
+  const secretString = secretStringOf(options.secret ?? { key: randomBytes(32).toString('base64') });
   let getSecretValueCalls = 0;
   const requestHandler: InMemorySecretsHandler = {
     get getSecretValueCalls() {

@@ -30,9 +30,9 @@ afterEach(() => clearSharedTokenCaches());
 
 describe('clearSharedTokenCaches', () => {
   it('drops the secret Middy keeps, so the next test fetches its own', async () => {
-    const before = inMemorySharedTokenOptions({ secret: { salt: testSecret('keyOfTestBefore') } });
+    const before = inMemorySharedTokenOptions({ secret: { key: testSecret('keyOfTestBefore') } });
     await withSharedToken(tokenOf, { ...options, ...before })({}, context);
-    const next = inMemorySharedTokenOptions({ secret: { salt: testSecret('keyOfNextTest') } });
+    const next = inMemorySharedTokenOptions({ secret: { key: testSecret('keyOfNextTest') } });
 
     clearSharedTokenCaches();
     await withSharedToken(tokenOf, { ...options, ...next })({}, context);

@@ -67,12 +67,12 @@ describe('staticTokenProvider', () => {
 describe('inMemorySecretsManager', () => {
   it('answers GetSecretValue through the SDK client, for any secret name, and counts the calls', async () => {
     const key = testSecret('key');
-    const secretsManager = inMemorySecretsManager({ secret: { salt: key } });
+    const secretsManager = inMemorySecretsManager({ secret: { key } });
     const client = new SecretsManagerClient(secretsManager);
 
     const answer = await client.send(new GetSecretValueCommand({ SecretId: SECRET_NAME }));
 
-    expect(JSON.parse(answer.SecretString ?? '')).toEqual({ salt: key });
+    expect(JSON.parse(answer.SecretString ?? '')).toEqual({ key });
     expect(answer.Name).toBe(SECRET_NAME);
     expect(secretsManager.requestHandler.getSecretValueCalls).toBe(1);
   });
@@ -83,7 +83,7 @@ describe('inMemorySecretsManager', () => {
       clientConfig: inMemorySecretsManager(),
     });
 
-    expect(await source.load()).toEqual(expect.stringContaining('"salt"'));
+    expect(await source.load()).toEqual(expect.stringContaining('"key"'));
   });
 
   it('refuses a secret that is neither fields nor a JSON string', () => {
@@ -118,7 +118,7 @@ describe('inMemorySharedTokenOptions', () => {
   });
 
   it('gives handlers that share a store one token: one provider call for two of them', async () => {
-    const secret = { salt: testSecret('sharedKey') };
+    const secret = { key: testSecret('sharedKey') };
     const first = inMemorySharedTokenOptions({ secret });
     const second = { ...inMemorySharedTokenOptions({ secret }), store: first.store };
     const options = { tokenType: 'fakes', secretName: SECRET_NAME, provider: staticTokenProvider() };
