@@ -36,10 +36,10 @@ bench: build
 	$(NODE_QUIET) .build/scripts/bench/bench.js $(if $(QUICK),--quick) $(ARGS)
 
 # `make chaos`: every fault scenario against the local stack, many containers each (about
-# 5 minutes); prints the table, writes it into the README, exits 1 when a row fails.
+# 5 minutes); prints the table, writes it into docs/chaos.md, exits 1 when a row fails.
 CHAOS := $(NODE_QUIET) .build/scripts/chaos/chaos.js
 chaos: build
-	$(CHAOS) --readme README.md $(ARGS)
+	$(CHAOS) --readme docs/chaos.md $(ARGS)
 
 lint: $(NPM_INSTALL_STAMP)
 	npx biome check
@@ -47,7 +47,7 @@ lint: $(NPM_INSTALL_STAMP)
 typecheck: $(NPM_INSTALL_STAMP)
 	npx tsc --noEmit -p tsconfig.json
 
-# The chaos matrix, without touching the README (that is `make chaos`); then Jest.
+# The chaos matrix, without touching docs/chaos.md (that is `make chaos`); then Jest.
 # JEST_ARGS lets .ci/run ask for Jest's JSON results; a plain `make test` needs none.
 test: lint typecheck build terraform-check
 	$(CHAOS)

@@ -158,7 +158,7 @@ variable "alarm_topic_arn" {
 }
 
 variable "metric_namespace" {
-  description = "CloudWatch namespace of the layer's metrics (its `namespace` option)."
+  description = "CloudWatch namespace of the layer's metrics (its `namespace` option, or the functions' POWERTOOLS_METRICS_NAMESPACE); must equal it."
   type        = string
   default     = "SharedToken"
   nullable    = false
