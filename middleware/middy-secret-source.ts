@@ -33,6 +33,18 @@ export interface MiddySecretSourceOptions {
   clock?: Clock | undefined;
 }
 
+/** The sources whose background refresh is armed: what {@link stopSecretRefreshes} ends. */
+const armedSources = new Set<MiddySecretSource>();
+
+/**
+ * Stops every background refresh of a secret armed in this process (a finite
+ * `secretCacheExpiry`), so none fires in a later test; the next invocation fetches as usual.
+ * `clearSharedTokenCaches` of `lambda-shared-token/testing` calls it.
+ */
+export function stopSecretRefreshes(): void {
+  for (const source of armedSources) source.stopRefresh();
+}
+
 /**
  * The provider secret through `@middy/secrets-manager`: fetched once per `cacheExpiry`, the
  * fetch shared by concurrent invocations (Middy caches the promise), kept in `request.internal`
@@ -208,9 +220,18 @@ export class MiddySecretSource implements SecretSource {
     this.refreshTimer = setTimeout(() => this.refreshInBackground(fetch), delay);
     // Middy 6's timer kept the process alive; a refresh nobody waits for has no reason to.
     this.refreshTimer.unref();
+    armedSources.add(this);
+  }
+
+  /** Ends the armed background refresh, if any; the next load fetches as usual. See {@link stopSecretRefreshes}. */
+  stopRefresh(): void {
+    clearTimeout(this.refreshTimer);
+    this.refreshTimer = undefined;
+    armedSources.delete(this);
   }
 
   private refreshInBackground(fetch: SecretFetch): void {
+    armedSources.delete(this);
     // Replaced meanwhile (a forced load, another source): the new fetch armed its own refresh.
     if (this.current !== fetch) return;
     // A timer may fire just before the clock reaches the expiry, when the value is still fresh.

@@ -1,5 +1,6 @@
 import { clearCache } from '@middy/util';
 import type { SharedToken } from '../layer/shared-token.js';
+import { stopSecretRefreshes } from '../middleware/middy-secret-source.js';
 
 /** Anything that holds a SharedToken: a handler from `withSharedToken`, a `sharedToken()` middleware. */
 export interface HoldsSharedToken {
@@ -14,10 +15,13 @@ export interface HoldsSharedToken {
  *   '@middy/util'` never reaches. It drops the provider secret Middy keeps for the container's life
  *   (the next test fetches its own) and stops every refresh timer Middy started. Like Middy's own
  *   `clearCache()`, it clears every key of that copy.
+ * - The middleware's own background refresh of the secret (a finite `secretCacheExpiry`): its
+ *   unref'd timer keeps no process alive, but could fire during a later test.
  * - The token each of `handlers` holds in memory (`handler.sharedToken.clearCache()`): the next
  *   invocation reads the store again. A handler built anew for each test holds nothing to clear.
  */
 export function clearSharedTokenCaches(...handlers: HoldsSharedToken[]): void {
   clearCache();
+  stopSecretRefreshes();
   for (const handler of handlers) handler.sharedToken.clearCache();
 }

@@ -77,6 +77,29 @@ describe('clearSharedTokenCaches', () => {
   });
 });
 
+describe("clearSharedTokenCaches and the middleware's own refresh of the secret", () => {
+  it('stops the background refresh a finite secretCacheExpiry armed, so it cannot fire in a later test', async () => {
+    // Fake timers count every timer, unref'd ones too; promises and I/O callbacks still run.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    try {
+      const fakes = { ...inMemorySharedTokenOptions(), secretCacheExpiry: 300_000 };
+      const handler = withSharedToken(tokenOf, { ...options, ...fakes });
+      await handler({}, context);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(jest.getTimerCount()).toBe(1);
+
+      clearSharedTokenCaches();
+
+      expect(jest.getTimerCount()).toBe(0);
+      jest.advanceTimersByTime(600_000);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(fakes.awsClientOptions.requestHandler.getSecretValueCalls).toBe(1);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
+
 describe('a handler tested with inMemorySharedTokenOptions', () => {
   it('leaves no timer that keeps the process alive', async () => {
     const baseline = liveTimers();
