@@ -35,7 +35,7 @@ const MAX_REMEMBERED_RELOADS = 64;
  * changes. `cipher` and `provider` are stable objects the TokenManager keeps; they delegate
  * to whatever the current secret gives.
  *
- * Two failures mean "this container's copy of the secret may be old" (README, "The secret"),
+ * Two failures mean "this container's copy of the secret may be old" (docs/secret.md),
  * and each forces one fresh fetch of the secret before it counts:
  * - an envelope under a key id the cipher does not hold: another container already writes
  *   under a newly added key. Without the fetch this container would treat a good token as

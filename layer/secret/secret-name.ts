@@ -3,7 +3,7 @@
  * would refuse is refused here, at creation, with what is wrong and never the name itself: a key
  * or a credential pasted in its place is made of the same characters.
  *
- * The seeds' convention, `/{env}/{service}/{secret-type}/{name}` (README "The secret"), is a
+ * The seeds' convention, `/{env}/{service}/{secret-type}/{name}` (docs/secret.md), is a
  * recommendation: `checkSecretNameConvention` checks it for those who want it checked.
  */
 import { ConfigurationError } from '../errors/error-classes.js';

@@ -31,7 +31,7 @@ export const MetricName = {
   RefreshCutShort: 'RefreshCutShort',
   /**
    * The provider rotated the refresh token and the new one could not be stored (the commit failed
-   * for good, or the lease was lost): the next refresh sends the old one. Alarm on it (README).
+   * for good, or the lease was lost): the next refresh sends the old one. Alarm on it (docs/telemetry.md).
    */
   RotatedRefreshTokenLost: 'RotatedRefreshTokenLost',
   /** The provider refused the refresh token (invalid_grant): a person must replace it. */

@@ -1,5 +1,5 @@
 /**
- * The dependencies go one way (README, Layout): the core knows nothing of Middy or the tools, and
+ * The dependencies go one way (docs/development.md, Layout): the core knows nothing of Middy or the tools, and
  * among the tools bench, chaos and soak use the simulator, which uses the alternatives and the
  * local stack, never the other way. The testing entry point builds on the core and the adapter, and
  * nothing a function loads imports it. Read from the import statements of the checkout's files.

@@ -7,7 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from '@jest/globals';
 import { createPowertoolsLogger } from 'lambda-shared-token';
 import { addLambdaContext } from '../../layer/telemetry/lambda-context.js';
-import { capturePrinted, isolateEnvironment, parsed } from './capture-output.js';
+import { capturePrinted, isolateEnvironment, parsed } from '../support/capture-output.js';
 
 isolateEnvironment([
   'AWS_LAMBDA_INITIALIZATION_TYPE',

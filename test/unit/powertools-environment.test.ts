@@ -1,7 +1,7 @@
 /**
  * Powertools' environment variables, honoured wherever the library makes its own Logger or
  * Metrics: POWERTOOLS_SERVICE_NAME names the service of every line and EMF document, and
- * POWERTOOLS_METRICS_NAMESPACE the namespace of the metrics (README, Telemetry). The options still
+ * POWERTOOLS_METRICS_NAMESPACE the namespace of the metrics (docs/telemetry.md). The options still
  * win; `lambda-shared-token` and `SharedToken` stay the fallbacks.
  */
 import { describe, expect, it } from '@jest/globals';
@@ -9,7 +9,7 @@ import { ConfigurationError, createPowertoolsMetrics, MetricName, SharedToken } 
 import type { SecretSource } from 'lambda-shared-token/advanced';
 import { MemoryTokenStore } from '../support/memory-token-store.js';
 import { testSecret } from '../support/test-secrets.js';
-import { capturePrinted, isolateEnvironment, parsed } from './capture-output.js';
+import { capturePrinted, isolateEnvironment, parsed } from '../support/capture-output.js';
 import { START } from './token-manager-harness.js';
 
 isolateEnvironment([

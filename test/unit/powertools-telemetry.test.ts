@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import {
   ConfigurationError,
   createPowertoolsLogger,
@@ -11,6 +11,7 @@ import {
   type TokenMetrics,
 } from 'lambda-shared-token';
 import { DEFAULT_SERVICE_NAME } from 'lambda-shared-token/advanced';
+import { capturePrintedSync, isolateEnvironment } from '../support/capture-output.js';
 
 /** One EMF document as Powertools prints it. */
 interface EmfDocument {
@@ -24,41 +25,6 @@ interface EmfDocument {
   };
   [key: string]: unknown;
 }
-
-interface Captured<T> {
-  result: T;
-  stdout: string[];
-  stderr: string[];
-}
-
-/** Runs `action` with stdout and stderr captured, one entry per line. Synchronous on purpose. */
-function capture<T>(action: () => T): Captured<T> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const into = (sink: string[]) => (chunk: unknown) => {
-    sink.push(String(chunk));
-    return true;
-  };
-  const stdout = jest
-    .spyOn(process.stdout, 'write')
-    .mockImplementation(into(out) as typeof process.stdout.write);
-  const stderr = jest
-    .spyOn(process.stderr, 'write')
-    .mockImplementation(into(err) as typeof process.stderr.write);
-  try {
-    const result = action();
-    return { result, stdout: lines(out), stderr: lines(err) };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-}
-
-const lines = (chunks: string[]): string[] =>
-  chunks
-    .join('')
-    .split('\n')
-    .filter((line) => line !== '');
 
 const emf = (stdout: string[]): EmfDocument[] =>
   stdout.map((line) => JSON.parse(line) as EmfDocument).filter((document) => document._aws !== undefined);
@@ -78,32 +44,19 @@ function total(documents: EmfDocument[], name: string, tokenType: string): numbe
   return sum;
 }
 
-const POWERTOOLS_ENV = [
+isolateEnvironment([
   'POWERTOOLS_DEV',
   'POWERTOOLS_SERVICE_NAME',
   'POWERTOOLS_METRICS_NAMESPACE',
   'POWERTOOLS_METRICS_DISABLED',
   'POWERTOOLS_LOG_LEVEL',
   'AWS_LAMBDA_LOG_LEVEL',
-];
-let savedEnv: Record<string, string | undefined>;
-
-beforeEach(() => {
-  savedEnv = Object.fromEntries(POWERTOOLS_ENV.map((key) => [key, process.env[key]]));
-  for (const key of POWERTOOLS_ENV) delete process.env[key];
-});
-
-afterEach(() => {
-  for (const [key, value] of Object.entries(savedEnv)) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
-});
+]);
 
 describe('createPowertoolsMetrics: the EMF it prints', () => {
   it('prints one EMF line on stdout in namespace SharedToken with the dimension set [tokenType]', () => {
     const metrics = createPowertoolsMetrics();
-    const { stdout, stderr } = capture(() => {
+    const { stdout, stderr } = capturePrintedSync(() => {
       metrics.record(MetricName.TokenRefreshed, 1, 'salesforce');
       metrics.flush();
     });
@@ -120,7 +73,7 @@ describe('createPowertoolsMetrics: the EMF it prints', () => {
 
   it('gives every metric its unit: Count, and Milliseconds for LockWaitMs', () => {
     const metrics = createPowertoolsMetrics();
-    const { stdout } = capture(() => {
+    const { stdout } = capturePrintedSync(() => {
       for (const name of Object.values(MetricName))
         metrics.record(name, name === 'LockWaitMs' ? 1_234.5 : 1, 'sf');
       metrics.flush();
@@ -138,7 +91,7 @@ describe('createPowertoolsMetrics: the EMF it prints', () => {
 
   it('prints one document per tokenType, each with its own values', () => {
     const metrics = createPowertoolsMetrics();
-    const { stdout } = capture(() => {
+    const { stdout } = capturePrintedSync(() => {
       metrics.record(MetricName.TokenCacheHit, 1, 'salesforce');
       metrics.record(MetricName.TokenCacheHit, 1, 'webex');
       metrics.record(MetricName.TokenCacheHit, 1, 'salesforce');
@@ -161,7 +114,7 @@ describe('createPowertoolsMetrics: the EMF it prints', () => {
   it('totals exactly N for N records, and N durations across the documents Powertools splits at 100 values', () => {
     const metrics = createPowertoolsMetrics();
     const records = 250;
-    const { stdout } = capture(() => {
+    const { stdout } = capturePrintedSync(() => {
       for (let i = 0; i < records; i += 1) metrics.record(MetricName.TokenCacheHit, 1, 'salesforce');
       for (let i = 0; i < 7; i += 1) metrics.record(MetricName.TokenRefreshed, 1, 'webex');
       for (let i = 0; i < records; i += 1) metrics.record(MetricName.LockWaitMs, 2, 'salesforce');
@@ -177,20 +130,20 @@ describe('createPowertoolsMetrics: the EMF it prints', () => {
 
   it('prints nothing, on either stream, when flushed with nothing recorded', () => {
     const metrics = createPowertoolsMetrics();
-    const { stdout, stderr } = capture(() => metrics.flush());
+    const { stdout, stderr } = capturePrintedSync(() => metrics.flush());
     expect(stdout).toEqual([]);
     expect(stderr).toEqual([]);
   });
 
   it('prints nothing on a second flush: the first emptied the buffer', () => {
     const metrics = createPowertoolsMetrics();
-    const first = capture(() => {
+    const first = capturePrintedSync(() => {
       metrics.record(MetricName.TokenStoreRead, 1, 'salesforce');
       metrics.record(MetricName.TokenStoreRead, 1, 'webex');
       metrics.flush();
     });
     expect(emf(first.stdout)).toHaveLength(2);
-    const second = capture(() => metrics.flush());
+    const second = capturePrintedSync(() => metrics.flush());
     expect(second.stdout).toEqual([]);
     expect(second.stderr).toEqual([]);
   });
@@ -198,7 +151,7 @@ describe('createPowertoolsMetrics: the EMF it prints', () => {
   it('holds cache hits alone back at a flush, so a warm invocation prints nothing', () => {
     let now = Date.UTC(2026, 10, 22, 12);
     const metrics = createPowertoolsMetrics({ clock: { now: () => now } });
-    const warm = capture(() => {
+    const warm = capturePrintedSync(() => {
       for (let i = 0; i < 3; i += 1) {
         metrics.record(MetricName.TokenCacheHit, 1, 'salesforce');
         metrics.flush();
@@ -208,7 +161,7 @@ describe('createPowertoolsMetrics: the EMF it prints', () => {
     expect(warm.stdout).toEqual([]);
 
     now += 60_000;
-    const due = capture(() => {
+    const due = capturePrintedSync(() => {
       metrics.record(MetricName.TokenCacheHit, 1, 'salesforce');
       metrics.flush();
     });
@@ -217,7 +170,7 @@ describe('createPowertoolsMetrics: the EMF it prints', () => {
 
   it('publishes held-back cache hits with the next eventful flush', () => {
     const metrics = createPowertoolsMetrics({ clock: { now: () => Date.UTC(2026, 10, 22, 12) } });
-    const { stdout } = capture(() => {
+    const { stdout } = capturePrintedSync(() => {
       metrics.record(MetricName.TokenCacheHit, 1, 'salesforce');
       metrics.flush();
       metrics.record(MetricName.TokenCacheHit, 1, 'salesforce');
@@ -232,7 +185,7 @@ describe('createPowertoolsMetrics: the EMF it prints', () => {
 
   it('publishes cache hits at every flush with cacheHitFlushIntervalMs 0', () => {
     const metrics = createPowertoolsMetrics({ cacheHitFlushIntervalMs: 0 });
-    const { stdout } = capture(() => {
+    const { stdout } = capturePrintedSync(() => {
       metrics.record(MetricName.TokenCacheHit, 1, 'salesforce');
       metrics.flush();
     });
@@ -247,13 +200,13 @@ describe('createPowertoolsMetrics: the EMF it prints', () => {
 
   it('prints nothing before flush()', () => {
     const metrics = createPowertoolsMetrics();
-    const { stdout } = capture(() => metrics.record(MetricName.TokenCacheHit, 1, 'salesforce'));
+    const { stdout } = capturePrintedSync(() => metrics.record(MetricName.TokenCacheHit, 1, 'salesforce'));
     expect(stdout).toEqual([]);
   });
 
   it('writes the service as metadata, not as a dimension: lambda-shared-token by default', () => {
     const metrics = createPowertoolsMetrics();
-    const { stdout } = capture(() => {
+    const { stdout } = capturePrintedSync(() => {
       metrics.record(MetricName.TokenRefreshed, 1, 'salesforce');
       metrics.flush();
     });
@@ -266,7 +219,7 @@ describe('createPowertoolsMetrics: the EMF it prints', () => {
     process.env.POWERTOOLS_SERVICE_NAME = 'orders-from-env';
     const fromEnv = createPowertoolsMetrics();
     const fromOption = createPowertoolsMetrics({ serviceName: 'orders-api' });
-    const { stdout } = capture(() => {
+    const { stdout } = capturePrintedSync(() => {
       fromEnv.record(MetricName.TokenRefreshed, 1, 'salesforce');
       fromEnv.flush();
       fromOption.record(MetricName.TokenRefreshed, 1, 'salesforce');
@@ -279,7 +232,7 @@ describe('createPowertoolsMetrics: the EMF it prints', () => {
     process.env.POWERTOOLS_METRICS_NAMESPACE = 'SomethingElse';
     const byDefault = createPowertoolsMetrics();
     const custom = createPowertoolsMetrics({ namespace: 'SharedTokenStaging' });
-    const { stdout } = capture(() => {
+    const { stdout } = capturePrintedSync(() => {
       byDefault.record(MetricName.LeaseLost, 1, 'salesforce');
       byDefault.flush();
       custom.record(MetricName.LeaseLost, 1, 'salesforce');
@@ -294,7 +247,7 @@ describe('createPowertoolsMetrics: the EMF it prints', () => {
   it('prints nothing when Powertools metrics are disabled by POWERTOOLS_METRICS_DISABLED', () => {
     process.env.POWERTOOLS_METRICS_DISABLED = 'true';
     const metrics = createPowertoolsMetrics();
-    const { stdout, stderr } = capture(() => {
+    const { stdout, stderr } = capturePrintedSync(() => {
       metrics.record(MetricName.TokenCacheHit, 1, 'salesforce');
       metrics.flush();
     });
@@ -326,7 +279,7 @@ describe('createPowertoolsMetrics: bad data points', () => {
   ])('drops %s without throwing, prints nothing and tells the logger', (_label, name, value, tokenType) => {
     warnings.length = 0;
     const metrics = createPowertoolsMetrics({ logger });
-    const { stdout, stderr } = capture(() => {
+    const { stdout, stderr } = capturePrintedSync(() => {
       metrics.record(name as MetricName, value as number, tokenType as string);
       metrics.flush();
     });
@@ -344,7 +297,7 @@ describe('createPowertoolsMetrics: an injected Metrics instance', () => {
       defaultDimensions: { stage: 'prod' },
     });
     const metrics = createPowertoolsMetrics({ metrics: injected });
-    const recorded = capture(() => {
+    const recorded = capturePrintedSync(() => {
       metrics.record(MetricName.ProviderRejected, 1, 'salesforce');
       metrics.record(MetricName.ProviderRejected, 1, 'webex');
     });
@@ -360,13 +313,13 @@ describe('createPowertoolsMetrics: an injected Metrics instance', () => {
       expect(document.service).toBe('orders');
     }
     expect(documents.map((document) => document.tokenType)).toEqual(['salesforce', 'webex']);
-    expect(capture(() => metrics.flush()).stdout).toEqual([]);
+    expect(capturePrintedSync(() => metrics.flush()).stdout).toEqual([]);
   });
 
   it('leaves the injected buffer to its owner: our data points never join it', () => {
     const injected = new Metrics({ namespace: 'OrdersApp', serviceName: 'orders' });
     const metrics = createPowertoolsMetrics({ metrics: injected });
-    const { stdout } = capture(() => {
+    const { stdout } = capturePrintedSync(() => {
       injected.addMetric('OrderPlaced', 'Count', 1);
       metrics.record(MetricName.TokenCacheHit, 1, 'salesforce');
       injected.publishStoredMetrics();
@@ -416,7 +369,7 @@ describe('createPowertoolsLogger', () => {
 
   it('prints INFO as one JSON line on stdout with the service, message and attributes', () => {
     const logger = createPowertoolsLogger();
-    const { stdout, stderr } = capture(() =>
+    const { stdout, stderr } = capturePrintedSync(() =>
       logger.info('token refreshed', { tokenType: 'salesforce', version: 7 }),
     );
     expect(stderr).toEqual([]);
@@ -432,7 +385,7 @@ describe('createPowertoolsLogger', () => {
 
   it('prints WARN and ERROR on stderr', () => {
     const logger = createPowertoolsLogger();
-    const { stdout, stderr } = capture(() => {
+    const { stdout, stderr } = capturePrintedSync(() => {
       logger.warn('lease taken over', { tokenType: 'salesforce' });
       logger.error('refresh failed');
     });
@@ -441,15 +394,17 @@ describe('createPowertoolsLogger', () => {
   });
 
   it('skips DEBUG at the default level and prints it at logLevel DEBUG', () => {
-    const quiet = capture(() => createPowertoolsLogger().debug('hidden'));
-    const verbose = capture(() => createPowertoolsLogger({ logLevel: 'DEBUG' }).debug('shown', { a: 1 }));
+    const quiet = capturePrintedSync(() => createPowertoolsLogger().debug('hidden'));
+    const verbose = capturePrintedSync(() =>
+      createPowertoolsLogger({ logLevel: 'DEBUG' }).debug('shown', { a: 1 }),
+    );
     expect(quiet.stdout).toEqual([]);
     expect(JSON.parse(verbose.stdout[0]!)).toMatchObject({ level: 'DEBUG', message: 'shown', a: 1 });
   });
 
   it('takes the service from POWERTOOLS_SERVICE_NAME, and the serviceName option over it', () => {
     process.env.POWERTOOLS_SERVICE_NAME = 'orders-from-env';
-    const { stdout } = capture(() => {
+    const { stdout } = capturePrintedSync(() => {
       createPowertoolsLogger().info('a');
       createPowertoolsLogger({ serviceName: 'orders-api' }).info('b');
     });
@@ -458,7 +413,7 @@ describe('createPowertoolsLogger', () => {
 
   it('writes through an injected Logger as it is', () => {
     const injected = new Logger({ serviceName: 'orders', persistentKeys: { stage: 'prod' } });
-    const { stdout } = capture(() =>
+    const { stdout } = capturePrintedSync(() =>
       createPowertoolsLogger({ logger: injected }).info('hello', { tokenType: 'sf' }),
     );
     expect(JSON.parse(stdout[0]!)).toMatchObject({ service: 'orders', stage: 'prod', tokenType: 'sf' });

@@ -25,7 +25,7 @@ import {
 import { fakeFetch, json } from '../support/fake-fetch.js';
 import { rejectionOf } from '../support/rejection-of.js';
 import { testSecret } from '../support/test-secrets.js';
-import { capturePrinted, parsed } from './capture-output.js';
+import { capturePrinted, parsed } from '../support/capture-output.js';
 import { RecordingLogger, START, World } from './token-manager-harness.js';
 
 const NOW_SECONDS = Math.floor(START / 1000);

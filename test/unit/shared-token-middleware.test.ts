@@ -33,7 +33,7 @@ import {
   uniqueNames,
 } from '../support/entry-points.js';
 import { MemoryTokenStore } from '../support/memory-token-store.js';
-import { capturePrinted, parsed } from './capture-output.js';
+import { capturePrinted, parsed } from '../support/capture-output.js';
 
 let secrets: LocalSecretsManager;
 beforeAll(async () => {

@@ -11,6 +11,27 @@ export interface Printed {
 
 /** Runs `action` (and awaits it) with both streams captured; restores them even when it throws. */
 export async function capturePrinted(action: () => unknown): Promise<Printed> {
+  const capture = startCapture();
+  try {
+    await action();
+    return capture.printed();
+  } finally {
+    capture.stop();
+  }
+}
+
+/** {@link capturePrinted} for synchronous code, with `action`'s result. */
+export function capturePrintedSync<T>(action: () => T): Printed & { result: T } {
+  const capture = startCapture();
+  try {
+    const result = action();
+    return { result, ...capture.printed() };
+  } finally {
+    capture.stop();
+  }
+}
+
+function startCapture(): { printed(): Printed; stop(): void } {
   const out: string[] = [];
   const err: string[] = [];
   const into = (sink: string[]) => (chunk: unknown) => {
@@ -23,13 +44,13 @@ export async function capturePrinted(action: () => unknown): Promise<Printed> {
   const stderr = jest
     .spyOn(process.stderr, 'write')
     .mockImplementation(into(err) as typeof process.stderr.write);
-  try {
-    await action();
-    return { stdout: lines(out), stderr: lines(err) };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
+  return {
+    printed: () => ({ stdout: lines(out), stderr: lines(err) }),
+    stop: () => {
+      stdout.mockRestore();
+      stderr.mockRestore();
+    },
+  };
 }
 
 const lines = (chunks: string[]): string[] =>
