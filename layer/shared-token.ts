@@ -35,8 +35,8 @@ export interface SharedTokenOptions
   extends Omit<TokenManagerOptions, 'store' | 'cipher' | 'provider' | 'logger' | 'metrics'> {
   /**
    * Name or ARN of the Secrets Manager secret holding the provider credentials and `key` (or
-   * `keys`, current first, while rotating). Any name Secrets Manager accepts; README "The
-   * secret" recommends `/{env}/{service}/{secret-type}/{name}` (`checkSecretNameConvention`).
+   * `keys`, current first, while rotating). Any name Secrets Manager accepts; docs/secret.md
+   * recommends `/{env}/{service}/{secret-type}/{name}` (`checkSecretNameConvention`).
    */
   secretName: string;
   /** Builds the provider from the secret: `oauth2ClientCredentials(...)`, `salesforce(...)`, `functionProvider(...)`. */
