@@ -7,9 +7,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigurationError, createPowertoolsMetrics, MetricName, SharedToken } from 'lambda-shared-token';
 import type { SecretSource } from 'lambda-shared-token/advanced';
+import { capturePrinted, isolateEnvironment, parsed } from '../support/capture-output.js';
 import { MemoryTokenStore } from '../support/memory-token-store.js';
 import { testSecret } from '../support/test-secrets.js';
-import { capturePrinted, isolateEnvironment, parsed } from '../support/capture-output.js';
 import { START } from './token-manager-harness.js';
 
 isolateEnvironment([

@@ -22,10 +22,10 @@ import {
   REFRESH_TOKEN_EXPIRED_MESSAGE,
   SCHEDULED_REFRESH_MESSAGE,
 } from 'lambda-shared-token/advanced';
+import { capturePrinted, parsed } from '../support/capture-output.js';
 import { fakeFetch, json } from '../support/fake-fetch.js';
 import { rejectionOf } from '../support/rejection-of.js';
 import { testSecret } from '../support/test-secrets.js';
-import { capturePrinted, parsed } from '../support/capture-output.js';
 import { RecordingLogger, START, World } from './token-manager-harness.js';
 
 const NOW_SECONDS = Math.floor(START / 1000);

@@ -21,6 +21,7 @@ import {
 import { type SharedTokenMiddlewareOptions, sharedToken } from '../../middleware/shared-token-middleware.js';
 import { withSharedToken } from '../../middleware/with-shared-token.js';
 import { type LocalSecretsManager, startSecretsManager } from '../../scripts/local-stack/index.js';
+import { capturePrinted, parsed } from '../support/capture-output.js';
 import {
   CLIENT_SECRET,
   FAKE_CREDENTIALS,
@@ -33,7 +34,6 @@ import {
   uniqueNames,
 } from '../support/entry-points.js';
 import { MemoryTokenStore } from '../support/memory-token-store.js';
-import { capturePrinted, parsed } from '../support/capture-output.js';
 
 let secrets: LocalSecretsManager;
 beforeAll(async () => {
