@@ -28,7 +28,7 @@ export interface AlternativeConfig {
   strategy: AlternativeStrategy;
   /** The local Salesforce the example queries and takes its tokens from. */
   instanceUrl: string;
-  /** The provider's credentials and salt are in this secret. */
+  /** The provider's credentials and key are in this secret. */
   secretName: string;
   tokenType: string;
   tableName: string;
@@ -68,7 +68,7 @@ async function buildSource(
   hooks: ProviderHooks,
 ): Promise<TokenSource> {
   const secret = await loadProviderSecret(config.secretName);
-  const cipher = new SaltCipher({ salts: [secret.salt] });
+  const cipher = new SaltCipher({ keys: [secret.key] });
   const provider = new SalesforceProvider({
     instanceUrl: config.instanceUrl,
     clientId: secret.clientId,

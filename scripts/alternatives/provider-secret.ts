@@ -8,10 +8,10 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 export interface ProviderSecretFields {
   clientId: string;
   clientSecret: string;
-  salt: string;
+  key: string;
 }
 
-const FIELDS = ['clientId', 'clientSecret', 'salt'] as const;
+const FIELDS = ['clientId', 'clientSecret', 'key'] as const;
 
 let cached: { secretName: string; fields: Promise<ProviderSecretFields> } | undefined;
 

@@ -33,7 +33,7 @@ export interface ContainerConfig {
   tableName: string;
   dynamoEndpoint: string;
   secretsEndpoint: string;
-  /** The provider's credentials and salt are in this secret, served by the local Secrets Manager. */
+  /** The provider's credentials and key are in this secret, served by the local Secrets Manager. */
   secretName: string;
   /** The local KMS and its key, when the handler seals tokens with `kmsCipher` (`--cipher kms`). */
   kms?: { endpoint: string; keyId: string };
