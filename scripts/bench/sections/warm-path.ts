@@ -47,7 +47,7 @@ export async function runWarmPath(context: BenchContext): Promise<BenchSection> 
         [secretName]: JSON.stringify({
           clientId: 'bench',
           clientSecret,
-          salt: randomBytes(24).toString('base64url'),
+          key: randomBytes(24).toString('base64url'),
         }),
       },
     },
