@@ -31,6 +31,7 @@ import { findProjectRoot } from '../../scripts/layer/project-root.js';
 import { readZip, type ZipEntry } from '../../scripts/layer/zip.js';
 import { CLIENT_SECRET, SALT, secretJson, useLocalWorld } from '../support/entry-points.js';
 import { scanText } from '../support/secret-scan.js';
+import { strictUserTsconfig } from '../support/typescript-user.js';
 
 const world = useLocalWorld('layer-zip-access-tokens');
 /** The package's entry points, as its package.json `exports` names them. */
@@ -322,20 +323,8 @@ export const saltLength: string = MIN_SALT_LENGTH;
 export const record: TokenRecord = { tokenType: 'salesforce', updating: false, version: 'one' };
 `;
 
-const TYPESCRIPT_USER_CONFIG = {
-  compilerOptions: {
-    target: 'ES2022',
-    module: 'NodeNext',
-    moduleResolution: 'NodeNext',
-    lib: ['ES2023'],
-    types: ['node'],
-    strict: true,
-    noEmit: true,
-    // The type packages are symlinks into this checkout: keep their paths, so that their own
-    // imports resolve in the user's node_modules, as they would in a real install.
-    preserveSymlinks: true,
-    // Every .d.ts checked, the layer's and Middy's included: an import that does not resolve is an error.
-    skipLibCheck: false,
-  },
-  include: ['src'],
-};
+const TYPESCRIPT_USER_CONFIG = strictUserTsconfig({
+  // The type packages are symlinks into this checkout: keep their paths, so that their own
+  // imports resolve in the user's node_modules, as they would in a real install.
+  preserveSymlinks: true,
+});

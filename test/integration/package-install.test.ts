@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { findProjectRoot } from '../../scripts/layer/project-root.js';
 import { CLIENT_SECRET, SALT, secretJson, useLocalWorld } from '../support/entry-points.js';
 import { scanText } from '../support/secret-scan.js';
+import { strictUserTsconfig } from '../support/typescript-user.js';
 
 const world = useLocalWorld('package-install-access-tokens');
 const projectRoot = findProjectRoot();
@@ -331,16 +332,4 @@ export const useIsTyped: number = handler.use;
 export const wrong: SharedTokenMiddlewareOptions = { ...options, tokenType: 42 };
 `;
 
-const TYPED_HANDLER_CONFIG = {
-  compilerOptions: {
-    target: 'ES2022',
-    module: 'NodeNext',
-    moduleResolution: 'NodeNext',
-    lib: ['ES2023'],
-    types: ['node'],
-    strict: true,
-    noEmit: true,
-    skipLibCheck: false,
-  },
-  include: ['src'],
-};
+const TYPED_HANDLER_CONFIG = strictUserTsconfig();

@@ -63,6 +63,16 @@ const lines = (chunks: string[]): string[] =>
 export const parsed = (printed: string[]): Record<string, unknown>[] =>
   printed.map((line) => JSON.parse(line) as Record<string, unknown>);
 
+/** What Powertools reads from the environment for its Logger and Metrics: cleared by tests of their output. */
+export const POWERTOOLS_ENVIRONMENT = [
+  'POWERTOOLS_DEV',
+  'POWERTOOLS_SERVICE_NAME',
+  'POWERTOOLS_METRICS_NAMESPACE',
+  'POWERTOOLS_METRICS_DISABLED',
+  'POWERTOOLS_LOG_LEVEL',
+  'AWS_LAMBDA_LOG_LEVEL',
+] as const;
+
 /** Saves the named environment variables before each test, clears them, and restores them after. */
 export function isolateEnvironment(names: readonly string[]): void {
   let saved: Record<string, string | undefined> = {};

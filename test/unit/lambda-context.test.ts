@@ -7,15 +7,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from '@jest/globals';
 import { createPowertoolsLogger } from 'lambda-shared-token';
 import { addLambdaContext } from '../../layer/telemetry/lambda-context.js';
-import { capturePrinted, isolateEnvironment, parsed } from '../support/capture-output.js';
+import {
+  capturePrinted,
+  isolateEnvironment,
+  POWERTOOLS_ENVIRONMENT,
+  parsed,
+} from '../support/capture-output.js';
 
-isolateEnvironment([
-  'AWS_LAMBDA_INITIALIZATION_TYPE',
-  'POWERTOOLS_DEV',
-  'POWERTOOLS_SERVICE_NAME',
-  'POWERTOOLS_LOG_LEVEL',
-  'AWS_LAMBDA_LOG_LEVEL',
-]);
+isolateEnvironment(['AWS_LAMBDA_INITIALIZATION_TYPE', ...POWERTOOLS_ENVIRONMENT]);
 
 /** The fields of a Lambda context that Powertools reads, as the runtime hands them over. */
 function lambdaContext(awsRequestId: string) {

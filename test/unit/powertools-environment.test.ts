@@ -7,19 +7,17 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigurationError, createPowertoolsMetrics, MetricName, SharedToken } from 'lambda-shared-token';
 import type { SecretSource } from 'lambda-shared-token/advanced';
-import { capturePrinted, isolateEnvironment, parsed } from '../support/capture-output.js';
+import {
+  capturePrinted,
+  isolateEnvironment,
+  POWERTOOLS_ENVIRONMENT,
+  parsed,
+} from '../support/capture-output.js';
 import { MemoryTokenStore } from '../support/memory-token-store.js';
 import { testSecret } from '../support/test-secrets.js';
 import { START } from './token-manager-harness.js';
 
-isolateEnvironment([
-  'POWERTOOLS_DEV',
-  'POWERTOOLS_SERVICE_NAME',
-  'POWERTOOLS_METRICS_NAMESPACE',
-  'POWERTOOLS_METRICS_DISABLED',
-  'POWERTOOLS_LOG_LEVEL',
-  'AWS_LAMBDA_LOG_LEVEL',
-]);
+isolateEnvironment(POWERTOOLS_ENVIRONMENT);
 
 const SECRET = JSON.stringify({ salt: testSecret('environment:salt', 'salt-') });
 const ACCESS_TOKEN = testSecret('environment:access-token', 'access-token-');

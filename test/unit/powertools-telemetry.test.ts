@@ -11,7 +11,7 @@ import {
   type TokenMetrics,
 } from 'lambda-shared-token';
 import { DEFAULT_SERVICE_NAME } from 'lambda-shared-token/advanced';
-import { capturePrintedSync, isolateEnvironment } from '../support/capture-output.js';
+import { capturePrintedSync, isolateEnvironment, POWERTOOLS_ENVIRONMENT } from '../support/capture-output.js';
 
 /** One EMF document as Powertools prints it. */
 interface EmfDocument {
@@ -44,14 +44,7 @@ function total(documents: EmfDocument[], name: string, tokenType: string): numbe
   return sum;
 }
 
-isolateEnvironment([
-  'POWERTOOLS_DEV',
-  'POWERTOOLS_SERVICE_NAME',
-  'POWERTOOLS_METRICS_NAMESPACE',
-  'POWERTOOLS_METRICS_DISABLED',
-  'POWERTOOLS_LOG_LEVEL',
-  'AWS_LAMBDA_LOG_LEVEL',
-]);
+isolateEnvironment(POWERTOOLS_ENVIRONMENT);
 
 describe('createPowertoolsMetrics: the EMF it prints', () => {
   it('prints one EMF line on stdout in namespace SharedToken with the dimension set [tokenType]', () => {
