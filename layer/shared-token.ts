@@ -18,7 +18,7 @@ import {
 import type { ProviderFactory } from './providers/token-provider.js';
 import { isTokenRejection, type RejectionPredicate } from './rejection.js';
 import { type CipherFactory, SecretBinding } from './secret/secret-binding.js';
-import { aSecretCacheExpiry } from './secret/secret-cache-expiry.js';
+import { aSecretCacheExpiry, refuseExpiryWithOwnSource } from './secret/secret-cache-expiry.js';
 import { validateSecretName } from './secret/secret-name.js';
 import { type SecretSource, SecretsManagerSource } from './secret/secret-source.js';
 import { aTableName, readEnvironment } from './store/table-environment.js';
@@ -156,11 +156,7 @@ export class SharedToken {
       ...managerOptions
     } = options;
     validateSecretName(secretName);
-    if (secrets !== undefined && secretCacheExpiry !== undefined) {
-      throw new ConfigurationError(
-        'SharedToken options "secretCacheExpiry" and "secrets" exclude each other: a secret source of your own keeps its own cache',
-      );
-    }
+    refuseExpiryWithOwnSource('SharedToken', { secrets, secretCacheExpiry });
     this.secretName = secretName;
     this.logger = logger ?? createPowertoolsLogger();
     this.metrics = metrics ?? createPowertoolsMetrics();

@@ -5,6 +5,7 @@
  * the secret for the container's life; 1 to 999 is refused as probably seconds (a cache of five
  * minutes written `300` would last 300 ms and ask Secrets Manager on almost every invocation).
  */
+import { ConfigurationError } from '../errors/error-classes.js';
 import type { OptionRule } from '../options/option-rules.js';
 
 /** @default of every secret cache expiry: 5 minutes. */
@@ -50,4 +51,19 @@ export function aSecretCacheExpiry(shape: { timed?: boolean } = {}): OptionRule 
 export function secretCacheExpiryMs(value: number | undefined): number {
   if (value === undefined) return DEFAULT_SECRET_CACHE_EXPIRY_MS;
   return value === -1 ? Number.POSITIVE_INFINITY : value;
+}
+
+/**
+ * Refuses `secretCacheExpiry` next to `secrets`: the expiry configures the SecretsManagerSource
+ * `owner` builds, and a secret source of the user's own keeps its own cache.
+ * @throws ConfigurationError when both are given.
+ */
+export function refuseExpiryWithOwnSource(
+  owner: string,
+  options: { secrets?: unknown; secretCacheExpiry?: unknown },
+): void {
+  if (options.secrets === undefined || options.secretCacheExpiry === undefined) return;
+  throw new ConfigurationError(
+    `${owner} options "secretCacheExpiry" and "secrets" exclude each other: a secret source of your own keeps its own cache`,
+  );
 }

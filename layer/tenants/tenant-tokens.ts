@@ -11,7 +11,6 @@
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { withCallTimeouts } from '../aws/aws-client-config.js';
-import { ConfigurationError } from '../errors/error-classes.js';
 import {
   aDuration,
   aFunction,
@@ -23,6 +22,7 @@ import {
   validateOptions,
 } from '../options/option-rules.js';
 import type { CipherFactory } from '../secret/secret-binding.js';
+import { refuseExpiryWithOwnSource } from '../secret/secret-cache-expiry.js';
 import { type SecretSource, SecretsManagerSource } from '../secret/secret-source.js';
 import { SHARED_TOKEN_OPTIONS, SharedToken, type SharedTokenOptions, storeFrom } from '../shared-token.js';
 import { createPowertoolsLogger } from '../telemetry/powertools-logger.js';
@@ -115,11 +115,7 @@ export class TenantTokens {
       ...shared
     } = options;
     checkTokenTypePart('provider', providerName);
-    if (secrets !== undefined && secretCacheExpiry !== undefined) {
-      throw new ConfigurationError(
-        'TenantTokens options "secretCacheExpiry" and "secrets" exclude each other: a secret source of your own keeps its own cache',
-      );
-    }
+    refuseExpiryWithOwnSource('TenantTokens', { secrets, secretCacheExpiry });
     this.secretCacheExpiry = secretCacheExpiry;
     this.providerName = providerName;
     this.options = options;
