@@ -51,20 +51,21 @@ export const CALL_COUNTER: Record<TokenTableOperation, keyof TokenStoreCalls> = 
  *   `version = :seen` (or, for :seen = 0, a missing version or item) AND no live lease, where a
  *   lease is dead when `updating` is false or missing, `lockExpiresAt` is missing, or
  *   `lockExpiresAt < :now`, AND no shared back-off (`retryAfter` missing or `<= :now`). Sets
- *   updating, lockOwner, lockExpiresAt, version = if_not_exists(version, 0); with `holdUntil`,
+ *   updating, lockOwner, lockExpiresAt, lockClaimedAt = :now, version = if_not_exists(version, 0); with `holdUntil`,
  *   also expiresAt = holdUntil and removes accessToken.
  * - claim, when its condition fails: granted all the same if the item's lease is in this
  *   claim's owner (an earlier attempt of it applied, its answer lost).
  * - commit: `lockOwner = :owner OR attribute_not_exists(tokenType)` (TTL may delete the item
  *   mid-refresh); sets the token, expiresAt, updatedAt, version = if_not_exists(version, 0) + 1,
- *   updating = false, the refresh token and the rejected version when given; removes lockOwner,
- *   lockExpiresAt, failures, retryAfter and (without a rejected version) rejectedVersion. When
+ *   updating = false, the refresh token, the refresh duration and the rejected version when
+ *   given; removes lockOwner, lockExpiresAt, lockClaimedAt, failures, retryAfter and (without a rejected version) rejectedVersion. When
  *   the fence fails and the item already holds this commit's ciphertext (an earlier attempt
  *   applied), that item is answered as committed.
  * - confirmRejectionRefresh: `version = :version AND attribute_exists(rejectedVersion)`; removes
  *   rejectedVersion.
  * - release: `lockOwner = :owner`; sets updating = false and, with a retryAfter,
- *   failures = if_not_exists(failures, 0) + 1 and retryAfter; removes lockOwner and lockExpiresAt.
+ *   failures = if_not_exists(failures, 0) + 1 and retryAfter; removes lockOwner, lockExpiresAt and
+ *   lockClaimedAt.
  *
  * Items are deep-copied in and out, so a caller never edits the table by reference. The
  * protected methods are where a subclass counts, interleaves or fails calls
@@ -100,6 +101,7 @@ export class InMemoryTokenTable implements TokenRepository {
       updating: true,
       lockOwner: owner,
       lockExpiresAt: leaseExpiresAt,
+      lockClaimedAt: now,
       version: item?.version ?? 0,
     };
     if (request.holdUntil !== undefined) {
@@ -129,10 +131,15 @@ export class InMemoryTokenTable implements TokenRepository {
       updating: false,
     };
     if (request.refreshToken !== undefined) next.refreshToken = request.refreshToken;
+    if (request.refreshDuration !== undefined) {
+      next.refreshMs = request.refreshDuration.refreshMs;
+      next.refreshDeviationMs = request.refreshDuration.refreshDeviationMs;
+    }
     if (request.rejectedVersion !== undefined) next.rejectedVersion = request.rejectedVersion;
     else delete next.rejectedVersion;
     delete next.lockOwner;
     delete next.lockExpiresAt;
+    delete next.lockClaimedAt;
     delete next.failures;
     delete next.retryAfter;
     this.setRawItem(next);
@@ -165,6 +172,7 @@ export class InMemoryTokenTable implements TokenRepository {
     }
     delete next.lockOwner;
     delete next.lockExpiresAt;
+    delete next.lockClaimedAt;
     this.setRawItem(next);
     await this.written(event);
     return true;

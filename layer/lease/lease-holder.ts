@@ -14,6 +14,7 @@ import { fromEpochSeconds, toEpochSeconds } from '../time/clock.js';
 import { cutoffSignal, heldTimeout, MIN_CALL_MS } from '../time/deadline.js';
 import { commitWithinLease } from './commit-within-lease.js';
 import { providerBudgetMs } from './lease-timing.js';
+import { nextRefreshDuration } from './refresh-duration.js';
 import type { ResolvedTokenManagerOptions } from './token-manager-options.js';
 
 /** The one log line of a dead refresh token (level error): CloudWatch metric filters can match it. */
@@ -101,6 +102,11 @@ export async function refreshAsHolder(
       fresh.refreshToken === undefined
         ? undefined
         : await cipher.encrypt(fresh.refreshToken, refreshTokenContext(tokenType), { signal });
+    // Claim to commit, both on this container's clock: what the next waiters sleep by.
+    const refreshDuration =
+      claimed.lockClaimedAt === undefined
+        ? undefined
+        : nextRefreshDuration(claimed, clock.now() - claimed.lockClaimedAt);
     committed = await commitWithinLease(
       options,
       {
@@ -109,6 +115,7 @@ export async function refreshAsHolder(
         expiresAt,
         updatedAt,
         ...(refreshToken !== undefined && { refreshToken }),
+        ...(refreshDuration !== undefined && { refreshDuration }),
         ...(rejectedVersion !== undefined && { rejectedVersion }),
       },
       cutoff,

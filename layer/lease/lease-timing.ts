@@ -1,5 +1,6 @@
 import type { TokenRecord } from '../store/token-record.js';
 import { fromEpochSeconds } from '../time/clock.js';
+import { type ExpectedCommit, expectedCommit } from './refresh-duration.js';
 import type { ResolvedTokenManagerOptions } from './token-manager-options.js';
 
 /** Clock difference between this container and DynamoDB's TTL that the hold allows for. */
@@ -38,7 +39,14 @@ export function leaseIsLive(record: TokenRecord, now: number): boolean {
   return record.updating && record.lockExpiresAt !== undefined && record.lockExpiresAt >= now;
 }
 
-/** Step 6: the delay before a waiter's next read. */
+/**
+ * Step 6: the delay before a waiter's next read. When the item says when its commit is due
+ * (refresh-duration.ts), the waiter sleeps until then, its wake drawn across the window so a
+ * fleet does not read in one instant, polls closely while the commit is due, and once the window
+ * has passed backs off as without one. Otherwise: doubling from `pollInitialMs` to `pollMaxMs`.
+ * Either way, never past the lease's end plus 1 ms (a crashed holder costs the lease plus one
+ * poll, I2) nor past the caller's cutoff; and once capped, one read per `pollMaxMs` at most.
+ */
 export function pollDelay(
   options: Pick<ResolvedTokenManagerOptions, 'pollInitialMs' | 'pollMaxMs' | 'random'>,
   attempt: number,
@@ -46,13 +54,41 @@ export function pollDelay(
   now: number,
   cutoff: number,
 ): number {
-  const { pollInitialMs, pollMaxMs, random } = options;
-  const base = Math.min(pollMaxMs, pollInitialMs * 2 ** attempt);
-  // Equal jitter: spreads a herd of waiters without ever polling in a tight loop.
-  let delay = base / 2 + (random() * base) / 2;
+  const expected = expectedCommit(record);
+  let delay = expected ? delayTowardsCommit(options, expected, now) : doublingDelay(options, attempt);
   if (record.lockExpiresAt !== undefined)
     delay = Math.min(delay, Math.max(1, record.lockExpiresAt - now + 1));
   return Math.max(0, Math.min(delay, cutoff - now));
+}
+
+type PollOptions = Pick<ResolvedTokenManagerOptions, 'pollInitialMs' | 'pollMaxMs' | 'random'>;
+
+/** Equal jitter: a delay drawn from [base / 2, base], so a herd spreads but never polls in a tight loop. */
+function equalJitter(random: () => number, base: number): number {
+  return base / 2 + (random() * base) / 2;
+}
+
+/** The schedule without an expected commit: `pollInitialMs` doubling per poll up to `pollMaxMs`. */
+function doublingDelay({ pollInitialMs, pollMaxMs, random }: PollOptions, attempt: number): number {
+  return equalJitter(random, Math.min(pollMaxMs, pollInitialMs * 2 ** attempt));
+}
+
+/**
+ * Towards a commit due at `at`, give or take `spreadMs`: before the window, sleep to a wake drawn
+ * uniformly from [at - spread / 2, at + spread / 2]; inside it (until at + spread), poll every
+ * spread / 2 to spread; past it, the delay grows with the time past the window (about doubling
+ * per poll), from `pollInitialMs` to the cap, as the doubling schedule does.
+ */
+function delayTowardsCommit(
+  { pollInitialMs, pollMaxMs, random }: PollOptions,
+  { at, spreadMs }: ExpectedCommit,
+  now: number,
+): number {
+  const opens = at - spreadMs / 2;
+  if (now < opens) return opens - now + random() * spreadMs;
+  const closes = at + spreadMs;
+  if (now <= closes) return equalJitter(random, Math.min(spreadMs, pollMaxMs));
+  return equalJitter(random, Math.min(pollMaxMs, Math.max(pollInitialMs, now - closes)));
 }
 
 /**

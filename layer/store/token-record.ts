@@ -16,6 +16,14 @@ export interface TokenRecord {
   lockOwner?: string;
   /** Epoch milliseconds. */
   lockExpiresAt?: number;
+  /** Epoch milliseconds: when the live lease was claimed (the holder's clock). */
+  lockClaimedAt?: number;
+  /**
+   * Milliseconds from claim to commit of recent refreshes, smoothed, and their smoothed mean
+   * deviation (layer/lease/refresh-duration.ts): with `lockClaimedAt`, when the commit is due.
+   */
+  refreshMs?: number;
+  refreshDeviationMs?: number;
   /** Generation counter: +1 on every commit; 0 before the first. */
   version: number;
   /** Envelope ciphertext of a rotated OAuth2 refresh token. */
@@ -29,6 +37,12 @@ export interface TokenRecord {
   failures?: number;
   /** Epoch milliseconds before which nobody calls the provider again (shared back-off). */
   retryAfter?: number;
+}
+
+/** What the item keeps of the fleet's recent refreshes, in ms (layer/lease/refresh-duration.ts). */
+export interface RefreshDuration {
+  refreshMs: number;
+  refreshDeviationMs: number;
 }
 
 export type ClaimResult =
@@ -76,6 +90,8 @@ export interface CommitRequest extends StoreCallOptions {
   refreshToken?: string;
   /** The version a provider rejected, when that rejection is why this generation is committed. */
   rejectedVersion?: number;
+  /** The item's refresh duration with this refresh counted; omitted: the item keeps its own. */
+  refreshDuration?: RefreshDuration;
 }
 
 export interface ReleaseRequest extends StoreCallOptions {

@@ -91,10 +91,12 @@ export class TokenStore {
       ':owner': owner,
       ':lease': leaseExpiresAt,
       ':zero': 0,
+      ':now': now,
     };
-    if (sawItem) Object.assign(values, { ':seen': seenVersion, ':false': false, ':now': now });
+    if (sawItem) Object.assign(values, { ':seen': seenVersion, ':false': false });
+    // lockClaimedAt: with the item's refresh duration, when waiters may expect the commit.
     let update =
-      'SET updating = :true, lockOwner = :owner, lockExpiresAt = :lease, version = if_not_exists(version, :zero)';
+      'SET updating = :true, lockOwner = :owner, lockExpiresAt = :lease, lockClaimedAt = :now, version = if_not_exists(version, :zero)';
     if (request.holdUntil !== undefined) {
       update += ', expiresAt = :hold REMOVE accessToken';
       values[':hold'] = request.holdUntil;
@@ -141,7 +143,12 @@ export class TokenStore {
       set += ', refreshToken = :refresh';
       values[':refresh'] = request.refreshToken;
     }
-    let remove = 'lockOwner, lockExpiresAt, failures, retryAfter';
+    if (request.refreshDuration !== undefined) {
+      set += ', refreshMs = :refreshMs, refreshDeviationMs = :refreshDeviationMs';
+      values[':refreshMs'] = request.refreshDuration.refreshMs;
+      values[':refreshDeviationMs'] = request.refreshDuration.refreshDeviationMs;
+    }
+    let remove = 'lockOwner, lockExpiresAt, lockClaimedAt, failures, retryAfter';
     if (request.rejectedVersion !== undefined) {
       set += ', rejectedVersion = :rejected';
       values[':rejected'] = request.rejectedVersion;
@@ -178,7 +185,7 @@ export class TokenStore {
       Object.assign(values, { ':zero': 0, ':one': 1, ':retryAfter': request.retryAfter });
     }
     const result = await this.conditionalUpdate(tokenType, 'release', request.timeoutMs, {
-      UpdateExpression: `${update} REMOVE lockOwner, lockExpiresAt`,
+      UpdateExpression: `${update} REMOVE lockOwner, lockExpiresAt, lockClaimedAt`,
       ConditionExpression: 'lockOwner = :owner',
       ExpressionAttributeValues: marshall(values),
     });

@@ -45,7 +45,8 @@ export function forward(
       host: target.hostname,
       port: target.port,
       method: req.method,
-      path: req.url,
+      // DynamoDB serves every call at the root; a path is the client's label (dynamo-proxy.ts).
+      path: '/',
       // The body was read whole: its length is known, whatever framing the client used.
       headers: { ...endToEnd(req.headers), 'content-length': String(body.length) },
       agent,

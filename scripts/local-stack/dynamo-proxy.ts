@@ -75,6 +75,16 @@ export interface DynamoAnswer {
   body: string;
   /** A `drop-answer` fault kept it from the client; the engine did the work all the same. */
   dropped: boolean;
+  /** The JSON text of the request (a commit's holds ciphertexts only). */
+  request: string;
+  /**
+   * The path the client posted to. DynamoDB serves every call at `/`, so the proxy forwards there
+   * and a client may add a path of its own to be told apart (the simulator's `/c{index}`).
+   */
+  path: string;
+  /** Epoch ms when the request reached the proxy, and when the engine's answer had been read whole. */
+  receivedAt: number;
+  answeredAt: number;
 }
 
 export interface DynamoProxyOptions extends FaultPlanOptions {
@@ -113,13 +123,14 @@ export async function startDynamoProxy(
 
   // The body is read first: `bodyIncludes` decides on it, and a reset or throttled client has sent it all.
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const receivedAt = Date.now();
     readRequest(req).then(
-      (body) => carryOut(req, res, body),
+      (body) => carryOut(req, res, body, receivedAt),
       () => req.socket.destroy(), // The client went away mid-request: nothing to answer.
     );
   };
 
-  const carryOut = (req: IncomingMessage, res: ServerResponse, body: Buffer): void => {
+  const carryOut = (req: IncomingMessage, res: ServerResponse, body: Buffer, receivedAt: number): void => {
     const operation = operationOf(req);
     const decision = faults.decide(operation, body.toString('utf8'));
     // Held from the decision on, so clearFaults() releases it even while it is still delayed.
@@ -140,7 +151,18 @@ export async function startDynamoProxy(
           body,
           target,
           agent,
-          onAnswer && ((status, body) => onAnswer({ operation, status, body, dropped })),
+          onAnswer &&
+            ((status, answer) =>
+              onAnswer({
+                operation,
+                status,
+                body: answer,
+                dropped,
+                request: body.toString('utf8'),
+                path: req.url ?? '/',
+                receivedAt,
+                answeredAt: Date.now(),
+              })),
           dropped,
         );
       }

@@ -3,6 +3,7 @@
  * handler and provider to run, the run's settings, and what is assigned to containers in turn
  * (clock offsets, deadlines).
  */
+import { containerPath } from './dynamo-trace.js';
 import type { ContainerApi, ContainerConfig } from './protocol.js';
 import { type SimulationSettings, usesExternalProvider } from './simulation-options.js';
 import { KMS_KEY_ALIAS, type RunningSimulationStack } from './simulation-stack.js';
@@ -65,7 +66,11 @@ export function containerConfig(
   const clockOffsetMs = offsets[index % offsets.length] ?? 0;
   const deadlines = settings.invocationTimeoutsMs ?? [config.invocationTimeoutMs];
   const invocationTimeoutMs = deadlines[index % deadlines.length] ?? config.invocationTimeoutMs;
-  return { ...config, index, clockOffsetMs, invocationTimeoutMs };
+  // A traced run tells the containers' DynamoDB calls apart by the path each one posts to.
+  const dynamoEndpoint = settings.traceDynamoCalls
+    ? `${config.dynamoEndpoint}${containerPath(index)}`
+    : config.dynamoEndpoint;
+  return { ...config, index, clockOffsetMs, invocationTimeoutMs, dynamoEndpoint };
 }
 
 /**

@@ -112,6 +112,11 @@ export interface SimulationOptions extends TimingOptions {
   monitor?: SimulationMonitor;
   /** Aborting it kills the containers; the run fails with the signal's reason. @default none */
   signal?: AbortSignal;
+  /**
+   * Record every DynamoDB call with its container, kind and times (dynamo-trace.ts), for the
+   * bench's timeline. Each container then reaches the proxy at its own path. @default false
+   */
+  traceDynamoCalls?: boolean;
 }
 
 /** The `@default` of every option that has one, as data: the one place each default is written. */
@@ -136,6 +141,7 @@ export const SIMULATION_DEFAULTS = {
   invocationTimeoutMs: DEFAULT_INVOCATION_TIMEOUT_MS,
   tokenType: 'salesforce',
   timeoutMs: 300_000,
+  traceDynamoCalls: false,
 } satisfies SimulationOptions;
 
 /** The options of one run, every default filled in. */

@@ -12,6 +12,7 @@ import { registerSecret } from '../local-stack/secret-registry.js';
 import type { LocalSecretsManager } from '../local-stack/secrets-manager-server.js';
 import { startLocalStack } from '../local-stack/stack.js';
 import { CommittedTokens } from './committed-tokens.js';
+import { DynamoTrace } from './dynamo-trace.js';
 import { type SimulationSettings, usesExternalProvider } from './simulation-options.js';
 
 /** The running local stack, handed to a scenario's fault injections (`faults`). */
@@ -75,6 +76,8 @@ export interface RunningSimulationStack {
   secretName: string;
   /** Every token the table held, seen through the proxy. */
   committed: CommittedTokens;
+  /** Every DynamoDB call, when the run traces them (`traceDynamoCalls`). */
+  trace: DynamoTrace | undefined;
   /** Stops everything in reverse start order; a part that fails to stop does not keep the rest running. */
   stop(): Promise<void>;
 }
@@ -83,11 +86,17 @@ export async function startSimulationStack(settings: SimulationSettings): Promis
   const clientId = process.env.SIMULATOR_CLIENT_ID ?? 'simulator';
   const clientSecret = process.env.SIMULATOR_CLIENT_SECRET ?? randomBytes(24).toString('base64url');
   const committed = new CommittedTokens();
+  const trace = settings.traceDynamoCalls ? new DynamoTrace() : undefined;
   const local = await startLocalStack({
     engine: settings.engine,
     dynamoEndpoint: settings.endpoint || undefined,
     tableName: settings.table,
-    proxy: { onAnswer: committed.record },
+    proxy: {
+      onAnswer: (answer) => {
+        committed.record(answer);
+        trace?.record(answer);
+      },
+    },
     provider: usesExternalProvider(settings)
       ? undefined
       : {
@@ -120,7 +129,7 @@ export async function startSimulationStack(settings: SimulationSettings): Promis
       tokenType: settings.tokenType,
       secret,
     };
-    return { stack, engine: local.dynamo.engine, secretName, committed, stop };
+    return { stack, engine: local.dynamo.engine, secretName, committed, trace, stop };
   } catch (error) {
     await stop();
     throw error;

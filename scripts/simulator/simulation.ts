@@ -7,6 +7,7 @@
  * (fleet-monitor.ts), and the report (report.ts).
  */
 import { countFound } from '../local-stack/secret-index.js';
+import type { TracedCall } from './dynamo-trace.js';
 import { metricTotalsFromEmf } from './emf.js';
 import { type FleetOutcome, runFleet } from './fleet.js';
 import { fleetConfig, refresherConfig } from './fleet-config.js';
@@ -38,6 +39,8 @@ export interface DetailedSimulation {
   refreshingAt: number[];
   /** Epoch ms when the holder was SIGKILLed (killHolder). */
   killedAt: number | undefined;
+  /** Every DynamoDB call in order, when the run traced them (`traceDynamoCalls`); else empty. */
+  dynamoCalls: TracedCall[];
 }
 
 export async function runSimulation(options: SimulationOptions = {}): Promise<SimulationReport> {
@@ -91,7 +94,7 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
     const report = await reportOf({ settings, running, timing, fleet, tokenGenerations, started });
     if (refresherResult) report.refresher = { everyMs: settings.refresherEveryMs!, ...refresherResult };
     const { results, refreshingAt, killedAt } = fleet;
-    return { report, results, refreshingAt, killedAt };
+    return { report, results, refreshingAt, killedAt, dynamoCalls: running.trace?.calls() ?? [] };
   } finally {
     refresher?.kill();
     await running.stop();

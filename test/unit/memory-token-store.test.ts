@@ -185,6 +185,7 @@ describe('MemoryTokenStore test hooks', () => {
       updating: true,
       lockOwner: 'a',
       lockExpiresAt: NOW + 10,
+      lockClaimedAt: NOW,
       version: 0,
     });
   });
