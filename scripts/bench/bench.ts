@@ -58,10 +58,18 @@ async function main(): Promise<void> {
   const markdown = benchToMarkdown(sections, meta);
   mkdirSync(outDir, { recursive: true });
   const suffix = quick ? '-quick' : '';
-  writeFileSync(`${outDir}/bench${suffix}.json`, `${JSON.stringify({ meta, sections }, null, 2)}\n`);
+  // The pictures go to their own files, not into the JSON.
+  const figuresOnly = sections.map(({ files: _files, ...section }) => section);
+  writeFileSync(
+    `${outDir}/bench${suffix}.json`,
+    `${JSON.stringify({ meta, sections: figuresOnly }, null, 2)}\n`,
+  );
   writeFileSync(`${outDir}/bench${suffix}.md`, markdown);
   const chart = sections.find((section) => section.figures.chartSvg !== undefined)?.figures.chartSvg;
   if (typeof chart === 'string') writeFileSync(`${outDir}/provider-calls${suffix}.svg`, chart);
+  for (const [name, content] of sections.flatMap((section) => Object.entries(section.files ?? {}))) {
+    writeFileSync(`${outDir}/${name.replace(/\.svg$/, `${suffix}.svg`)}`, content);
+  }
   // A full run of every section is what docs/benchmarks.md shows; QUICK and partial runs leave it alone.
   if (!quick && values.only === undefined && values.out === undefined) {
     const readme = readFileSync(BENCH_PAGE, 'utf8');
@@ -70,6 +78,9 @@ async function main(): Promise<void> {
   console.log(markdown);
   const failed = sections.flatMap((section) => section.checks.filter((check) => !check.ok));
   for (const check of failed) console.error(`MUST-HOLD FAILED: ${check.name}: ${check.detail}`);
+  for (const goal of sections.flatMap((section) => section.goals ?? []).filter((g) => !g.met)) {
+    console.error(`goal not reached: ${goal.name}: ${goal.target}, measured ${goal.measured}`);
+  }
   console.error(`bench: ${meta.elapsedS} s; results in ${outDir}`);
   if (failed.length > 0) process.exit(1);
 }

@@ -1,4 +1,4 @@
-import type { BenchSection, Table } from './section.js';
+import type { BenchSection, Goal, Table } from './section.js';
 
 export function tableToMarkdown(table: Table): string {
   const header = `| ${table.columns.join(' | ')} |`;
@@ -13,9 +13,23 @@ export function benchToMarkdown(sections: BenchSection[], meta: { mode: string; 
   for (const section of sections) {
     parts.push(`### ${section.title}`, section.method);
     for (const table of section.tables) parts.push(tableToMarkdown(table));
+    if (section.goals && section.goals.length > 0) parts.push(tableToMarkdown(goalsTable(section.goals)));
     if (section.notes.length > 0) parts.push(section.notes.map((note) => `- ${note}`).join('\n'));
   }
   return `${parts.join('\n\n')}\n`;
+}
+
+/** The goals of a section, each with what was measured and, when missed, by how much and why. */
+export function goalsTable(goals: readonly Goal[]): Table {
+  return {
+    columns: ['goal', 'target', 'measured', 'reached'],
+    rows: goals.map((goal) => [
+      goal.name,
+      goal.target,
+      goal.measured,
+      goal.met ? 'yes' : `no${goal.why ? `: ${goal.why}` : ''}`,
+    ]),
+  };
 }
 
 export const README_START = '<!-- bench:start -->';
@@ -34,6 +48,7 @@ export function readmeSummary(
   ];
   for (const section of sections) {
     const tables = section.tables.slice(0, section.readmeTables ?? 1);
+    if (section.goals && section.goals.length > 0) tables.push(goalsTable(section.goals));
     if (tables.length > 0) parts.push(`**${section.title}**`, ...tables.map(tableToMarkdown));
   }
   return parts.join('\n\n');

@@ -30,6 +30,24 @@ export interface BenchSection {
   readmeTables?: number;
   /** Must-hold checks of the issue; a false one fails `make bench` after printing everything. */
   checks: { name: string; ok: boolean; detail: string }[];
+  /**
+   * Goals set as ratios to an alternative in the same run. One not reached does not fail the
+   * run: the table says by how much, and `why` where the section can tell (its timeline).
+   */
+  goals?: Goal[];
+  /** More pictures for results/, by file name (`-quick` is added before `.svg` in a QUICK run). */
+  files?: Record<string, string>;
+}
+
+export interface Goal {
+  name: string;
+  /** The goal as written, e.g. `p50 ≤ 1.0 × single flight`. */
+  target: string;
+  /** What this run measured, in the goal's own terms. */
+  measured: string;
+  met: boolean;
+  /** When not met: by how much and why. */
+  why?: string;
 }
 
 export type BenchSectionRunner = (context: BenchContext) => Promise<BenchSection>;

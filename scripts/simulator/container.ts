@@ -81,6 +81,8 @@ async function run(
 ): Promise<Omit<ContainerResult, 'providerCalls' | 'rssBytes'>> {
   const overheadMs: number[] = [];
   const tokenAt: (number | null)[] = [];
+  const startedAt: number[] = [];
+  const cpuMs: number[] = [];
   const errors: Record<string, number> = {};
   let succeeded = 0;
   let failed = 0;
@@ -88,6 +90,8 @@ async function run(
   let maxPastDeadlineMs = 0;
   let firstRssBytes = 0;
   for (let i = 0; i < config.invocations; i++) {
+    const cpuBefore = process.cpuUsage();
+    startedAt.push(Date.now());
     try {
       await invoker.invoke(Date.now() + config.invocationTimeoutMs);
       overheadMs.push(invoker.lastOverheadMs());
@@ -100,6 +104,8 @@ async function run(
       const name = errorLabel(error);
       errors[name] = (errors[name] ?? 0) + 1;
     }
+    const cpu = process.cpuUsage(cpuBefore);
+    cpuMs.push((cpu.user + cpu.system) / 1000);
     maxOverheadMs = Math.max(maxOverheadMs, invoker.lastOverheadMs());
     maxPastDeadlineMs = Math.max(maxPastDeadlineMs, invoker.lastOverheadMs() - config.invocationTimeoutMs);
     if (i === 0) firstRssBytes = process.memoryUsage().rss;
@@ -122,6 +128,8 @@ async function run(
     maxPastDeadlineMs,
     firstRssBytes,
     tokenAt,
+    startedAt,
+    cpuMs,
   };
 }
 

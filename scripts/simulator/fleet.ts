@@ -132,10 +132,14 @@ class Fleet {
    */
   private onBarrier(): void {
     if (++this.atBarrier !== this.settings.containers - this.killed) return;
-    this.events.afterWarm();
-    for (const child of this.children) {
-      if (child.connected) child.send({ type: 'continue' } satisfies ParentMessage);
-    }
+    const release = () => {
+      this.events.afterWarm();
+      for (const child of this.children) {
+        if (child.connected) child.send({ type: 'continue' } satisfies ParentMessage);
+      }
+    };
+    if (this.settings.restAtBarrierMs > 0) setTimeout(release, this.settings.restAtBarrierMs);
+    else release();
   }
 
   /** A holder has the provider's answer: freeze the first one (freezeHolderMs), let every other commit. */

@@ -86,6 +86,10 @@ export interface ContainerResult {
   firstRssBytes: number;
   /** Per invocation: epoch ms when the handler had its (last) token in hand; null for a failed one. */
   tokenAt: (number | null)[];
+  /** Per invocation: epoch ms when it started. */
+  startedAt: number[];
+  /** Per invocation: CPU time this process spent on it (user + system), ms. */
+  cpuMs: number[];
 }
 
 export type ChildMessage =

@@ -113,6 +113,13 @@ export interface SimulationOptions extends TimingOptions {
   /** Aborting it kills the containers; the run fails with the signal's reason. @default none */
   signal?: AbortSignal;
   /**
+   * How long the fleet rests at the barrier after the first invocations before the revocation and
+   * the second invocations (`revokeAfterFirstInvocation`, `faults.afterWarm`): warm containers that
+   * are idle, as a storm finds them in Lambda, not still compiling and collecting after their cold
+   * start. @default 0
+   */
+  restAtBarrierMs?: number;
+  /**
    * Record every DynamoDB call with its container, kind and times (dynamo-trace.ts), for the
    * bench's timeline. Each container then reaches the proxy at its own path. @default false
    */
@@ -142,6 +149,7 @@ export const SIMULATION_DEFAULTS = {
   tokenType: 'salesforce',
   timeoutMs: 300_000,
   traceDynamoCalls: false,
+  restAtBarrierMs: 0,
 } satisfies SimulationOptions;
 
 /** The options of one run, every default filled in. */

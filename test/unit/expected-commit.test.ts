@@ -1,6 +1,6 @@
 /**
- * Waiters that wake when the commit is due (issue 16): the item's refresh duration, the poll
- * schedule built on it, and a waiter driven by it on the injectable clock. The schedule's speed
+ * Waiters that wake when the commit is due: the item's refresh duration, the poll schedule built
+ * on it, and a waiter driven by it on the injectable clock. The schedule's speed
  * is measured in `make bench` (the waiters section); here only what it must never do: wait past
  * a dead lease (I2), poll in one instant, or read faster at the cap than without it.
  */
@@ -118,7 +118,7 @@ describe('a waiter on the injectable clock', () => {
     const hold = world.provider.holdNext();
     const pending =
       rejected === undefined ? holder.manager.getToken() : holder.manager.refreshRejected(rejected);
-    await hold.started;
+    await world.time.run(hold.started);
     const claimedAt = world.time.now();
     world.time.at(claimedAt + ms, () => hold.release());
     return { pending, claimedAt };
@@ -164,7 +164,7 @@ describe('a waiter on the injectable clock', () => {
     const crashed = world.container();
     const hold = world.provider.holdNext();
     void crashed.manager.refreshRejected(v1.version);
-    await hold.started;
+    await world.time.run(hold.started);
     const lockExpiresAt = world.store.get(TOKEN_TYPE)?.lockExpiresAt ?? 0;
     const waiter = world.container({ random: () => 0.999 });
 
