@@ -31,7 +31,10 @@ export function fleetConfig(
     invocations: settings.invocations,
     thinkMs: settings.thinkMs,
     invocationTimeoutMs: settings.invocationTimeoutMs,
-    barrierAfterFirst: settings.revokeAfterFirstInvocation || settings.faults?.afterWarm !== undefined,
+    barrierAfterFirst:
+      settings.revokeAfterFirstInvocation ||
+      settings.faults?.afterWarm !== undefined ||
+      settings.restAtBarrierMs > 0,
     clockOffsetMs: 0,
     holdProviderAnswer: settings.freezeHolderMs > 0,
     manager,

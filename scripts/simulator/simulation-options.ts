@@ -113,10 +113,10 @@ export interface SimulationOptions extends TimingOptions {
   /** Aborting it kills the containers; the run fails with the signal's reason. @default none */
   signal?: AbortSignal;
   /**
-   * How long the fleet rests at the barrier after the first invocations before the revocation and
-   * the second invocations (`revokeAfterFirstInvocation`, `faults.afterWarm`): warm containers that
-   * are idle, as a storm finds them in Lambda, not still compiling and collecting after their cold
-   * start. @default 0
+   * Every container waits at a barrier after its first invocation, and the fleet rests this long
+   * there before the revocation (`revokeAfterFirstInvocation`), `faults.afterWarm` and the second
+   * invocations: warm containers that are idle, as a storm finds them in Lambda, not still compiling
+   * and collecting after their cold start; or tokens that expire meanwhile. @default 0 (no rest)
    */
   restAtBarrierMs?: number;
   /**

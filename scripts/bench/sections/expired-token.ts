@@ -7,8 +7,9 @@
 import { startDynamo } from '../../local-stack/dynamodb-local.js';
 import type { Strategy } from '../../simulator/protocol.js';
 import { type DetailedSimulation, runSimulationDetailed } from '../../simulator/simulation.js';
-import { type BenchContext, type BenchSection, round } from '../section.js';
+import { type BenchContext, type BenchSection, type Goal, round } from '../section.js';
 import { type ChartSeries, lineChartSvg } from '../svg-chart.js';
+import { phaseTable, type Timeline, timelineOf, timelineSvg } from '../timeline.js';
 
 const FULL_COUNTS = [1, 10, 50, 100, 200];
 const QUICK_COUNTS = [1, 10, 25];
@@ -55,6 +56,7 @@ export async function runExpiredToken(context: BenchContext): Promise<BenchSecti
   // One DynamoDB Local for the section, a fresh table per run: the JVM starts once, not 15 times.
   const dynamo = await startDynamo({ engine: 'dynamodb-local' });
   const runs: ExpiredTokenRun[] = [];
+  let timeline: Timeline | undefined;
   try {
     for (const containers of counts) {
       for (const { strategy } of STRATEGIES) {
@@ -68,8 +70,10 @@ export async function runExpiredToken(context: BenchContext): Promise<BenchSecti
           table: `bench-expired-${strategy}-${containers}`,
           providerLatencyMs: PROVIDER_LATENCY_MS,
           timeoutMs: 120_000,
+          traceDynamoCalls: strategy === 'shared-token' && containers === counts.at(-1),
         });
         const run = toRun(strategy, containers, detailed);
+        if (strategy === 'shared-token' && containers === counts.at(-1)) timeline = timelineOf(detailed, 0);
         runs.push(run);
         context.log(
           `  expired-token ${strategy} x${containers}: ${run.providerCalls} provider call(s), ` +
@@ -80,7 +84,7 @@ export async function runExpiredToken(context: BenchContext): Promise<BenchSecti
   } finally {
     await dynamo.stop();
   }
-  return report(runs, counts);
+  return report(runs, counts, timeline);
 }
 
 function toRun(
@@ -114,7 +118,8 @@ function toRun(
   };
 }
 
-function report(runs: ExpiredTokenRun[], counts: number[]): BenchSection {
+function report(runs: ExpiredTokenRun[], counts: number[], timeline: Timeline | undefined): BenchSection {
+  const largest = counts[counts.length - 1]!;
   const find = (strategy: Strategy, containers: number): ExpiredTokenRun =>
     runs.find((run) => run.strategy === strategy && run.containers === containers)!;
   const ours = counts.map((n) => find('shared-token', n));
@@ -195,8 +200,19 @@ function report(runs: ExpiredTokenRun[], counts: number[]): BenchSection {
       `the local Salesforce token endpoint answers in ${PROVIDER_LATENCY_MS} ms for every strategy. This project runs the Salesforce example through the middleware; ` +
       "the alternatives run the same query with the same provider, cipher, secret and table. Calls per generation: this project's provider calls over the generations it committed; " +
       'for an alternative, its provider calls for the one expiry.',
-    tables: [summary, details],
+    tables: timeline
+      ? [summary, details, phaseTable(timeline, `cold start timeline, this project, ${largest}`)]
+      : [summary, details],
     notes,
+    goals: expiredGoals(find('shared-token', largest), find('each-refreshes', largest)),
+    ...(timeline && {
+      files: {
+        'cold-start-timeline.svg': timelineSvg(
+          timeline,
+          `Expired token: ${largest} containers, this project`,
+        ),
+      },
+    }),
     figures: { providerLatencyMs: PROVIDER_LATENCY_MS, counts, runs, chartSvg },
     checks: [
       {
@@ -214,6 +230,34 @@ function report(runs: ExpiredTokenRun[], counts: number[]): BenchSection {
 }
 
 type Find = (strategy: Strategy, containers: number) => ExpiredTokenRun;
+
+/** The issue's goals at the largest count: token time p99 against each-refreshes, in this run. */
+function expiredGoals(ours: ExpiredTokenRun, each: ExpiredTokenRun): Goal[] {
+  const ratio = ours.tokenMsP99 / each.tokenMsP99;
+  return [
+    {
+      name: `token time p99 at ${ours.containers} containers`,
+      target: '≤ 1.0 × each refreshes',
+      measured: `${round(ratio)} × (${round(ours.tokenMsP99)} vs ${round(each.tokenMsP99)} ms)`,
+      met: ratio <= 1,
+      ...(ratio > 1 && {
+        why: `${round(ratio - 1)} × over: the timeline table shows when the ${ours.containers} containers' first reads were sent (2 cores start them one after another) against the one commit`,
+      }),
+    },
+    {
+      name: `provider calls at ${ours.containers} containers`,
+      target: '1',
+      measured: String(ours.providerCalls),
+      met: ours.providerCalls === 1,
+    },
+    {
+      name: `failed invocations at ${ours.containers} containers`,
+      target: '0',
+      measured: `${ours.failed}${ours.failed > 0 ? ` (${errorList(ours.errors)})` : ''}`,
+      met: ours.failed === 0,
+    },
+  ];
+}
 
 /** The notes: what each alternative costs, and every count where this project is behind. */
 function verdicts(runs: ExpiredTokenRun[], counts: number[], find: Find): string[] {
