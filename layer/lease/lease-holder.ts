@@ -102,11 +102,10 @@ export async function refreshAsHolder(
       fresh.refreshToken === undefined
         ? undefined
         : await cipher.encrypt(fresh.refreshToken, refreshTokenContext(tokenType), { signal });
-    // Claim to commit, both on this container's clock: what the next waiters sleep by.
-    const refreshDuration =
-      claimed.lockClaimedAt === undefined
-        ? undefined
-        : nextRefreshDuration(claimed, clock.now() - claimed.lockClaimedAt);
+    // From the claim granted to the commit, on this container's clock: what the next waiters
+    // sleep by, counted from the lease's lockClaimedAt. The claim's own time in DynamoDB is left
+    // out: it is the storm's, not the provider's, and a waiter that wakes early only polls.
+    const refreshDuration = nextRefreshDuration(claimed, clock.now() - startedAt);
     committed = await commitWithinLease(
       options,
       {

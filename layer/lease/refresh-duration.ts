@@ -1,5 +1,5 @@
 /**
- * How long a refresh takes, from the claim to the commit, as the fleet has seen it: kept in the
+ * How long a refresh takes, from the claim granted to the commit, as the fleet has seen it: kept in the
  * item (`refreshMs`, `refreshDeviationMs`) and updated by each holder at its commit, so a waiter
  * can sleep until a commit is due instead of polling blind (pollDelay in lease-timing.ts).
  *
@@ -20,7 +20,7 @@ const GAIN = 0.25;
 const FIRST_DEVIATION_SHARE = 0.1;
 
 /**
- * The item's figures after a refresh that took `sampleMs` from claim to commit. A sample that is
+ * The item's figures after a refresh that took `sampleMs` from its claim granted to its commit. A sample that is
  * negative or not finite (the clock stepped back between claim and commit) leaves them as they were.
  */
 export function nextRefreshDuration(

@@ -19,7 +19,7 @@ export interface TokenRecord {
   /** Epoch milliseconds: when the live lease was claimed (the holder's clock). */
   lockClaimedAt?: number;
   /**
-   * Milliseconds from claim to commit of recent refreshes, smoothed, and their smoothed mean
+   * Milliseconds from claim granted to commit of recent refreshes, smoothed, and their smoothed mean
    * deviation (layer/lease/refresh-duration.ts): with `lockClaimedAt`, when the commit is due.
    */
   refreshMs?: number;

@@ -124,7 +124,7 @@ describe('a waiter on the injectable clock', () => {
     return { pending, claimedAt };
   }
 
-  it('records the time from claim to commit in the item at each commit', async () => {
+  it('records the time from the claim granted to the commit in the item at each commit', async () => {
     const holder = world.container();
     const first = await refreshTaking(holder, 1_500);
     await world.time.run(first.pending);

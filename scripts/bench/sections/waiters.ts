@@ -96,11 +96,10 @@ export async function runWaiters(context: BenchContext): Promise<BenchSection> {
     method:
       `${containers} containers run two invocations; the provider answers in ${PROVIDER_LATENCY_MS} ms, so one container ` +
       'holds the lease and the others poll. The first invocation is a cold start on an empty table: the item has no ' +
-      'refresh duration yet, so waiters poll on the doubling schedule. Their tokens live ' +
-      `${TOKEN_TTL_SECONDS} s; the fleet rests ${REST_MS / 1000} s at a barrier until they have expired, and the second ` +
-      'invocation refreshes again, the item now holding the first refresh’s duration: waiters sleep until the commit is ' +
-      `due (the lease is raised to ${LEASE_MS / 1000} s, a quarter of so short a token’s life being under the refresh; ` +
-      'the poll settings are the library’s). Delay = a waiter’s token time minus the holder’s (the holder has it just ' +
+      `refresh duration yet, so waiters poll on the doubling schedule. The fleet rests ${REST_MS / 1000} s at a barrier, ` +
+      'the provider revokes the token, and the second invocation’s 401s refresh it once more, the item now holding the ' +
+      'first refresh’s duration: waiters sleep until the commit is due (every option the library’s default). ' +
+      'Delay = a waiter’s token time minus the holder’s (the holder has it just ' +
       'after its commit). Reads per container = GetItem calls of that invocation seen by the DynamoDB proxy / containers. ' +
       'The schedule tables are not measured: the first is the expectation of the doubling schedule (equal jitter, computed ' +
       'exactly on a 1 ms grid) for one waiter whose token is committed R ms after its first read; the second plays the ' +
@@ -146,14 +145,14 @@ export async function runWaiters(context: BenchContext): Promise<BenchSection> {
   };
 }
 
-/** The tokens of the two-invocation fleet live this long; the rest at the barrier outlasts them. */
-const TOKEN_TTL_SECONDS = 12;
-/** Their skew is a tenth of their life (1.2 s): expired 10.8 s after issue; the first commit lands before the barrier. */
-const REST_MS = 11_000;
-/** A quarter of a 12 s life (3 s) leaves too little room over a 1.5 s refresh on 2 busy cores. */
-const LEASE_MS = 6_000;
+/**
+ * The rest at the barrier before the revocation: idle warm containers. A revocation, not an expiry,
+ * makes the second refresh: the table's TTL deletes an expired item (DynamoDB Local within seconds),
+ * and the history with it; a revoked token's item stays.
+ */
+const REST_MS = 3_000;
 
-/** One fleet, two invocations: a cold start with no history, then an expired token with the item's history. */
+/** One fleet, two invocations: a cold start with no history, then a revoked token with the item's history. */
 async function measureBoth(
   endpoint: string,
   table: string,
@@ -166,8 +165,7 @@ async function measureBoth(
     providerLatencyMs: PROVIDER_LATENCY_MS,
     pollInitialMs: setting.pollInitialMs,
     pollMaxMs: setting.pollMaxMs,
-    tokenTtlSeconds: TOKEN_TTL_SECONDS,
-    leaseMs: LEASE_MS,
+    revokeAfterFirstInvocation: true,
     restAtBarrierMs: REST_MS,
     traceDynamoCalls: true,
     endpoint,
@@ -175,7 +173,7 @@ async function measureBoth(
   });
   return [
     ofInvocation(run, 0, setting, 'none: cold start (doubling schedule)'),
-    ofInvocation(run, 1, setting, 'the item’s refresh duration (expected commit)'),
+    ofInvocation(run, 1, setting, 'the item’s refresh duration (expected commit), after a revocation'),
   ];
 }
 
@@ -366,10 +364,11 @@ function historyNote(measured: Measured[]): string[] {
   const [cold, informed] = measured;
   if (cold?.claimToCommitMs === undefined || informed?.claimToCommitMs === undefined) return [];
   return [
-    `The item’s history in the second invocation is one sample: the cold start’s claim to commit, ${cold.claimToCommitMs} ms ` +
-      `on the proxy (the holder measures it on its own clock); the second refresh took ${informed.claimToCommitMs} ms. ` +
-      'A waiter that expects the commit later than it comes sleeps past it by the difference; each commit moves the ' +
-      'estimate a quarter of the way, so a fleet that refreshes hourly converges within a few refreshes.',
+    `The item’s history in the second invocation is one sample, the cold start’s (its claim sent to its commit answered: ` +
+      `${cold.claimToCommitMs} ms on the proxy; the holder counts from its claim granted to its commit sent). The second ` +
+      `refresh took ${informed.claimToCommitMs} ms from claim sent to commit answered: a claim or commit that waits in ` +
+      'DynamoDB Local’s queue behind a hundred other calls makes the commit later than expected, and the waiters then ' +
+      'poll closely and back off. Each commit moves the estimate a quarter of the way.',
   ];
 }
 
@@ -410,6 +409,11 @@ function waiterGoals(measured: Measured[], expected: ExpectedModel[]): Goal[] {
         target: '≤ 3, below the doubling schedule',
         measured: `${round(informed.readsPerContainer)} (doubling: ${round(blind.readsPerContainer)})`,
         met: informed.readsPerContainer <= 3 && informed.readsPerContainer < blind.readsPerContainer,
+        ...(informed.readsPerContainer > 3 && {
+          why:
+            `${round(informed.readsPerContainer - 3)} over: a commit later than the item expected (see the history note) ` +
+            'has the waiters poll closely through the window, then back off from pollInitialMs',
+        }),
       },
     );
   }
