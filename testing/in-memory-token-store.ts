@@ -51,15 +51,15 @@ export const CALL_COUNTER: Record<TokenTableOperation, keyof TokenStoreCalls> = 
  *   `version = :seen` (or, for :seen = 0, a missing version or item) AND no live lease, where a
  *   lease is dead when `updating` is false or missing, `lockExpiresAt` is missing, or
  *   `lockExpiresAt < :now`, AND no shared back-off (`retryAfter` missing or `<= :now`). Sets
- *   updating, lockOwner, lockExpiresAt, lockClaimedAt = :now, version = if_not_exists(version, 0); with `holdUntil`,
- *   also expiresAt = holdUntil and removes accessToken.
+ *   updating, lockOwner, lockExpiresAt, lockClaimedAt = :now, version = if_not_exists(version,
+ *   0); with `holdUntil`, also expiresAt = holdUntil and removes accessToken.
  * - claim, when its condition fails: granted all the same if the item's lease is in this
  *   claim's owner (an earlier attempt of it applied, its answer lost).
  * - commit: `lockOwner = :owner OR attribute_not_exists(tokenType)` (TTL may delete the item
  *   mid-refresh); sets the token, expiresAt, updatedAt, version = if_not_exists(version, 0) + 1,
  *   updating = false, the refresh token, the refresh duration and the rejected version when
- *   given; removes lockOwner, lockExpiresAt, lockClaimedAt, failures, retryAfter and (without a rejected version) rejectedVersion. When
- *   the fence fails and the item already holds this commit's ciphertext (an earlier attempt
+ *   given; removes lockOwner, lockExpiresAt, lockClaimedAt, failures, retryAfter and (without a
+ *   rejected version) rejectedVersion. When the fence fails and the item already holds this commit's ciphertext (an earlier attempt
  *   applied), that item is answered as committed.
  * - confirmRejectionRefresh: `version = :version AND attribute_exists(rejectedVersion)`; removes
  *   rejectedVersion.

@@ -1,7 +1,7 @@
 /**
- * How long a refresh takes, from the claim granted to the commit, as the fleet has seen it: kept in the
- * item (`refreshMs`, `refreshDeviationMs`) and updated by each holder at its commit, so a waiter
- * can sleep until a commit is due instead of polling blind (pollDelay in lease-timing.ts).
+ * How long a refresh takes, from the claim granted to the commit, as the fleet has seen it: kept
+ * in the item (`refreshMs`, `refreshDeviationMs`) and updated by each holder at its commit, so a
+ * waiter can sleep until a commit is due instead of polling blind (pollDelay in lease-timing.ts).
  *
  * The estimator is the one TCP uses for its round-trip time (RFC 6298): a smoothed mean and a
  * smoothed mean deviation, each moving a quarter of the way to the new sample. A steady provider
@@ -20,8 +20,9 @@ const GAIN = 0.25;
 const FIRST_DEVIATION_SHARE = 0.1;
 
 /**
- * The item's figures after a refresh that took `sampleMs` from its claim granted to its commit. A sample that is
- * negative or not finite (the clock stepped back between claim and commit) leaves them as they were.
+ * The item's figures after a refresh that took `sampleMs` from its claim granted to its commit.
+ * A sample that is negative or not finite (the clock stepped back meanwhile) leaves them as they
+ * were.
  */
 export function nextRefreshDuration(
   previous: Partial<RefreshDuration>,

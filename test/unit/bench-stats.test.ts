@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { seededRandom } from '../../scripts/bench/expected-commit-model.js';
 import {
   cappedReadsPerSecond,
   countPerBucket,
@@ -12,18 +13,6 @@ import {
 } from '../../scripts/bench/stats.js';
 
 const EPOCH = 1_767_225_600_000; // 2026-01-01T00:00:00Z, in ms: the times the bench records are epoch ms.
-
-/** A seeded generator (mulberry32), so the sampled comparison is the same on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One waiter played out the way TokenManager.pollDelay schedules it: reads until one follows the commit. */
 function sampleWaiter(
@@ -110,7 +99,7 @@ describe('modelWaiter', () => {
   });
 
   it('agrees with the schedule played out 20,000 times', () => {
-    const random = seeded(42);
+    const random = seededRandom(42);
     const trials = Array.from({ length: 20_000 }, () => sampleWaiter(random, 50, 1_000, 1_500));
     const sampledReads = trials.reduce((sum, t) => sum + t.reads, 0) / trials.length;
     const sampledDelay = trials.reduce((sum, t) => sum + t.delay, 0) / trials.length;
