@@ -41,7 +41,8 @@ export interface RejectionStormRun {
 /**
  * Warm containers meet a revocation idle, as in Lambda; right after a cold start on 2 cores they
  * are still compiling and collecting, and the storm would measure that (the timeline showed it:
- * a storm begun at once took 5 to 9 s in either strategy's CPU, one begun after a rest 0.1 to 0.2 s).
+ * this project's storm, begun at once, took 5 to 9 s at p50, at 150 ms of CPU per invocation;
+ * begun after a rest, 0.1 to 0.2 s).
  */
 export const REST_AT_BARRIER_MS = 3_000;
 
