@@ -9,8 +9,6 @@
  */
 import type { RefreshDuration, TokenRecord } from '../store/token-record.js';
 
-export type { RefreshDuration };
-
 /** Weight of the newest sample in both averages (RFC 6298 uses 1/8 and 1/4; one is enough here). */
 const GAIN = 0.25;
 /**

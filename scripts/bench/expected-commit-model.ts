@@ -7,7 +7,7 @@
  */
 import { pollDelay } from '../../layer/lease/lease-timing.js';
 import type { TokenRecord } from '../../layer/store/token-record.js';
-import type { PollSchedule } from './stats.js';
+import { type PollSchedule, peakRatePerSecond } from './stats.js';
 
 /** A provider whose refresh takes `refreshMs` × (1 + u), u uniform in [-noise, +noise]. */
 export interface RefreshLatency {
@@ -128,17 +128,11 @@ export function fleetReadsWithHistory(
     const arrivesAt = arrivalSpreadMs === 0 ? 0 : ((i + 0.5) * arrivalSpreadMs) / played;
     times.push(...playWaiter(schedule, history, arrivesAt, commitAt, random));
   }
-  times.sort((a, b) => a - b);
   const scale = containers / played;
-  let busiest = 0;
-  let start = 0;
-  for (let end = 0; end < times.length; end++) {
-    while (times[end]! - times[start]! >= 1_000) start++;
-    busiest = Math.max(busiest, end - start + 1);
-  }
   return {
     totalReads: times.length * scale,
-    busiestSecondReads: busiest * scale,
+    // Reads per second over the busiest 1 s window: the reads in it.
+    busiestSecondReads: peakRatePerSecond(times, 1_000) * scale,
     readsPerContainer: times.length / played,
   };
 }

@@ -28,15 +28,18 @@ export interface Timeline {
 
 /**
  * The timeline of invocation `invocation` (0: the first) of a traced run. A call belongs to it when
- * it was received after the last container finished the invocation before (the barrier).
+ * it was received after the last container finished the invocation before (the barrier) and, when
+ * another invocation follows, no later than the last container finished this one.
  */
 export function timelineOf(run: DetailedSimulation, invocation: number): Timeline {
   const { results, dynamoCalls, refreshingAt } = run;
-  const barrier =
-    invocation === 0
-      ? Number.NEGATIVE_INFINITY
-      : Math.max(...results.map((r) => r.tokenAt[invocation - 1] ?? Number.NEGATIVE_INFINITY));
-  const calls = dynamoCalls.filter((call) => call.receivedAt > barrier && call.container !== undefined);
+  const lastTokenAt = (of: number) =>
+    Math.max(...results.map((r) => r.tokenAt[of] ?? Number.NEGATIVE_INFINITY));
+  const barrier = invocation === 0 ? Number.NEGATIVE_INFINITY : lastTokenAt(invocation - 1);
+  const followed = results.some((r) => r.tokenAt.length > invocation + 1);
+  const until = followed ? lastTokenAt(invocation) : Number.POSITIVE_INFINITY;
+  const inside = (at: number) => at > barrier && at <= until;
+  const calls = dynamoCalls.filter((call) => inside(call.receivedAt) && call.container !== undefined);
   const origin = Math.min(...calls.map((call) => call.receivedAt));
   const sorted = [...results].sort((a, b) => a.index - b.index);
   const commit = calls.find((call) => call.kind === 'commit');
@@ -47,7 +50,7 @@ export function timelineOf(run: DetailedSimulation, invocation: number): Timelin
       receivedAt: call.receivedAt - origin,
       answeredAt: call.answeredAt - origin,
     })),
-    providerAskedAt: refreshingAt.filter((at) => at > barrier).map((at) => at - origin),
+    providerAskedAt: refreshingAt.filter(inside).map((at) => at - origin),
     committedAt: commit && commit.answeredAt - origin,
     tokenAt: sorted.map((r) => {
       const at = r.tokenAt[invocation];

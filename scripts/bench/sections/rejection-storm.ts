@@ -8,6 +8,7 @@ import type { Strategy } from '../../simulator/protocol.js';
 import { percentile } from '../../simulator/report.js';
 import { type DetailedSimulation, runSimulationDetailed } from '../../simulator/simulation.js';
 import { type BenchContext, type BenchSection, type Goal, round } from '../section.js';
+import { spread } from '../stats.js';
 import { phaseTable, type Timeline, timelineOf, timelineSvg } from '../timeline.js';
 import { PROVIDER_LATENCY_MS } from './expired-token.js';
 
@@ -261,14 +262,13 @@ function timelineNotes(timeline: Timeline, ours: RejectionStormRun): string[] {
     timeline.committedAt === undefined
       ? []
       : timeline.tokenAt.filter((at): at is number => at !== null && at >= timeline.committedAt!);
-  const delays = afterCommit.map((at) => at - timeline.committedAt!);
-  const sorted = [...delays].sort((a, b) => a - b);
+  const delays = spread(afterCommit.map((at) => at - timeline.committedAt!));
   const reads = timeline.calls.filter((call) => call.kind === 'read' || call.kind === 'poll').length;
   return [
     `Timeline (this project, ${ours.containers} containers; picture: storm-timeline.svg): ${failed} claim(s) failed their condition ` +
       `(1 WCU each on the one item); ${reads} reads in all, ${round(reads / ours.containers)} per container; ` +
-      (sorted.length > 0
-        ? `the ${waiters} waiters had the token p50 ${sorted[Math.floor(sorted.length / 2)]} ms after the commit was answered, the last ${sorted.at(-1)} ms after.`
+      (delays.count > 0
+        ? `the ${waiters} waiters had the token p50 ${delays.p50} ms after the commit was answered, the last ${delays.max} ms after.`
         : 'no commit was seen.'),
   ];
 }

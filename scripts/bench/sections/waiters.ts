@@ -18,6 +18,7 @@ import {
   spread,
   type WaiterModel,
 } from '../stats.js';
+import { timelineOf } from '../timeline.js';
 
 interface PollSetting extends PollSchedule {
   name: string;
@@ -177,48 +178,36 @@ async function measureBoth(
   ];
 }
 
-/** What one invocation of a traced two-invocation run measured. */
+/** What one invocation of a traced two-invocation run measured, from its timeline. */
 function ofInvocation(
   run: DetailedSimulation,
   invocation: number,
   setting: PollSetting,
   schedule: string,
 ): Measured {
-  const { results, dynamoCalls, refreshingAt, report } = run;
-  const barrier =
-    invocation === 0 ? Number.NEGATIVE_INFINITY : Math.max(...results.map((r) => r.tokenAt[0] ?? 0));
-  const until =
-    invocation === 0 ? Math.max(...results.map((r) => r.tokenAt[0] ?? 0)) : Number.POSITIVE_INFINITY;
-  const inside = (at: number) => at > barrier && at <= until;
-  const calls = dynamoCalls.filter((call) => call.container !== undefined && inside(call.receivedAt));
+  const { calls, tokenAt, providerAskedAt } = timelineOf(run, invocation);
   const reads = calls.filter((call) => call.kind === 'read' || call.kind === 'poll').length;
-  const holderIndex = calls.find((call) => call.kind === 'claim-won')?.container;
-  const holderAt = results.find((r) => r.index === holderIndex)?.tokenAt[invocation];
-  const delays =
-    typeof holderAt === 'number'
-      ? results
-          .filter((r) => r.index !== holderIndex)
-          .flatMap((r) => {
-            const at = r.tokenAt[invocation];
-            return typeof at === 'number' ? [at - holderAt] : [];
-          })
-      : [];
-  const failed = results.filter((r) => r.tokenAt[invocation] === null).length;
   const claim = calls.find((call) => call.kind === 'claim-won');
   const commit = calls.find((call) => call.kind === 'commit');
+  // tokenAt is in container order: a container's index is its place.
+  const holderAt = claim?.container === undefined ? null : (tokenAt[claim.container] ?? null);
+  const delays =
+    holderAt === null
+      ? []
+      : tokenAt.flatMap((at, index) => (index !== claim?.container && at !== null ? [at - holderAt] : []));
   return {
     claimToCommitMs: claim && commit ? commit.answeredAt - claim.receivedAt : undefined,
     setting,
     schedule,
     waiters: delays.length,
     delay: spread(delays),
-    readsPerContainer: reads / results.length,
-    storeReadsPerContainer: reads / results.length,
+    readsPerContainer: reads / tokenAt.length,
+    storeReadsPerContainer: reads / tokenAt.length,
     writes: calls.length - reads,
-    providerCalls: refreshingAt.filter(inside).length,
+    providerCalls: providerAskedAt.length,
     generations: calls.filter((call) => call.kind === 'commit').length,
-    failed,
-    elapsedMs: report.elapsedMs,
+    failed: tokenAt.filter((at) => at === null).length,
+    elapsedMs: run.report.elapsedMs,
   };
 }
 
