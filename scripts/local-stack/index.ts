@@ -43,6 +43,7 @@ export type {
   SecretsManagerStats,
 } from './secrets-manager-server.js';
 export { startSecretsManager } from './secrets-manager-server.js';
+export type { RotationEvent, RotationFunction, RotationOutcome, RotationStepRun } from './secret-rotation.js';
 export type { ExternalDynamo, LocalStack, LocalStackOptions } from './stack.js';
 export { startLocalStack } from './stack.js';
 export { createTokenTable, localDynamoClient } from './table.js';

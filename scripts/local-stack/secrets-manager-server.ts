@@ -9,11 +9,19 @@ import {
   validationError,
 } from './aws-json-server.js';
 import { registerSecretString } from './secret-registry.js';
+import {
+  type RotationFunction,
+  type RotationOutcome,
+  RotationRunner,
+  rotationRulesOf,
+} from './secret-rotation.js';
 
 /**
  * A local AWS Secrets Manager on 127.0.0.1 speaking the real JSON 1.1 protocol, so the SDK v3 client and
  * `@middy/secrets-manager` run unchanged against it. Operations: GetSecretValue, DescribeSecret,
- * CreateSecret, PutSecretValue, DeleteSecret. SecretString only (no SecretBinary), no rotation.
+ * CreateSecret, PutSecretValue, DeleteSecret, and rotation: RotateSecret (which runs the four steps
+ * through `onRotation`'s function, as Secrets Manager invokes the rotation Lambda) and
+ * UpdateSecretVersionStage. SecretString only (no SecretBinary).
  * No answer, error or log line ever holds a SecretString.
  */
 
@@ -61,12 +69,23 @@ export interface LocalSecretsManager extends AwsStallControl {
    * ServiceUnavailable, else 400), or 'timeout': no answer until stop(). Queued after earlier injections.
    */
   failNext(count: number, fault: SecretsManagerFault): void;
+  /**
+   * The rotation Lambda of every secret: RotateSecret calls it with each step (createSecret,
+   * setSecret, testSecret, finishSecret) in turn, retrying a failed step as Secrets Manager does.
+   * Without one, RotateSecret with RotateImmediately is refused.
+   */
+  onRotation(rotationFunction: RotationFunction | undefined): void;
+  /** Resolves when the rotation RotateSecret started for `name` has ended (at once when none ran). */
+  rotationSettled(name: string): Promise<RotationOutcome | undefined>;
   /** Closes every socket and ends parked 'timeout' requests. Idempotent. */
   stop(): Promise<void>;
 }
 
 const CURRENT = 'AWSCURRENT';
 const PREVIOUS = 'AWSPREVIOUS';
+const PENDING = 'AWSPENDING';
+const LAMBDA_ARN =
+  /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]{1,64}(:[a-zA-Z0-9$_-]+)?$/;
 const NOT_FOUND = "Secrets Manager can't find the specified secret.";
 const NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const OPTION_KEYS = new Set(['secrets', 'region', 'accountId', 'now']);
@@ -74,7 +93,8 @@ const SUFFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 
 interface SecretVersion {
   id: string;
-  secretString: string;
+  /** Undefined for the version RotateSecret labels AWSPENDING before createSecret has put its value. */
+  secretString: string | undefined;
   createdMs: number;
   stages: string[];
 }
@@ -86,6 +106,8 @@ interface StoredSecret {
   lastChangedMs: number;
   /** Set when DeleteSecret scheduled the deletion: the secret can be described but not read. */
   deletion?: { requestedMs: number; scheduledMs: number };
+  /** Set by RotateSecret: rotation is then enabled. */
+  rotation?: { lambdaArn: string; rules: Record<string, unknown>; lastRotatedMs?: number };
   versions: SecretVersion[];
 }
 
@@ -118,6 +140,8 @@ export async function startSecretsManager(
   const now = options.now ?? Date.now;
   const secrets = new Map<string, StoredSecret>();
   const faults = new AwsFaultQueue();
+  const rotations = new RotationRunner();
+  let rotationFunction: RotationFunction | undefined;
   let stats = emptyStats();
 
   function find(secretId: string): StoredSecret | undefined {
@@ -151,24 +175,52 @@ export async function startSecretsManager(
     return secret;
   }
 
-  /** Adds a version carrying `stages`; a label moves off its old version, and a moved AWSCURRENT leaves AWSPREVIOUS behind. */
+  /**
+   * Attaches `stages` to `version`: each label leaves the version it was on, and a moved AWSCURRENT
+   * leaves AWSPREVIOUS on the version it came from, as Secrets Manager does.
+   */
+  function attachStages(secret: StoredSecret, version: SecretVersion, stages: string[]): void {
+    const oldCurrent = stages.includes(CURRENT)
+      ? secret.versions.find((v) => v !== version && v.stages.includes(CURRENT))
+      : undefined;
+    const moved = oldCurrent ? [...stages, PREVIOUS] : stages;
+    for (const other of secret.versions) {
+      if (other !== version) other.stages = other.stages.filter((s) => !moved.includes(s));
+    }
+    oldCurrent?.stages.push(PREVIOUS);
+    version.stages = [
+      ...new Set([...version.stages.filter((s) => !(oldCurrent && s === PREVIOUS)), ...stages]),
+    ];
+  }
+
+  /** Adds a version carrying `stages` (see attachStages), or gives a valueless one its value. */
   function addVersion(
     secret: StoredSecret,
     id: string,
     secretString: string,
     stages: string[],
   ): SecretVersion {
-    const oldCurrent = stages.includes(CURRENT)
-      ? secret.versions.find((v) => v.stages.includes(CURRENT))
-      : undefined;
-    const moved = oldCurrent ? [...stages, PREVIOUS] : stages;
-    for (const version of secret.versions) version.stages = version.stages.filter((s) => !moved.includes(s));
-    oldCurrent?.stages.push(PREVIOUS);
     // Every stored value, from the options, putSecret or the API: the secret scan fails a test that prints one.
     registerSecretString(secretString, `secrets-manager:${secret.name}`);
-    const version = { id, secretString, createdMs: now(), stages: [...stages] };
-    secret.versions.push(version);
-    secret.lastChangedMs = version.createdMs;
+    let version = secret.versions.find((v) => v.id === id);
+    if (version) version.secretString = secretString;
+    else {
+      version = { id, secretString, createdMs: now(), stages: [] };
+      secret.versions.push(version);
+    }
+    attachStages(secret, version, stages);
+    secret.lastChangedMs = now();
+    return version;
+  }
+
+  function versionOf(secret: StoredSecret, versionId: string, field: string): SecretVersion {
+    const version = secret.versions.find((v) => v.id === versionId);
+    if (!version) {
+      throw new AwsServiceError(
+        'ResourceNotFoundException',
+        `Secrets Manager can't find the ${field}: ${versionId}`,
+      );
+    }
     return version;
   }
 
@@ -196,7 +248,8 @@ export async function startSecretsManager(
           (versionId === undefined || v.id === versionId) &&
           (stage === undefined || v.stages.includes(stage)),
       );
-      if (!version) {
+      // A version RotateSecret labelled AWSPENDING has no value until createSecret puts one.
+      if (version?.secretString === undefined) {
         const which = versionId === undefined ? `staging label: ${stage}` : `VersionId: ${versionId}`;
         throw new AwsServiceError(
           'ResourceNotFoundException',
@@ -222,6 +275,14 @@ export async function startSecretsManager(
         CreatedDate: seconds(secret.createdMs),
         LastChangedDate: seconds(secret.lastChangedMs),
         ...(secret.deletion ? { DeletedDate: seconds(secret.deletion.requestedMs) } : {}),
+        ...(secret.rotation && {
+          RotationEnabled: true,
+          RotationLambdaARN: secret.rotation.lambdaArn,
+          RotationRules: { ...secret.rotation.rules },
+          ...(secret.rotation.lastRotatedMs !== undefined && {
+            LastRotatedDate: seconds(secret.rotation.lastRotatedMs),
+          }),
+        }),
         VersionIdsToStages: Object.fromEntries(staged.map((v) => [v.id, [...v.stages]])),
       };
     },
@@ -262,7 +323,7 @@ export async function startSecretsManager(
       ) {
         throw validationError('VersionStages', 'must be a non-empty list of strings');
       }
-      const known = secret.versions.find((v) => v.id === versionId);
+      const known = secret.versions.find((v) => v.id === versionId && v.secretString !== undefined);
       // An SDK retry of the same request is idempotent; another value under the same VersionId is refused.
       if (known && known.secretString !== secretString) {
         throw new AwsServiceError(
@@ -277,6 +338,106 @@ export async function startSecretsManager(
         VersionId: version.id,
         VersionStages: [...version.stages],
       };
+    },
+
+    UpdateSecretVersionStage(input: AwsJsonInput) {
+      const secret = existing(input, { readable: true });
+      const stage = requiredString(input, 'VersionStage');
+      const moveTo = optionalString(input, 'MoveToVersionId');
+      const removeFrom = optionalString(input, 'RemoveFromVersionId');
+      const holder = secret.versions.find((v) => v.stages.includes(stage));
+      if (removeFrom !== undefined && holder?.id !== removeFrom) {
+        throw new AwsServiceError(
+          'InvalidParameterException',
+          `The staging label ${stage} is not attached to version ${removeFrom}, so it can't be removed from it.`,
+        );
+      }
+      if (moveTo === undefined) {
+        if (removeFrom === undefined)
+          throw validationError('MoveToVersionId', 'or RemoveFromVersionId must be given');
+        if (stage === CURRENT) {
+          throw new AwsServiceError(
+            'InvalidParameterException',
+            "You can't remove the staging label AWSCURRENT from a version: move it to another version instead.",
+          );
+        }
+        holder!.stages = holder!.stages.filter((s) => s !== stage);
+        secret.lastChangedMs = now();
+        return { ARN: secret.arn, Name: secret.name };
+      }
+      const target = versionOf(secret, moveTo, 'version in MoveToVersionId');
+      if (target.secretString === undefined) {
+        throw new AwsServiceError(
+          'InvalidRequestException',
+          `Version ${moveTo} has no secret value yet; put one before staging it.`,
+        );
+      }
+      if (holder && holder !== target && removeFrom === undefined) {
+        throw new AwsServiceError(
+          'InvalidParameterException',
+          `The parameter RemoveFromVersionId can't be empty. Staging label ${stage} is currently attached to version ${holder.id}, so you must explicitly reference that version in RemoveFromVersionId.`,
+        );
+      }
+      if (holder !== target) {
+        attachStages(secret, target, [stage]);
+        secret.lastChangedMs = now();
+      }
+      return { ARN: secret.arn, Name: secret.name };
+    },
+
+    RotateSecret(input: AwsJsonInput) {
+      const secret = existing(input, { readable: true });
+      const lambdaArn = optionalString(input, 'RotationLambdaARN') ?? secret.rotation?.lambdaArn;
+      if (lambdaArn === undefined) {
+        throw new AwsServiceError(
+          'InvalidRequestException',
+          'No Lambda rotation function ARN is associated with this secret: pass RotationLambdaARN.',
+        );
+      }
+      if (!LAMBDA_ARN.test(lambdaArn))
+        throw validationError('RotationLambdaARN', 'must be a Lambda function ARN');
+      const rules =
+        input.RotationRules === undefined
+          ? (secret.rotation?.rules ?? {})
+          : rotationRulesOf(input.RotationRules);
+      const immediately = input.RotateImmediately ?? true;
+      if (typeof immediately !== 'boolean') throw validationError('RotateImmediately', 'must be a boolean');
+      const current = secret.versions.find((v) => v.stages.includes(CURRENT));
+      const pending = secret.versions.find((v) => v.stages.includes(PENDING));
+      // Secrets Manager's rule: AWSPENDING on another version than AWSCURRENT is a rotation still under way.
+      if (pending && pending !== current) {
+        throw new AwsServiceError(
+          'InvalidRequestException',
+          "A previous rotation isn't complete. That rotation will be reattempted.",
+        );
+      }
+      secret.rotation = { ...secret.rotation, lambdaArn, rules };
+      if (!immediately) return { ARN: secret.arn, Name: secret.name };
+      if (!rotationFunction) {
+        throw new AwsServiceError(
+          'InvalidRequestException',
+          'This local server has no rotation function (onRotation).',
+        );
+      }
+      const versionId = newVersionId(input);
+      if (secret.versions.some((v) => v.id === versionId)) {
+        throw new AwsServiceError(
+          'ResourceExistsException',
+          `A version with VersionId ${versionId} already exists.`,
+        );
+      }
+      secret.versions.push({ id: versionId, secretString: undefined, createdMs: now(), stages: [] });
+      attachStages(secret, secret.versions.at(-1)!, [PENDING]);
+      const finished = (): boolean => {
+        const version = secret.versions.find((v) => v.id === versionId);
+        if (!version?.stages.includes(CURRENT)) return false;
+        // AWSPENDING stays on the new AWSCURRENT (Secrets Manager may leave it there or on no
+        // version); the next RotateSecret moves it to its own version.
+        secret.rotation!.lastRotatedMs = now();
+        return true;
+      };
+      rotations.start(rotationFunction, secret.arn, secret.name, versionId, finished);
+      return { ARN: secret.arn, Name: secret.name, VersionId: versionId };
     },
 
     DeleteSecret(input: AwsJsonInput) {
@@ -356,6 +517,10 @@ export async function startSecretsManager(
       stats = emptyStats();
     },
     failNext: (count, fault) => faults.add(count, fault),
+    onRotation: (fn) => {
+      rotationFunction = fn;
+    },
+    rotationSettled: (name) => rotations.settled(name),
     stall: (stall) => server.stall(stall),
     clearStalls: () => server.clearStalls(),
     stallStats: () => server.stallStats(),

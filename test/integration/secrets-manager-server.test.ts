@@ -1,12 +1,12 @@
 import type { GetSecretValueCommandInput, SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import {
+  CancelRotateSecretCommand,
   CreateSecretCommand,
   DeleteSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
   ResourceNotFoundException,
-  RotateSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
@@ -251,7 +251,7 @@ describe('local Secrets Manager through the real SDK client', () => {
   });
 
   it('answers UnknownOperationException for an operation it does not implement', async () => {
-    const error = await sdkError(client.send(new RotateSecretCommand({ SecretId: SECRET_NAME })));
+    const error = await sdkError(client.send(new CancelRotateSecretCommand({ SecretId: SECRET_NAME })));
 
     expect(error.name).toBe('UnknownOperationException');
     expect(error.$metadata.httpStatusCode).toBe(400);
