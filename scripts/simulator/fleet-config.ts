@@ -39,6 +39,7 @@ export function fleetConfig(
     holdProviderAnswer: settings.freezeHolderMs > 0,
     manager,
     ...(settings.ownerId !== undefined && { ownerId: settings.ownerId }),
+    ...(settings.secretCacheExpiryMs !== undefined && { secretCacheExpiry: settings.secretCacheExpiryMs }),
   };
 }
 

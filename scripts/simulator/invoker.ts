@@ -44,6 +44,7 @@ export async function createInvoker(config: ContainerConfig, hooks: ProviderHook
     // A skewed container times everything (expiry, leases, back-off) on its own clock.
     ...(config.clockOffsetMs !== 0 && { clock: { now: () => Date.now() + config.clockOffsetMs } }),
     ...(config.ownerId !== undefined && { ownerId: config.ownerId }),
+    ...(config.secretCacheExpiry !== undefined && { secretCacheExpiry: config.secretCacheExpiry }),
   };
   const timer = new InvocationTimer();
   const timedBase: BaseHandler = timer.timeHandler(base);

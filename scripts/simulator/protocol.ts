@@ -52,6 +52,8 @@ export interface ContainerConfig {
   clockOffsetMs: number;
   /** The `ownerId` option, when the run gives every container the same one. */
   ownerId?: string;
+  /** The `secretCacheExpiry` option, when the run sets one. */
+  secretCacheExpiry?: number;
   /** Only on the one extra child that runs the scheduled refresher (every `everyMs`) instead of invocations. */
   refresher?: { everyMs: number; refreshAheadMs: number };
   /**

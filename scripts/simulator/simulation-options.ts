@@ -97,6 +97,12 @@ export interface SimulationOptions extends TimingOptions {
    * function rather than per container). @default none: the library's random one per container
    */
   ownerId?: string;
+  /**
+   * The `secretCacheExpiry` option (ms) every container is given: `0` fetches the provider's
+   * secret on every invocation, so a key rotation reaches the next invocation.
+   * @default the library's (300000, 5 minutes)
+   */
+  secretCacheExpiryMs?: number;
   /** @default 'salesforce' (the example's) */
   tokenType?: string;
   /**

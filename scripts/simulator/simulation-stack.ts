@@ -24,6 +24,8 @@ export interface SimulationStack {
   /** A client that reaches DynamoDB directly, around the proxy (to tamper with the item). */
   directDynamo: DynamoDBClient;
   secretsManager: LocalSecretsManager;
+  /** The name of the provider's secret in `secretsManager`. */
+  secretName: string;
   kms: LocalKms | undefined;
   tableName: string;
   tokenType: string;
@@ -124,6 +126,7 @@ export async function startSimulationStack(settings: SimulationSettings): Promis
       dynamo: local.proxy,
       directDynamo: local.directClient,
       secretsManager,
+      secretName,
       kms,
       tableName: local.tableName,
       tokenType: settings.tokenType,
