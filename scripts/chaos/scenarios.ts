@@ -10,6 +10,7 @@
  * error, fast, and recover when the fault ends.
  */
 import type { InjectedAnswer } from '../local-stack/oauth-provider.js';
+import { rotateSecretKeyOrFail, untilStoredUnder } from '../simulator/key-rotation.js';
 import type { SimulationOptions, SimulationStack } from '../simulator/simulation.js';
 import { atLeast, atMost, exactly, onLibraryDefaults } from './checks.js';
 import type { ScenarioExpectation } from './verdict.js';
@@ -317,6 +318,47 @@ export const SCENARIOS: ChaosScenario[] = [
     options: { ...WARM, faults: { afterWarm: ({ secretsManager }) => secretsManager.stop() } },
     // The refresh after the outage began uses the credentials its container cached at cold start.
     expect: { ...warmAndKeepsServing, checks: [atLeast('tokenGenerations', 2)] },
+  },
+  {
+    name: 'key-rotated-warm',
+    injected: "the secret's key rotated (examples/key-rotation) once all are warm",
+    options: { ...WARM, faults: { afterWarm: rotateSecretKeyOrFail } },
+    // The containers keep the secret they fetched (5 minutes): they seal under the old key, which
+    // the new version keeps second, so a container starting after the rotation still opens it.
+    expect: {
+      ...warmAndKeepsServing,
+      checks: [
+        exactly('decryptFailed', 0),
+        atLeast('tokenGenerations', 2),
+        exactly('providerTokenCalls', 'tokenGenerations'),
+      ],
+    },
+  },
+  {
+    name: 'key-rotated-twice-refetched',
+    injected: 'the key rotated twice, the secret fetched on every invocation (secretCacheExpiry 0)',
+    options: {
+      ...WARM,
+      invocations: 60,
+      secretCacheExpiryMs: 0,
+      faults: {
+        afterWarm: async (stack) => {
+          const firstNewKey = await rotateSecretKeyOrFail(stack);
+          // The second rotation drops the cold start's key: it must wait for the refresh-ahead
+          // to seal the token under the first new key (testSecret refuses it before).
+          await untilStoredUnder(stack, firstNewKey, 10_000);
+          await rotateSecretKeyOrFail(stack);
+        },
+      },
+    },
+    expect: {
+      ...warmAndKeepsServing,
+      checks: [
+        exactly('decryptFailed', 0),
+        atLeast('tokenGenerations', 2),
+        exactly('providerTokenCalls', 'tokenGenerations'),
+      ],
+    },
   },
   {
     name: 'secrets-manager-down-cold',

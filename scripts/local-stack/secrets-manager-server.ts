@@ -58,6 +58,11 @@ export interface LocalSecretsManager extends AwsStallControl {
   endpoint: string;
   /** Creates the secret, or adds a version that becomes AWSCURRENT (the old current one becomes AWSPREVIOUS). */
   putSecret(name: string, secretString: string): void;
+  /**
+   * Every version's SecretString, oldest first: what the secret has held (e.g. every key a rotation
+   * made). For a run's own checks; these are secret values, never print them.
+   */
+  secretStrings(name: string): string[];
   /** Removes the secret at once, like DeleteSecret with ForceDeleteWithoutRecovery. */
   deleteSecret(name: string): void;
   /** The ARN generated for a secret: `arn:aws:secretsmanager:{region}:{account}:secret:{name}-{6 chars}`. */
@@ -500,6 +505,10 @@ export async function startSecretsManager(
   return {
     endpoint: server.endpoint,
     putSecret,
+    secretStrings: (name) =>
+      (secrets.get(name)?.versions ?? []).flatMap((v) =>
+        v.secretString === undefined ? [] : [v.secretString],
+      ),
     deleteSecret: (name) => {
       secrets.delete(name);
     },

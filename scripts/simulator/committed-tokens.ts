@@ -23,9 +23,12 @@ export class CommittedTokens {
     if (ciphertext) this.ciphertexts.add(ciphertext);
   };
 
-  /** Presented tokens that are not the plaintext of any ciphertext the table held (salt cipher only). */
-  async countUncommitted(presented: string[], salt: string, tokenType: string): Promise<number> {
-    const cipher = new SaltCipher({ salts: [salt] });
+  /**
+   * Presented tokens that are not the plaintext of any ciphertext the table held (salt cipher
+   * only), opened with every key the secret held during the run (a rotation adds keys).
+   */
+  async countUncommitted(presented: string[], keys: readonly string[], tokenType: string): Promise<number> {
+    const cipher = new SaltCipher({ keys: [...new Set(keys)] });
     const committed = new Set<string>();
     for (const ciphertext of this.ciphertexts) {
       // A seeded bad item (tampered, swapped) decrypts to nothing: it was never a token.

@@ -6,6 +6,7 @@
  * fleet of container processes (fleet.ts, fleet-config.ts), the monitor that samples it
  * (fleet-monitor.ts), and the report (report.ts).
  */
+import { parseProviderSecret } from '../../layer/advanced.js';
 import { countFound } from '../local-stack/secret-index.js';
 import type { TracedCall } from './dynamo-trace.js';
 import { metricTotalsFromEmf } from './emf.js';
@@ -118,9 +119,13 @@ async function reportOf(figures: RunFigures): Promise<SimulationReport> {
   const { provider, secretsManager, kms, dynamo, secret } = running.stack;
   const uncommittedTokensServed =
     provider && settings.cipher === 'salt'
-      ? await running.committed.countUncommitted(provider.presentedTokens(), secret.key!, settings.tokenType)
+      ? await running.committed.countUncommitted(
+          provider.presentedTokens(),
+          keysHeld(running),
+          settings.tokenType,
+        )
       : undefined;
-  const secrets = [secret.key!, secret.clientSecret!, ...(provider?.issuedTokens() ?? [])];
+  const secrets = [...keysHeld(running), secret.clientSecret!, ...(provider?.issuedTokens() ?? [])];
   const secretsInOutput = countFound(fleet.output, secrets);
   const stats = provider?.stats();
   const counts = dynamo.counts();
@@ -152,4 +157,16 @@ async function reportOf(figures: RunFigures): Promise<SimulationReport> {
   });
   if (uncommittedTokensServed !== undefined) report.uncommittedTokensServed = uncommittedTokensServed;
   return report;
+}
+
+/** Every key the provider's secret held during the run: its first, and those key rotations added. */
+function keysHeld({ stack, secretName }: RunningSimulationStack): string[] {
+  const keys = stack.secretsManager.secretStrings(secretName).flatMap((value) => {
+    try {
+      return [...parseProviderSecret(secretName, value).keys];
+    } catch {
+      return []; // A version a scenario broke on purpose holds no key.
+    }
+  });
+  return [...new Set([stack.secret.key!, ...keys])];
 }

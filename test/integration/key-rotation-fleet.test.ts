@@ -5,26 +5,20 @@
  * Secrets Manager calls the rotation Lambda. Must hold: no failed invocation, no provider call
  * beyond one per token generation, no DecryptFailed.
  */
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import {
-  GetSecretValueCommand,
-  RotateSecretCommand,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from '@jest/globals';
-import type { SecretsManagerRotationEvent } from 'aws-lambda';
 import { SaltCipher } from 'lambda-shared-token/advanced';
-import { keyRotationHandler } from '../../examples/key-rotation/key-rotation.js';
 import type { RotationOutcome } from '../../scripts/local-stack/index.js';
-import { runSimulation, type SimulationStack } from '../../scripts/simulator/simulation.js';
+import {
+  currentSecretKeys,
+  keyIdOf,
+  rotateSecretKey,
+  storedEnvelope,
+  storedKeyId,
+} from '../../scripts/simulator/key-rotation.js';
+import { runSimulation } from '../../scripts/simulator/simulation.js';
 
-const ROTATION_LAMBDA = 'arn:aws:lambda:us-east-1:123456789012:function:shared-token-key-rotation';
-const CLIENT = { region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
-const silent = { info: () => {}, warn: () => {} };
 /** The library's default rejectionRefreshIntervalMs (docs/reference.md). */
 const REJECTION_INTERVAL_MS = 10_000;
-/** Any key will do to read the key id an envelope names (`keyIdOf` does not decrypt). */
-const testKey = 'a key only to read key ids with';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
@@ -34,65 +28,6 @@ async function until(condition: () => boolean | Promise<boolean>, what: string):
     if (waited >= 30_000) throw new Error(`waited 30 s for ${what}: did the fleet finish first?`);
     await sleep(50);
   }
-}
-
-function smClient(stack: SimulationStack): SecretsManagerClient {
-  return new SecretsManagerClient({ ...CLIENT, endpoint: stack.secretsManager.endpoint });
-}
-
-async function currentKeys(stack: SimulationStack): Promise<string[]> {
-  const client = smClient(stack);
-  try {
-    const answer = await client.send(new GetSecretValueCommand({ SecretId: stack.secretName }));
-    const secret = JSON.parse(answer.SecretString!) as { key?: string; keys?: string[] };
-    return secret.keys ?? [secret.key!];
-  } finally {
-    client.destroy();
-  }
-}
-
-/** The stored token's envelope, read around the proxy. */
-async function storedEnvelope(stack: SimulationStack): Promise<string | undefined> {
-  const { Item } = await stack.directDynamo.send(
-    new GetItemCommand({
-      TableName: stack.tableName,
-      Key: { tokenType: { S: stack.tokenType } },
-      ConsistentRead: true,
-    }),
-  );
-  return Item?.accessToken?.S;
-}
-
-/** Wires the rotation function into the stack's Secrets Manager, starts a rotation and waits for it. */
-async function rotate(
-  stack: SimulationStack,
-  rotationFunction: (event: SecretsManagerRotationEvent) => Promise<void>,
-): Promise<RotationOutcome> {
-  stack.secretsManager.onRotation((event) => rotationFunction(event as SecretsManagerRotationEvent));
-  const client = smClient(stack);
-  try {
-    await client.send(
-      new RotateSecretCommand({
-        SecretId: stack.secretName,
-        RotationLambdaARN: ROTATION_LAMBDA,
-        RotationRules: { ScheduleExpression: 'rate(30 days)' },
-      }),
-    );
-  } finally {
-    client.destroy();
-  }
-  return (await stack.secretsManager.rotationSettled(stack.secretName))!;
-}
-
-function rotationFunctionFor(stack: SimulationStack) {
-  const secretsManager = smClient(stack);
-  return keyRotationHandler({
-    secretsManager,
-    dynamo: stack.directDynamo,
-    tableName: stack.tableName,
-    tokenTypes: [stack.tokenType],
-    logger: silent,
-  });
 }
 
 describe('a key rotation under a serving fleet', () => {
@@ -109,8 +44,8 @@ describe('a key rotation under a serving fleet', () => {
       faults: {
         afterWarm: async (stack) => {
           fetchesBeforeRotation = stack.secretsManager.stats().byOperation.GetSecretValue ?? 0;
-          outcomes.push(await rotate(stack, rotationFunctionFor(stack)));
-          keysAfter = await currentKeys(stack);
+          outcomes.push(await rotateSecretKey(stack));
+          keysAfter = await currentSecretKeys(stack);
           envelopeAfter = await storedEnvelope(stack);
           fetchesAfterRotation = stack.secretsManager.stats().byOperation.GetSecretValue ?? 0;
         },
@@ -128,6 +63,8 @@ describe('a key rotation under a serving fleet', () => {
     expect(fetchesBeforeRotation).toBe(4);
     expect(report.secretFetches).toBe(fetchesAfterRotation);
     expect(report.secretsInOutput).toBe(0);
+    // Every token shown to the data API was committed, under whichever key (I1).
+    expect(report.uncommittedTokensServed).toBe(0);
     // A container starting now gets [new, current] and opens the token sealed before the rotation.
     expect(keysAfter).toHaveLength(2);
     const cipher = new SaltCipher({ keys: keysAfter });
@@ -146,12 +83,11 @@ describe('a key rotation under a serving fleet', () => {
       secretCacheExpiryMs: 0,
       faults: {
         afterWarm: async (stack) => {
-          const rotation = rotationFunctionFor(stack);
           const fetches = () => stack.secretsManager.stats().getSecretValueByName[stack.secretName] ?? 0;
           let lastRevocation = Number.NEGATIVE_INFINITY;
           for (let round = 0; round < 2; round++) {
-            outcomes.push(await rotate(stack, rotation));
-            const newKeyId = new SaltCipher({ keys: [(await currentKeys(stack))[0]!] }).keyIds()[0]!;
+            outcomes.push(await rotateSecretKey(stack));
+            const newKeyId = keyIdOf((await currentSecretKeys(stack))[0]!);
             // Every container starts an invocation with the new version (it fetches it first).
             const fetched = fetches();
             await until(
@@ -169,12 +105,11 @@ describe('a key rotation under a serving fleet', () => {
               const before = await storedEnvelope(stack);
               stack.provider!.revokeAll();
               lastRevocation = Date.now();
-              let after = before;
               await until(async () => {
-                after = await storedEnvelope(stack);
+                const after = await storedEnvelope(stack);
                 return after !== undefined && after !== before;
               }, 'a refresh after the revocation');
-              const keyId = new SaltCipher({ keys: [testKey] }).keyIdOf(after!);
+              const keyId = await storedKeyId(stack);
               if (keyId === newKeyId) {
                 sealedUnder.push(keyId);
                 break;
@@ -192,5 +127,7 @@ describe('a key rotation under a serving fleet', () => {
     expect(report.tokenGenerations).toBeGreaterThanOrEqual(3);
     expect(report.providerTokenCalls).toBe(report.tokenGenerations);
     expect(report.secretsInOutput).toBe(0);
+    // Every token shown to the data API was committed, under whichever key (I1).
+    expect(report.uncommittedTokensServed).toBe(0);
   }, 180_000);
 });
