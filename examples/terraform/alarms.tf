@@ -1,7 +1,7 @@
 # Alarms that need a person. Per tokenType: its refresh failing (bad credentials, a dead refresh
 # token, the provider down), and its OAuth2 refresh token dead (invalid_grant), which has an alarm
-# of its own. When the module schedules a refresher: that refresher failing. All three kinds go
-# to one SNS topic: var.alarm_topic_arn, or the one created here.
+# of its own. When the module schedules a refresher or a key rotation: that function failing. All
+# go to one SNS topic: var.alarm_topic_arn, or the one created here.
 resource "aws_sns_topic" "alarms" {
   count = var.alarm_topic_arn == null ? 1 : 0
 
@@ -49,6 +49,30 @@ resource "aws_cloudwatch_metric_alarm" "refresher_errors" {
   metric_name       = "Errors"
   dimensions = {
     FunctionName = local.refresher_function_name
+  }
+  statistic           = "Sum"
+  period              = var.alarm_period_seconds
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [local.alarm_topic_arn]
+  ok_actions          = [local.alarm_topic_arn]
+  tags                = var.tags
+}
+
+# A failed key rotation changes nothing (AWSCURRENT keeps its keys) and Secrets Manager retries
+# it, but a rotation that keeps failing means a key stays in use past its period: usually
+# testSecret refusing to drop a key a stored token is still sealed under.
+resource "aws_cloudwatch_metric_alarm" "key_rotation_errors" {
+  count = local.rotation_enabled ? 1 : 0
+
+  alarm_name        = "${local.name}-shared-token-key-rotation-errors"
+  alarm_description = "The key rotation function ${local.rotation_function_name} failed a step. AWSCURRENT is unchanged and Secrets Manager retries; its log names the step and the cause (KeyRotationError: a stored token under the key the rotation would drop). See examples/key-rotation/README.md for the fix."
+  namespace         = "AWS/Lambda"
+  metric_name       = "Errors"
+  dimensions = {
+    FunctionName = local.rotation_function_name
   }
   statistic           = "Sum"
   period              = var.alarm_period_seconds

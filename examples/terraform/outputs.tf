@@ -39,3 +39,36 @@ output "refresher_rule_arn" {
   description = "The EventBridge rule that runs the refresher; null without refresher_function_arn."
   value       = local.refresher_enabled ? aws_cloudwatch_event_rule.refresher[0].arn : null
 }
+
+output "dashboard_name" {
+  description = "The CloudWatch dashboard {prefix}-{env}-shared-token; null with dashboard_enabled = false."
+  value       = var.dashboard_enabled ? aws_cloudwatch_dashboard.shared_token[0].dashboard_name : null
+}
+
+output "dashboard_url" {
+  description = "The dashboard in the CloudWatch console (the aws partition's console); null with dashboard_enabled = false."
+  value       = var.dashboard_enabled ? "https://console.aws.amazon.com/cloudwatch/home?region=${local.dashboard_region}#dashboards/dashboard/${aws_cloudwatch_dashboard.shared_token[0].dashboard_name}" : null
+}
+
+output "key_rotation_policy_arn" {
+  description = "The IAM policy to attach to the key-rotation function's role; null without rotation_function_arn."
+  value       = local.rotation_enabled ? aws_iam_policy.key_rotation[0].arn : null
+}
+
+output "key_rotation_environment_variables" {
+  description = "Environment variables of the key-rotation function: the table, and TOKEN_TYPES, the tokenTypes (comma-separated) whose stored tokens its testSecret checks under the new key. A tokenType sealed with another secret is recognised as such and passed over."
+  value = {
+    DYNAMODB_TABLE_ACCESS_TOKENS = module.table.name
+    TOKEN_TYPES                  = join(",", var.token_types)
+  }
+}
+
+output "rotated_secret_arns" {
+  description = "The secrets Secrets Manager rotates with rotation_function_arn (empty without it)."
+  value       = local.rotated_secret_arns
+}
+
+output "operator_policy_arn" {
+  description = "The IAM policy for the people and roles that run `lambda-shared-token status` and `doctor`."
+  value       = aws_iam_policy.operator.arn
+}

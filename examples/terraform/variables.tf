@@ -144,6 +144,68 @@ variable "refresher_schedule_expression" {
   }
 }
 
+# ---- Key rotation ----------------------------------------------------------------------------
+
+variable "rotation_function_arn" {
+  description = "Unqualified ARN of your deployment of the key-rotation function (examples/key-rotation/handler.ts), which Secrets Manager runs to rotate the `key`/`keys` field of the provider secrets. null: no rotation schedule, no permission, no policy. Attach `key_rotation_policy_arn` to its role."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.rotation_function_arn == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[a-zA-Z0-9_-]{1,64}$", var.rotation_function_arn))
+    error_message = "rotation_function_arn must be an unqualified Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>)."
+  }
+}
+
+variable "rotation_secret_arns" {
+  description = "Which of secret_arns the rotation function rotates, each by its full ARN (with the 6-character suffix Secrets Manager adds, not `-??????`). null (the default): all of secret_arns. Only read with rotation_function_arn."
+  type        = list(string)
+  default     = null
+
+  # `||` does not short-circuit in Terraform: try() keeps a null list from reaching length().
+  validation {
+    condition     = var.rotation_secret_arns == null || try(length(var.rotation_secret_arns) > 0 && length(var.rotation_secret_arns) == length(distinct(var.rotation_secret_arns)), false)
+    error_message = "rotation_secret_arns must be null (all of secret_arns) or name at least one secret, each once."
+  }
+
+  validation {
+    condition     = var.rotation_secret_arns == null || try(alltrue([for arn in var.rotation_secret_arns : can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+-[a-zA-Z0-9]{6}$", arn))]), false)
+    error_message = "Each of rotation_secret_arns must be a full Secrets Manager secret ARN, ending in the 6-character suffix (arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf): Secrets Manager rotates one secret, not a pattern."
+  }
+}
+
+variable "rotation_schedule_expression" {
+  description = "When Secrets Manager rotates the key (UTC): rate(<n> hours) with n >= 4, rate(<n> days) with n from 1 to 999, or cron(<six fields>). Default rate(30 days). The period must be longer than the secrets' cache expiry (secretCacheExpiry, 5 minutes by default) plus the token's lifetime: a rotation drops the key before the previous one, and every token written under that key must have been replaced by then (README, Key rotation)."
+  type        = string
+  default     = "rate(30 days)"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^(rate\\([1-9][0-9]* (hour|hours|day|days)\\)|cron\\([^ ()]+( [^ ()]+){5}\\))$", var.rotation_schedule_expression))
+    error_message = "rotation_schedule_expression must be rate(<n> hours), rate(<n> days) or cron(<minutes> <hours> <day-of-month> <month> <day-of-week> <year>)."
+  }
+
+  validation {
+    # Secrets Manager's own floor; a shorter period is refused by RotateSecret at apply time.
+    condition     = !can(regex("^rate\\([0-9]+ hours?\\)$", var.rotation_schedule_expression)) || try(tonumber(regex("^rate\\(([0-9]+) hours?\\)$", var.rotation_schedule_expression)[0]) >= 4, false)
+    error_message = "rotation_schedule_expression: Secrets Manager rotates at most every 4 hours (rate(4 hours)), and the period must also outlast the secret cache expiry plus the token's lifetime."
+  }
+
+  validation {
+    condition     = !can(regex("^rate\\([0-9]+ days?\\)$", var.rotation_schedule_expression)) || try(tonumber(regex("^rate\\(([0-9]+) days?\\)$", var.rotation_schedule_expression)[0]) <= 999, false)
+    error_message = "rotation_schedule_expression: Secrets Manager rotates at least every 999 days (rate(999 days))."
+  }
+}
+
+# ---- Dashboard -------------------------------------------------------------------------------
+
+variable "dashboard_enabled" {
+  description = "Create the CloudWatch dashboard `{prefix}-{env}-shared-token` (README, Dashboard): one set of widgets per tokenType, plus the errors of the refresher and of the key-rotation function when the module schedules them. On by default: it is where an operator looks when an alarm fires. A dashboard costs a few dollars a month beyond CloudWatch's free ones; false where dashboards are managed elsewhere."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 # ---- Alarms ----------------------------------------------------------------------------------
 
 variable "alarm_topic_arn" {
@@ -170,7 +232,7 @@ variable "metric_namespace" {
 }
 
 variable "alarm_period_seconds" {
-  description = "Period over which failures are summed before an alarm compares them with its threshold."
+  description = "Seconds over which failures are summed before an alarm compares them with its threshold (default 300). Also the period of the dashboard's widgets, so they show the sums the alarms compare."
   type        = number
   default     = 300
   nullable    = false
