@@ -36,6 +36,7 @@ export type {
   OAuthProviderStats,
 } from './oauth-provider.js';
 export { startOAuthProvider } from './oauth-provider.js';
+export type { RotationEvent, RotationFunction, RotationOutcome, RotationStepRun } from './secret-rotation.js';
 export type {
   LocalSecretsManager,
   LocalSecretsManagerOptions,
@@ -43,7 +44,6 @@ export type {
   SecretsManagerStats,
 } from './secrets-manager-server.js';
 export { startSecretsManager } from './secrets-manager-server.js';
-export type { RotationEvent, RotationFunction, RotationOutcome, RotationStepRun } from './secret-rotation.js';
 export type { ExternalDynamo, LocalStack, LocalStackOptions } from './stack.js';
 export { startLocalStack } from './stack.js';
 export { createTokenTable, localDynamoClient } from './table.js';
