@@ -76,8 +76,9 @@ export interface LocalSecretsManager extends AwsStallControl {
   failNext(count: number, fault: SecretsManagerFault): void;
   /**
    * The rotation Lambda of every secret: RotateSecret calls it with each step (createSecret,
-   * setSecret, testSecret, finishSecret) in turn, retrying a failed step as Secrets Manager does.
-   * Without one, RotateSecret with RotateImmediately is refused.
+   * setSecret, testSecret, finishSecret) in turn and, when a step fails, runs the rotation again
+   * from createSecret, up to 3 times in all (secret-rotation.ts). Without one, RotateSecret with
+   * RotateImmediately is refused.
    */
   onRotation(rotationFunction: RotationFunction | undefined): void;
   /** Resolves when the rotation RotateSecret started for `name` has ended (at once when none ran). */
