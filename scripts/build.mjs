@@ -28,3 +28,17 @@ await build({
   sourcemap: false,
   logLevel: 'warning',
 });
+
+// The operator command (cli/main.ts, package.json `bin`), as a user runs it: one file whose imports
+// of the SDK resolve from node_modules; the tests run it as a child process.
+await build({
+  entryPoints: ['cli/main.ts'],
+  outdir: '.build/cli',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: false,
+  logLevel: 'warning',
+});

@@ -231,7 +231,7 @@ function abandonedKmsCall(operation: 'GenerateDataKey' | 'Decrypt'): KmsError {
   });
 }
 
-function encryptionContext(tokenType: string): EncryptionContext {
+export function encryptionContext(tokenType: string): EncryptionContext {
   const { tenant } = parseTokenType(tokenType);
   return tenant === undefined ? { tokenType } : { tokenType, tenant };
 }

@@ -154,14 +154,7 @@ export class SaltCipher implements TokenCipher {
    * it does not know may fetch the secret again (a key rotation under way elsewhere).
    */
   keyIdOf(envelope: string): string | undefined {
-    let bytes: Buffer;
-    try {
-      bytes = decodeEnvelopeBase64(envelope);
-    } catch {
-      return undefined;
-    }
-    if (bytes.length < MIN_ENVELOPE_LENGTH || bytes.readUInt8(0) !== ENVELOPE_VERSION) return undefined;
-    return bytes.subarray(1, HEADER_LENGTH).toString('hex');
+    return envelopeKeyId(envelope);
   }
 
   /**
@@ -228,6 +221,21 @@ export class SaltCipher implements TokenCipher {
     };
     return open(key.key, parts, tokenType, 'key');
   }
+}
+
+/**
+ * The key id a version 1 envelope names (8 hex digits), or `undefined` when it is not one; needs
+ * no key (the id is in the clear header). {@link SaltCipher.keyIdOf} for a cipher at hand.
+ */
+export function envelopeKeyId(envelope: string): string | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = decodeEnvelopeBase64(envelope);
+  } catch {
+    return undefined;
+  }
+  if (bytes.length < MIN_ENVELOPE_LENGTH || bytes.readUInt8(0) !== ENVELOPE_VERSION) return undefined;
+  return bytes.subarray(1, HEADER_LENGTH).toString('hex');
 }
 
 /** The keys and the name of the option that gave them: `keys`, or its old name `salts`. */

@@ -11,7 +11,7 @@
 //
 // Which packages are dependencies, which peers, and why: scripts/package/README.md.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,8 +37,13 @@ const manifest = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf
 const named = Object.values(manifest.exports).flatMap((target) =>
   typeof target === 'string' ? [target] : Object.values(target),
 );
-const missing = named.filter((file) => !existsSync(join(projectRoot, file)));
+const binaries = Object.values(manifest.bin ?? {});
+const missing = [...named, ...binaries].filter((file) => !existsSync(join(projectRoot, file)));
 if (missing.length > 0) {
   console.error(`build-dist: package.json exports files the build did not write: ${missing.join(', ')}`);
   process.exit(1);
 }
+
+// The `bin` (cli/main.ts keeps its `#!/usr/bin/env node` through tsc): executable, as a file run
+// from a checkout or a tarball unpacked by hand expects; npm sets the mode on install too.
+for (const file of binaries) chmodSync(join(projectRoot, file), 0o755);

@@ -111,7 +111,9 @@ afterAll(async () => {
 
 beforeEach(async () => {
   for (const tokenType of [TOKEN_TYPE, 'other-provider']) {
-    await table.client.send(new DeleteItemCommand({ TableName: TABLE, Key: { tokenType: { S: tokenType } } }));
+    await table.client.send(
+      new DeleteItemCommand({ TableName: TABLE, Key: { tokenType: { S: tokenType } } }),
+    );
   }
   // A fresh secret per test, so a failed rotation of one leaves the next alone.
   secretName = `/test/key-rotation/oauth/salesforce-${++secretCount}`;

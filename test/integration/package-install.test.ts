@@ -92,9 +92,9 @@ function filesUnder(dir: string): string[] {
     .map((path) => path.split(sep).join('/'));
 }
 
-/** What the tarball must hold: per source file of layer/, middleware/, testing/, its .js and .d.ts. */
+/** What the tarball must hold: per source file of layer/, middleware/, testing/, cli/, its .js and .d.ts. */
 function expectedFiles(): string[] {
-  const compiled = ['layer', 'middleware', 'testing'].flatMap((dir) =>
+  const compiled = ['layer', 'middleware', 'testing', 'cli'].flatMap((dir) =>
     filesUnder(join(projectRoot, dir))
       .filter((path) => path.endsWith('.ts') && !path.endsWith('.d.ts'))
       .flatMap((path) => {
@@ -234,6 +234,30 @@ describe('the installed package', () => {
     for (const secret of [CLIENT_SECRET, SALT, ...world.provider.issuedTokens()]) {
       expect(stdout.includes(secret)).toBe(false);
     }
+  });
+
+  it("installs the lambda-shared-token command: its help runs through npm's bin link, status reads the table", async () => {
+    const bin = join(app, 'node_modules', '.bin', 'lambda-shared-token');
+
+    const help = run(bin, ['--help'], app, { PATH: process.env.PATH ?? '' });
+    const status = await nodeInApp([bin, 'status', '--json'], {
+      DYNAMODB_TABLE_ACCESS_TOKENS: world.tableName,
+      AWS_ENDPOINT_URL_DYNAMODB: world.proxy.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+    });
+    scanText(status, 'installed command stdout');
+
+    expect(help).toContain('Usage: lambda-shared-token <command> [options]');
+    // The handler above committed one token; status names it and its key, never the ciphertext.
+    expect(JSON.parse(status)).toEqual([
+      expect.objectContaining({
+        tokenType: 'salesforce',
+        version: 1,
+        key: expect.objectContaining({ cipher: 'salt' }),
+      }),
+    ]);
   });
 
   it('types a handler with skipLibCheck false, strict and NodeNext', () => {

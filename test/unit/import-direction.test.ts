@@ -1,5 +1,6 @@
 /**
- * The dependencies go one way (docs/development.md, Layout): the core knows nothing of Middy or the tools, and
+ * The dependencies go one way (docs/development.md, Layout): the core knows nothing of Middy, the tools or the
+ * operator command (which uses the core alone), and
  * among the tools bench, chaos and soak use the simulator, which uses the alternatives and the
  * local stack, never the other way. The testing entry point builds on the core and the adapter, and
  * nothing a function loads imports it. Read from the import statements of the checkout's files.
@@ -37,7 +38,11 @@ function violations(from: string, forbidden: string[]): string[] {
 
 describe('imports go one way', () => {
   it('the core imports neither Middy, the adapter, the tools nor the tests', () => {
-    expect(violations('layer', ['@middy', 'middleware', 'scripts', 'test'])).toEqual([]);
+    expect(violations('layer', ['@middy', 'middleware', 'scripts', 'test', 'cli'])).toEqual([]);
+  });
+
+  it('the operator command builds on the core only: no Middy, adapter, tools, tests or examples', () => {
+    expect(violations('cli', ['@middy', 'middleware', 'scripts', 'test', 'testing', 'examples'])).toEqual([]);
   });
 
   it('the local stack imports none of the tools that use it', () => {
@@ -74,5 +79,6 @@ describe('imports go one way', () => {
     expect(importsOf('middleware/middy-secret-source.ts')).toContain('@middy/secrets-manager');
     expect(importsOf('testing/clear-shared-token-caches.ts')).toContain('@middy/util');
     expect(importsOf('testing/index.ts')).toContain('testing/in-memory-token-store.js');
+    expect(importsOf('cli/main.ts')).toContain('cli/run-cli.js');
   });
 });
