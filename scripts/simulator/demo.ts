@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { integer, number, UsageError, url } from './cli-flags.js';
+import { type OperatorView, operatorView } from './operator-view.js';
 import type { Entry } from './protocol.js';
 import {
   DEFAULT_INVOCATION_TIMEOUT_MS,
@@ -11,6 +12,7 @@ import {
   type SimulationOptions,
   type SimulationReport,
 } from './simulation.js';
+import { KMS_KEY_ALIAS } from './simulation-stack.js';
 import { LIBRARY_TIMING_DEFAULTS, TIMING_OPTION_NAMES, type TimingOptionName } from './timing-options.js';
 
 const USAGE = `Usage: npm run demo -- [flags]
@@ -268,6 +270,18 @@ function refresherLine({ refresher }: SimulationReport): string {
   return `scheduled refresher every ${refresher.everyMs} ms: ${refresher.runs} runs, refreshed ${refresher.refreshed}, fresh ${refresher.fresh}, deferred ${refresher.deferred}, failed ${refresher.failed}; its provider calls ${refresher.providerCalls}\n  `;
 }
 
+/** The two commands' output, indented under the summary; a command that failed says so. */
+function printOperatorView({ status, doctor }: OperatorView): void {
+  for (const run of [status, doctor]) {
+    const failed = run.exitCode === 0 ? '' : ` (exit ${run.exitCode})`;
+    const lines = run.output
+      .trimEnd()
+      .split('\n')
+      .map((line) => `    ${line}`);
+    console.log(`\n  $ ${run.command}${failed}\n${lines.join('\n')}`);
+  }
+}
+
 async function main(): Promise<void> {
   const { options, json } = parseFlags(process.argv.slice(2));
   let lastPrinted = 0;
@@ -279,12 +293,26 @@ async function main(): Promise<void> {
       process.stderr.write(`\r  ${done}/${total} invocations, ${providerCalls} provider calls   `);
     };
   }
+  let view: OperatorView | undefined;
+  // The operator's commands on the table the run left (not with --json: its last line is the report).
+  if (!json) {
+    options.afterRun = async (stack) => {
+      view = await operatorView(stack, options.cipher === 'kms' ? KMS_KEY_ALIAS : undefined);
+    };
+  }
   const report = await runSimulation(options);
   if (json) console.log(JSON.stringify(report));
   else printSummary(report);
+  if (view) printOperatorView(view);
   // A demo in which nothing worked is a failed demo, whatever the report says of the rest.
   if (report.invocations > 0 && report.succeeded === 0) {
     console.error(`demo failed: none of the ${report.invocations} invocations succeeded`);
+    process.exitCode = 1;
+  }
+  if (view && view.secretsInOutput > 0) {
+    console.error(
+      `demo failed: ${view.secretsInOutput} secret value(s) found in the output of status or doctor`,
+    );
     process.exitCode = 1;
   }
   // The secret scan (docs/development.md): one secret in the containers' output fails the run (the count, never the values).

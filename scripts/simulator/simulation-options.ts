@@ -6,7 +6,7 @@
 import type { DynamoEngine } from '../local-stack/dynamodb-local.js';
 import type { SimulationMonitor } from './fleet-monitor.js';
 import type { CipherKind, Entry, Strategy } from './protocol.js';
-import type { SimulationFaults } from './simulation-stack.js';
+import type { SimulationFaults, SimulationStack } from './simulation-stack.js';
 import type { TimingOptions } from './timing-options.js';
 
 /** Which local provider the containers use: the Salesforce example, or a plain OAuth2 one (generic handler). */
@@ -110,6 +110,12 @@ export interface SimulationOptions extends TimingOptions {
    * this many ms, its window wider than the containers' by that interval. @default off
    */
   refresherEveryMs?: number;
+  /**
+   * Called once the fleet has ended and the report is taken, before the stack stops: to look at
+   * what the run left (the demo runs `lambda-shared-token status` and `doctor` on it). Awaited; its
+   * failure fails the run. @default none
+   */
+  afterRun?: (stack: SimulationStack) => Promise<void>;
   /** Called as containers report progress. @default none */
   onProgress?: (done: number, total: number, providerCalls: number) => void;
   /** Kill everything and fail after this long. @default 300_000 */

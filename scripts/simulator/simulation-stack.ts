@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { parseProviderSecret } from '../../layer/advanced.js';
 import type { DynamoProxy } from '../local-stack/dynamo-proxy.js';
 import type { LocalKms } from '../local-stack/kms-server.js';
 import type { LocalOAuthProvider } from '../local-stack/oauth-provider.js';
@@ -152,4 +153,19 @@ function providerSecret(
   const secret: Record<string, string> = { clientId, clientSecret, key };
   if (settings.api === 'oauth2-refresh-token') secret.refreshToken = provider!.issueBootstrapRefreshToken();
   return secret;
+}
+
+/**
+ * Every key the provider's secret held during the run: its first, and those key rotations added.
+ * Secret values: for the run's own checks (the uncommitted-token count, the secret scans).
+ */
+export function keysHeld(stack: SimulationStack): string[] {
+  const keys = stack.secretsManager.secretStrings(stack.secretName).flatMap((value) => {
+    try {
+      return [...parseProviderSecret(stack.secretName, value).keys];
+    } catch {
+      return []; // A version a scenario broke on purpose holds no key.
+    }
+  });
+  return [...new Set([stack.secret.key!, ...keys])];
 }

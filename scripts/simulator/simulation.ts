@@ -6,7 +6,6 @@
  * fleet of container processes (fleet.ts, fleet-config.ts), the monitor that samples it
  * (fleet-monitor.ts), and the report (report.ts).
  */
-import { parseProviderSecret } from '../../layer/advanced.js';
 import { countFound } from '../local-stack/secret-index.js';
 import type { TracedCall } from './dynamo-trace.js';
 import { metricTotalsFromEmf } from './emf.js';
@@ -18,7 +17,12 @@ import type { ContainerResult } from './protocol.js';
 import { forkRefresher, type RefresherProcess } from './refresher-process.js';
 import { type SimulationReport, summarize } from './report.js';
 import { type SimulationOptions, type SimulationSettings, simulationSettings } from './simulation-options.js';
-import { FaultInjections, type RunningSimulationStack, startSimulationStack } from './simulation-stack.js';
+import {
+  FaultInjections,
+  keysHeld,
+  type RunningSimulationStack,
+  startSimulationStack,
+} from './simulation-stack.js';
 import { type ContainerTiming, containerTiming, effectiveTiming } from './timing-options.js';
 import { readVersion, seedItem } from './token-table.js';
 
@@ -94,6 +98,7 @@ export async function runSimulationDetailed(options: SimulationOptions = {}): Pr
     const tokenGenerations = (await readVersion(item)) - initialVersion;
     const report = await reportOf({ settings, running, timing, fleet, tokenGenerations, started });
     if (refresherResult) report.refresher = { everyMs: settings.refresherEveryMs!, ...refresherResult };
+    await settings.afterRun?.(stack);
     const { results, refreshingAt, killedAt } = fleet;
     return { report, results, refreshingAt, killedAt, dynamoCalls: running.trace?.calls() ?? [] };
   } finally {
@@ -121,11 +126,11 @@ async function reportOf(figures: RunFigures): Promise<SimulationReport> {
     provider && settings.cipher === 'salt'
       ? await running.committed.countUncommitted(
           provider.presentedTokens(),
-          keysHeld(running),
+          keysHeld(running.stack),
           settings.tokenType,
         )
       : undefined;
-  const secrets = [...keysHeld(running), secret.clientSecret!, ...(provider?.issuedTokens() ?? [])];
+  const secrets = [...keysHeld(running.stack), secret.clientSecret!, ...(provider?.issuedTokens() ?? [])];
   const secretsInOutput = countFound(fleet.output, secrets);
   const stats = provider?.stats();
   const counts = dynamo.counts();
@@ -157,16 +162,4 @@ async function reportOf(figures: RunFigures): Promise<SimulationReport> {
   });
   if (uncommittedTokensServed !== undefined) report.uncommittedTokensServed = uncommittedTokensServed;
   return report;
-}
-
-/** Every key the provider's secret held during the run: its first, and those key rotations added. */
-function keysHeld({ stack, secretName }: RunningSimulationStack): string[] {
-  const keys = stack.secretsManager.secretStrings(secretName).flatMap((value) => {
-    try {
-      return [...parseProviderSecret(secretName, value).keys];
-    } catch {
-      return []; // A version a scenario broke on purpose holds no key.
-    }
-  });
-  return [...new Set([stack.secret.key!, ...keys])];
 }

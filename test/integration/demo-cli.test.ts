@@ -87,6 +87,22 @@ describe('The demo CLI', () => {
     );
   }, 120_000);
 
+  it("ends with the operator's view of its table: lambda-shared-token status and a passing doctor", () => {
+    // 300-s tokens: one generation, still valid when the commands run, however slow the machine.
+    const run = demo(['--containers', '2', '--invocations', '3', '--reject-rate', '0', '--token-ttl', '300']);
+
+    expect(run.status).toBe(0);
+    const [, operator] = run.stdout.split('$ npx lambda-shared-token status\n');
+    expect(operator).toMatch(/Table demo-local-access-tokens at .*: 1 tokenType/);
+    // The shared token's row: version 1 (one generation), a key id of the secret's key.
+    expect(operator).toMatch(/\n\s+salesforce\s+1\s+in \d.*salt [0-9a-f]{8}\s+no\n/);
+    expect(operator).toContain('$ npx lambda-shared-token doctor --secret /demo/simulator/oauth/salesforce');
+    expect(operator).toMatch(
+      /ok\s+stored token\s+the stored token of "salesforce" \(version 1, valid\) opens/,
+    );
+    expect(operator).toMatch(/All 9 checks passed \(1 skipped\)\./);
+  }, 120_000);
+
   it('attaches the handlers with a plain .use() under --entry middy-use, and passes timing flags as given', () => {
     const run = demo([
       ...['--containers', '2', '--invocations', '3', '--entry', 'middy-use'],
