@@ -3,10 +3,10 @@
  * into .build/cli/main.js), run as child processes against the run's stack before it stops, the
  * way a person runs them against a deployment. The demo prints both after its summary.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { countFound } from '../local-stack/secret-index.js';
+import { runNodeCollected } from './collected-process.js';
 import { keysHeld, type SimulationStack } from './simulation-stack.js';
 
 /** Built beside the demo: .build/scripts/simulator/demo.js and .build/cli/main.js. */
@@ -53,17 +53,7 @@ export async function operatorView(stack: SimulationStack, kmsKeyId?: string): P
   return { status, doctor, secretsInOutput };
 }
 
-function run(args: string[], env: Record<string, string>): Promise<CommandRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('error', reject);
-    child.once('close', (exitCode) => {
-      clearTimeout(timer);
-      resolve({ command: `npx lambda-shared-token ${args.join(' ')}`, exitCode, output });
-    });
-  });
+async function run(args: string[], env: Record<string, string>): Promise<CommandRun> {
+  const { exitCode, stdout, stderr } = await runNodeCollected([CLI, ...args], { env });
+  return { command: `npx lambda-shared-token ${args.join(' ')}`, exitCode, output: `${stdout}${stderr}` };
 }

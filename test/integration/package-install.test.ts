@@ -9,12 +9,13 @@
  * npm runs with `--prefer-offline`: the checkout's own install filled npm's cache with every
  * package the tarball needs, so this is close to offline; no time is asserted (a busy 2-core CI).
  */
-import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { findProjectRoot } from '../../scripts/layer/project-root.js';
+import { runNodeCollected } from '../../scripts/simulator/collected-process.js';
 import { CLIENT_SECRET, SALT, secretJson, useLocalWorld } from '../support/entry-points.js';
 import { scanText } from '../support/secret-scan.js';
 import { strictUserTsconfig } from '../support/typescript-user.js';
@@ -109,37 +110,21 @@ function expectedFiles(): string[] {
  * A child `node` in the user's project: its node_modules only, the function's environment only.
  * Asynchronous: the local servers it calls run in this process, so this process must not block.
  */
-function nodeInApp(args: string[], environment: Record<string, string> = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
-      cwd: app,
-      env: {
-        PATH: process.env.PATH ?? '',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        ...environment,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
+async function nodeInApp(args: string[], environment: Record<string, string> = {}): Promise<string> {
+  const { exitCode, signal, stdout, stderr } = await runNodeCollected(args, {
+    cwd: app,
+    env: {
+      PATH: process.env.PATH ?? '',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...environment,
+    },
     // A process the library kept alive never exits: it fails here, naming what it printed.
-    const timer = setTimeout(() => child.kill('SIGKILL'), STEP_TIMEOUT_MS);
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(stdout);
-      else
-        reject(
-          new Error(`node ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${stdout}\n${stderr}`),
-        );
-    });
+    timeoutMs: STEP_TIMEOUT_MS,
   });
+  if (exitCode !== 0) {
+    throw new Error(`node ${args.join(' ')} failed (${signal ?? `exit ${exitCode}`}):\n${stdout}\n${stderr}`);
+  }
+  return stdout;
 }
 
 describe('npm pack', () => {

@@ -4,9 +4,9 @@
  * the local servers it calls run in the test's own process, which must keep answering. Its output is
  * secret-scanned like the worker's own.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { runNodeCollected } from '../../scripts/simulator/collected-process.js';
 import { scanText } from './secret-scan.js';
 
 export const CLI = fileURLToPath(new URL('../../.build/cli/main.js', import.meta.url));
@@ -25,33 +25,18 @@ export const LOCAL_AWS_ENV = {
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 
-export function runCliProcess(
+export async function runCliProcess(
   args: string[],
   env: Record<string, string>,
   timeoutMs = 60_000,
 ): Promise<CliRun> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run node scripts/build.mjs first`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH ?? '', ...LOCAL_AWS_ENV, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    // A command that does not end fails here, with what it printed.
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', reject);
-    child.once('close', (status) => {
-      clearTimeout(timer);
-      scanText(stdout, `cli ${args[0]} stdout`);
-      scanText(stderr, `cli ${args[0]} stderr`);
-      resolve({ status, stdout, stderr });
-    });
+  // A command that does not end is killed at timeoutMs and fails its test, with what it printed.
+  const { exitCode, stdout, stderr } = await runNodeCollected([CLI, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...LOCAL_AWS_ENV, ...env },
+    timeoutMs,
   });
+  scanText(stdout, `cli ${args[0]} stdout`);
+  scanText(stderr, `cli ${args[0]} stderr`);
+  return { status: exitCode, stdout, stderr };
 }
