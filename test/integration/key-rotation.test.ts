@@ -330,6 +330,28 @@ describe('each step on its own, as Secrets Manager retries them', () => {
   });
 });
 
+it('runs as deployed: handler.ts, configured by its environment, rotates through the SDK clients it builds', async () => {
+  await storeToken([firstKey]);
+  // What the function's configuration gives it in Lambda (the module's key_rotation_environment_variables).
+  Object.assign(process.env, {
+    DYNAMODB_TABLE_ACCESS_TOKENS: TABLE,
+    TOKEN_TYPES: `${TOKEN_TYPE}, other-provider`,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: table.dynamo.endpoint,
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  });
+  const { handler } = await import('../../examples/key-rotation/handler.js');
+  sm.onRotation((event) => handler(event as SecretsManagerRotationEvent));
+
+  const outcome = await rotate();
+
+  expect(outcome.completed).toBe(true);
+  expect(((await currentValue()).keys as string[])[1]).toBe(firstKey);
+});
+
 it('never logs a key, a token or a credential', () => {
   // Runs last: every test above has logged by now.
   expect(logLines.length).toBeGreaterThan(10);
