@@ -24,8 +24,12 @@ const TABLE = 'key-rotation-test-access-tokens';
 const TOKEN_TYPE = 'salesforce';
 const ROTATION_LAMBDA = 'arn:aws:lambda:us-east-1:123456789012:function:shared-token-key-rotation';
 const CLIENT = { region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
-// A real epoch in milliseconds; `expiresAt` in the table is in seconds.
-const NOW_MS = 1_764_800_000_000;
+// The real epoch in milliseconds (`expiresAt` in the table is in seconds): DynamoDB Local's TTL
+// deletes an item whose expiresAt has passed on the real clock, so every stored token expires in
+// the real future. A token "expired" for the rotation is expired on the rotation's clock
+// (LATER_MS), an hour and more past it.
+const NOW_MS = Date.now();
+const LATER_MS = NOW_MS + 2 * 3_600_000;
 
 const table = useLocalTable('dynamodb-local', TABLE);
 let sm: LocalSecretsManager;
@@ -44,14 +48,14 @@ const logger = {
     logLines.push(JSON.stringify({ message, ...fields })),
 };
 
-function rotationFunction(tokenTypes: string[] = [TOKEN_TYPE]) {
+function rotationFunction(tokenTypes: string[] = [TOKEN_TYPE], nowMs = NOW_MS) {
   return keyRotationHandler({
     secretsManager: client,
     dynamo: table.client,
     tableName: TABLE,
     tokenTypes,
     logger,
-    now: () => NOW_MS,
+    now: () => nowMs,
   });
 }
 
@@ -202,7 +206,9 @@ describe('a rotation from RotateSecret', () => {
 
   it('drops a key when only an expired access token (no refresh token) is under it', async () => {
     await rotate();
-    await storeToken([firstKey], { expiresInS: -10 });
+    // Expires in an hour on the real clock; the rotation runs two hours later.
+    await storeToken([firstKey], { expiresInS: 3600 });
+    sm.onRotation(rotationFunction([TOKEN_TYPE], LATER_MS));
 
     const outcome = await rotate();
 
@@ -215,7 +221,8 @@ describe('a rotation from RotateSecret', () => {
 
   it('refuses to drop a key a stored refresh token is sealed under, even with its access token expired', async () => {
     await rotate();
-    await storeToken([firstKey], { expiresInS: -10, refreshToken: true });
+    await storeToken([firstKey], { expiresInS: 3600, refreshToken: true });
+    sm.onRotation(rotationFunction([TOKEN_TYPE], LATER_MS));
 
     const outcome = await rotate();
 
