@@ -6,8 +6,11 @@
  */
 import { isSharedTokenError } from '../../layer/errors/error-classes.js';
 import { oauth2ClientCredentials } from '../../layer/providers/oauth2.js';
-import { oauth2RefreshToken } from '../../layer/providers/oauth2-refresh-token.js';
-import { salesforce } from '../../layer/providers/salesforce.js';
+import {
+  oauth2RefreshToken,
+  REFRESH_TOKEN_SECRET_FIELDS,
+} from '../../layer/providers/oauth2-refresh-token.js';
+import { SALESFORCE_SECRET_FIELDS, salesforce } from '../../layer/providers/salesforce.js';
 import { CREDENTIAL_FIELDS } from '../../layer/providers/secret-fields.js';
 import type { ProviderCredentials, ProviderFactory } from '../../layer/providers/token-provider.js';
 import { type ParsedOptions, UsageError } from '../args.js';
@@ -39,11 +42,11 @@ export interface ProviderSetup {
   endpointNeeds: string | undefined;
 }
 
-/** The roles each provider reads from its secret (the factories' `secretFields`). */
+/** The roles each provider reads from its secret: the factories' own `secretFields`. */
 const ROLES: Record<ProviderKind, readonly string[]> = {
-  salesforce: [...CREDENTIAL_FIELDS, 'instanceUrl'],
-  oauth2ClientCredentials: [...CREDENTIAL_FIELDS],
-  oauth2RefreshToken: [...CREDENTIAL_FIELDS, 'refreshToken'],
+  salesforce: SALESFORCE_SECRET_FIELDS,
+  oauth2ClientCredentials: CREDENTIAL_FIELDS,
+  oauth2RefreshToken: REFRESH_TOKEN_SECRET_FIELDS,
   function: [],
 };
 

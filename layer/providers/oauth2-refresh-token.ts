@@ -107,12 +107,15 @@ export interface OAuth2RefreshTokenFactoryOptions
   };
 }
 
+/** The secret fields the refresh-token provider reads. */
+export const REFRESH_TOKEN_SECRET_FIELDS = [...CREDENTIAL_FIELDS, 'refreshToken'] as const;
+
 /** OAuth2 refresh_token with rotation; `clientId`, `clientSecret` and the bootstrap `refreshToken` from the secret. */
 export function oauth2RefreshToken(options: OAuth2RefreshTokenFactoryOptions): ProviderFactory {
   const shape = {
     label: LABEL,
     settings: OAUTH2_SETTINGS,
-    secretFields: [...CREDENTIAL_FIELDS, 'refreshToken'] as const,
+    secretFields: REFRESH_TOKEN_SECRET_FIELDS,
     check: (settings: Record<string, unknown>) => readOAuth2Settings(settings, LABEL),
   };
   return factoryFromSecret(options, shape, (settings, credentials, fields) => {

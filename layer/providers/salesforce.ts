@@ -271,12 +271,15 @@ export interface SalesforceFactoryOptions
   };
 }
 
+/** The secret fields the Salesforce provider reads (`instanceUrl` only when not configured). */
+export const SALESFORCE_SECRET_FIELDS = [...CREDENTIAL_FIELDS, 'instanceUrl'] as const;
+
 /** Salesforce client credentials; `clientId`, `clientSecret` (and `instanceUrl` unless configured) from the secret. */
 export function salesforce(options: SalesforceFactoryOptions = {}): ProviderFactory {
   const shape = {
     label: LABEL,
     settings: SALESFORCE_SETTINGS,
-    secretFields: [...CREDENTIAL_FIELDS, 'instanceUrl'] as const,
+    secretFields: SALESFORCE_SECRET_FIELDS,
     check: checkSettings,
   };
   return factoryFromSecret(options, shape, (settings, credentials, { instanceUrl, ...fields }) => {

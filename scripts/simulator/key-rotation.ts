@@ -12,13 +12,12 @@ import {
 import type { SecretsManagerRotationEvent } from 'aws-lambda';
 import { keyRotationHandler } from '../../examples/key-rotation/key-rotation.js';
 import { SaltCipher } from '../../layer/advanced.js';
+import { envelopeKeyId } from '../../layer/crypto/salt-cipher.js';
 import type { RotationOutcome } from '../local-stack/secret-rotation.js';
 import type { SimulationStack } from './simulation-stack.js';
 
 const ROTATION_LAMBDA = 'arn:aws:lambda:us-east-1:123456789012:function:shared-token-key-rotation';
 const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-/** Any key reads the key id an envelope names: `keyIdOf` decrypts nothing. */
-const ID_READER = new SaltCipher({ keys: ['reads key ids, seals nothing'] });
 
 function secretsClient(stack: SimulationStack): SecretsManagerClient {
   return new SecretsManagerClient({
@@ -85,7 +84,7 @@ export async function storedEnvelope(stack: SimulationStack): Promise<string | u
 /** The key id the stored token's envelope names, or undefined (no token, or not a SaltCipher envelope). */
 export async function storedKeyId(stack: SimulationStack): Promise<string | undefined> {
   const envelope = await storedEnvelope(stack);
-  return envelope === undefined ? undefined : ID_READER.keyIdOf(envelope);
+  return envelope === undefined ? undefined : envelopeKeyId(envelope);
 }
 
 /**
@@ -103,16 +102,28 @@ export async function rotateSecretKeyOrFail(stack: SimulationStack): Promise<str
   return keyIdOf((await currentSecretKeys(stack))[0]!);
 }
 
-/** Resolves when the stored token is sealed under `keyId`; fails after `timeoutMs`. */
-export async function untilStoredUnder(
-  stack: SimulationStack,
-  keyId: string,
+/**
+ * Polls `condition` every 50 ms while a fleet runs; fails after `timeoutMs` naming what it waited
+ * for (usually: the fleet ended first).
+ */
+export async function untilDuringRun(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
   timeoutMs: number,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while ((await storedKeyId(stack)) !== keyId) {
+  while (!(await condition())) {
     if (Date.now() > deadline)
-      throw new Error(`the stored token was not sealed under the new key within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+      throw new Error(`waited ${timeoutMs} ms for ${what}: did the fleet finish first?`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** Resolves when the stored token is sealed under `keyId`; fails after `timeoutMs`. */
+export function untilStoredUnder(stack: SimulationStack, keyId: string, timeoutMs: number): Promise<void> {
+  return untilDuringRun(
+    async () => (await storedKeyId(stack)) === keyId,
+    'the stored token sealed under the new key',
+    timeoutMs,
+  );
 }

@@ -122,15 +122,12 @@ interface RunFigures {
 async function reportOf(figures: RunFigures): Promise<SimulationReport> {
   const { settings, running, fleet } = figures;
   const { provider, secretsManager, kms, dynamo, secret } = running.stack;
+  const keys = keysHeld(running.stack);
   const uncommittedTokensServed =
     provider && settings.cipher === 'salt'
-      ? await running.committed.countUncommitted(
-          provider.presentedTokens(),
-          keysHeld(running.stack),
-          settings.tokenType,
-        )
+      ? await running.committed.countUncommitted(provider.presentedTokens(), keys, settings.tokenType)
       : undefined;
-  const secrets = [...keysHeld(running.stack), secret.clientSecret!, ...(provider?.issuedTokens() ?? [])];
+  const secrets = [...keys, secret.clientSecret!, ...(provider?.issuedTokens() ?? [])];
   const secretsInOutput = countFound(fleet.output, secrets);
   const stats = provider?.stats();
   const counts = dynamo.counts();

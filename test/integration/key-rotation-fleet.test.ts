@@ -14,6 +14,7 @@ import {
   rotateSecretKey,
   storedEnvelope,
   storedKeyId,
+  untilDuringRun,
 } from '../../scripts/simulator/key-rotation.js';
 import { runSimulation } from '../../scripts/simulator/simulation.js';
 
@@ -21,14 +22,8 @@ import { runSimulation } from '../../scripts/simulator/simulation.js';
 const REJECTION_INTERVAL_MS = 10_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-
-/** Polls `condition` every 50 ms; fails after 30 s naming what it waited for (the fleet ended first). */
-async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let waited = 0; !(await condition()); waited += 50) {
-    if (waited >= 30_000) throw new Error(`waited 30 s for ${what}: did the fleet finish first?`);
-    await sleep(50);
-  }
-}
+const until = (condition: () => boolean | Promise<boolean>, what: string) =>
+  untilDuringRun(condition, what, 30_000);
 
 describe('a key rotation under a serving fleet', () => {
   it('on the library defaults (secret cached 5 minutes, 1-hour tokens): nobody notices, the token still opens under the new keys', async () => {
